@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
+import { deadlineExceeded, deadlineSignal, raceDeadline, type Deadline } from './deadline.js';
+import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
+import type { LockoutPolicy, LockoutTicket } from './lockout.js';
+import { silentLogger, type Logger } from './logger.js';
+import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
+import { passwordWasCorrect, type UnavailableReason, type VerifyOutcome } from './outcome.js';
+import { parseOptions } from './validate.js';
+
+const hasFunction = (name: string) => (value: unknown) =>
+  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
+
+const authenticatorSchema = z
+  .object({
+    verifier: z.custom<CredentialVerifier>(hasFunction('verify'), 'expected a CredentialVerifier (an object with verify())'),
+    profiles: z.custom<ProfileSource>(hasFunction('get'), 'expected a ProfileSource (an object with get())').optional(),
+    lockout: z.custom<LockoutPolicy>(hasFunction('begin'), 'expected a LockoutPolicy (an object with begin())').optional(),
+    normalization: z.union([usernameNormalizationSchema, z.custom<UsernameNormalizer>((v) => typeof v === 'function')]).optional(),
+    logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
+    /** Applied when a call gives no deadline. B2C gives up after 30 s, Entra OnPasswordSubmit after 2 s. */
+    defaultDeadlineMs: z.number().int().positive().max(300_000).default(10_000),
+    /** Longer inputs are rejected before any backend call: no legitimate password is this long. */
+    maxPasswordLength: z.number().int().positive().max(65_536).default(1024),
+    maxUsernameLength: z.number().int().positive().max(4096).default(256),
+  })
+  .strict();
+
+export type AuthenticatorOptions = z.input<typeof authenticatorSchema>;
+
+export interface AuthenticateInput {
+  username: string;
+  password: string;
+  clientIp?: string;
+  requestId?: string;
+  /** AbortSignal owned by the caller, or milliseconds from now. */
+  deadline?: Deadline;
+}
+
+export interface AuthenticationResult {
+  /** The normalized username the stores were asked about. */
+  username: string;
+  outcome: VerifyOutcome;
+  /** Claims for the new IdP, present only when the outcome is `valid` and a profile source is set. */
+  profile: Profile | null;
+}
+
+export interface Authenticator {
+  authenticate(input: AuthenticateInput): Promise<AuthenticationResult>;
+  readonly normalizeUsername: UsernameNormalizer;
+  close(): Promise<void>;
+}
+
+const unavailable = (reason: UnavailableReason, error: LegacyIdpError): VerifyOutcome => ({
+  status: 'unavailable',
+  reason,
+  error,
+});
+
+function backendError(error: unknown, what: string): LegacyIdpError {
+  if (isLegacyIdpError(error)) return error;
+  const cause = toError(error);
+  const code = (cause as { code?: unknown }).code;
+  // The driver's own message may quote hosts or DNs, never passwords: we keep it on `cause` only.
+  return new LegacyIdpError(
+    'ERR_LEGACY_IDP_BACKEND_UNAVAILABLE',
+    `${what} failed${typeof code === 'string' ? ` (${code})` : ''}`,
+    { cause },
+  );
+}
+
+const deadlineError = (step: string): LegacyIdpError =>
+  new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', `deadline exceeded during ${step}`);
+
+/**
+ * The one sign-in path every protocol shares (docs/architecture.md): normalize, reserve a lockout
+ * attempt, verify, record the result, read the profile. It never throws for a sign-in; every failure
+ * becomes an outcome, and anything that is not a checked password is never `valid`.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const config = parseOptions(authenticatorSchema, options, 'authenticator options');
+  const { verifier, profiles, lockout } = config;
+  const logger = config.logger ?? silentLogger;
+  const normalize =
+    typeof config.normalization === 'function' ? config.normalization : createUsernameNormalizer(config.normalization ?? {});
+
+  async function settle(ticket: LockoutTicket | undefined, outcome: VerifyOutcome, account: string, password: string): Promise<void> {
+    if (!ticket) return;
+    if (passwordWasCorrect(outcome)) await ticket.success();
+    else if (outcome.status === 'unavailable') await ticket.cancel();
+    else {
+      // Wrong password, unknown user (counted the same, so lockout reveals nothing), disabled, locked.
+      const attemptDigest = lockout?.digestAttempt?.(account, password);
+      await ticket.failure(attemptDigest === undefined ? undefined : { attemptDigest });
+    }
+  }
+
+  async function authenticate(input: AuthenticateInput): Promise<AuthenticationResult> {
+    const { password, requestId } = input;
+    const rawUsername: unknown = input.username;
+    if (typeof rawUsername !== 'string' || typeof password !== 'string') {
+      return { username: '', outcome: { status: 'invalid', reason: 'malformed_input' }, profile: null };
+    }
+    const username = normalize(rawUsername);
+    const done = (outcome: VerifyOutcome, profile: Profile | null = null): AuthenticationResult => {
+      const level = outcome.status === 'unavailable' ? 'warn' : 'info';
+      logger[level]('authentication finished', {
+        requestId,
+        username,
+        status: outcome.status,
+        ...('reason' in outcome ? { reason: outcome.reason } : {}),
+        ...('detail' in outcome && outcome.detail !== undefined ? { detail: outcome.detail } : {}),
+        ...(outcome.status === 'unavailable' ? { error: outcome.error } : {}),
+      });
+      return { username, outcome, profile };
+    };
+
+    // 1. Inputs no store should ever see.
+    if (password.length === 0) return done({ status: 'invalid', reason: 'empty_password' });
+    if (
+      username.length === 0 ||
+      username.length > config.maxUsernameLength ||
+      password.length > config.maxPasswordLength ||
+      hasControlCharacters(username)
+    ) {
+      return done({ status: 'invalid', reason: 'malformed_input' });
+    }
+
+    let signal: AbortSignal | undefined;
+    try {
+      signal = deadlineSignal(input.deadline, config.defaultDeadlineMs);
+    } catch (error) {
+      return done(unavailable('misconfigured', backendError(error, 'deadline')));
+    }
+
+    // 2. Reserve an attempt before any password check.
+    let ticket: LockoutTicket | undefined;
+    if (lockout) {
+      let decision;
+      try {
+        decision = await raceDeadline(
+          lockout.begin(input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp }, signal ? { signal } : {}),
+          signal,
+        );
+      } catch (error) {
+        const cause = toError(error);
+        return done(
+          unavailable(
+            'lockout_store',
+            isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause }),
+          ),
+        );
+      }
+      if (decision === deadlineExceeded) return done(unavailable('deadline', deadlineError('lockout reservation')));
+      if (!decision.allowed) return done({ status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter });
+      ticket = decision.ticket;
+    }
+
+    // 3. Verify; an unknown user costs the same as a known one.
+    let outcome: VerifyOutcome;
+    try {
+      const verified = await raceDeadline(
+        (async () => {
+          const result = await verifier.verify({
+            username,
+            password,
+            ...(signal ? { signal } : {}),
+            ...(requestId === undefined ? {} : { requestId }),
+          });
+          if (result.status === 'unknown_user' && verifier.dummyVerify) {
+            await verifier.dummyVerify(password, signal ? { signal } : {});
+          }
+          return result;
+        })(),
+        signal,
+      );
+      outcome = verified === deadlineExceeded ? unavailable('deadline', deadlineError('verification')) : verified;
+    } catch (error) {
+      outcome = unavailable('backend_error', backendError(error, `verifier "${verifier.name}"`));
+    }
+
+    // 4. Record it. A store failure here does not change the answer: the password check already happened.
+    try {
+      await settle(ticket, outcome, username, password);
+    } catch (error) {
+      logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
+    }
+    if (outcome.status !== 'valid' || !profiles) return done(outcome);
+
+    // 5. Claims for the new IdP. Without them there is nothing to migrate, so a failure is `unavailable`.
+    try {
+      const profile = await raceDeadline(profiles.get(username, signal ? { signal } : {}), signal);
+      if (profile === deadlineExceeded) return done(unavailable('deadline', deadlineError('profile lookup')));
+      if (profile === null) {
+        return done(
+          unavailable(
+            'misconfigured',
+            new LegacyIdpError(
+              'ERR_LEGACY_IDP_BACKEND_UNAVAILABLE',
+              `profile source "${profiles.name}" has no profile for a user the verifier accepted`,
+            ),
+          ),
+        );
+      }
+      return done(outcome, profile);
+    } catch (error) {
+      return done(unavailable('backend_error', backendError(error, `profile source "${profiles.name}"`)));
+    }
+  }
+
+  return {
+    authenticate,
+    normalizeUsername: normalize,
+    async close() {
+      // A store is often both verifier and profile source: close each object once.
+      const components = new Set<CredentialVerifier | ProfileSource>([verifier, ...(profiles ? [profiles] : [])]);
+      await Promise.all([...components].map((component) => component.close?.()));
+    },
+  };
+}

@@ -1,0 +1,17 @@
+export { createAuthenticator } from './authenticator.js';
+export type { AuthenticateInput, AuthenticationResult, Authenticator, AuthenticatorOptions } from './authenticator.js';
+export { publicProfile } from './contracts.js';
+export type { CredentialVerifier, ListOptions, Profile, ProfileSource, StoredCredential, UserStore, VerifyInput } from './contracts.js';
+export { deadlineSignal } from './deadline.js';
+export type { Deadline } from './deadline.js';
+export { LegacyIdpError, errorCodes, isLegacyIdpError } from './errors.js';
+export type { ErrorCode, LegacyIdpErrorOptions } from './errors.js';
+export type { LockoutDecision, LockoutKeys, LockoutPolicy, LockoutScope, LockoutTicket } from './lockout.js';
+export { REDACTED, jsonLogger, redactFields, silentLogger } from './logger.js';
+export type { ConsoleLoggerOptions, LogFields, LogLevel, Logger } from './logger.js';
+export { createUsernameNormalizer, normalizeUsername, usernameNormalizationSchema } from './normalize.js';
+export type { UsernameNormalizationOptions, UsernameNormalizer } from './normalize.js';
+export { importOptional } from './optional-import.js';
+export { passwordWasCorrect, verifyStatuses } from './outcome.js';
+export type { InvalidReason, LockedOutcome, UnavailableOutcome, UnavailableReason, ValidOutcome, VerifyOutcome, VerifyStatus } from './outcome.js';
+export { parseOptions } from './validate.js';

@@ -1,0 +1,80 @@
+import type { LegacyIdpError } from './errors.js';
+
+/**
+ * The answer of a credential check. Ordinary results are values; only programmer or configuration
+ * mistakes throw. `detail` is for the operator's log (an AD sub-code, a ppolicy state): never a secret and
+ * never shown to the person signing in, who gets one generic failure answer.
+ */
+export type VerifyOutcome =
+  | ValidOutcome
+  | { status: 'invalid'; reason: InvalidReason; detail?: string }
+  | { status: 'unknown_user'; detail?: string }
+  | { status: 'disabled'; detail?: string }
+  | LockedOutcome
+  | { status: 'password_expired'; detail?: string }
+  | { status: 'must_change'; detail?: string }
+  | UnavailableOutcome;
+
+export interface ValidOutcome {
+  status: 'valid';
+  /** Stable id of the user in the legacy store (DN, primary key, objectGUID): the migration's join key. */
+  subjectId: string;
+  /** Hash scheme id that matched, for hash stores. */
+  scheme?: string;
+  /** The stored hash is weak or outdated; a write-back may store a new one. */
+  needsUpgrade?: boolean;
+}
+
+export type InvalidReason =
+  | 'wrong_password'
+  /** Rejected before any backend call: an empty password would be an anonymous LDAP bind. */
+  | 'empty_password'
+  /** Username or password too long, control characters, not a string: rejected before any backend call. */
+  | 'malformed_input';
+
+export interface LockedOutcome {
+  status: 'locked';
+  /** `legacy_store`: the old system says so (AD 775, ppolicy). `lockout_policy`: this library's lockout. */
+  by: 'legacy_store' | 'lockout_policy';
+  /** Seconds until a retry may succeed, when known. */
+  retryAfter?: number;
+  detail?: string;
+}
+
+export type UnavailableReason =
+  /** The legacy store failed: down, timeout, TLS, bad service credentials, a driver error. */
+  | 'backend_error'
+  /** The caller's deadline passed first. */
+  | 'deadline'
+  /** The lockout store failed and the policy is fail-closed. */
+  | 'lockout_store'
+  /** The store is configured wrongly (e.g. a scheme it cannot verify); the operator must act. */
+  | 'misconfigured';
+
+export interface UnavailableOutcome {
+  status: 'unavailable';
+  reason: UnavailableReason;
+  /** Typed cause for the operator. Its `toJSON()` carries code and message only. */
+  error: LegacyIdpError;
+}
+
+export type VerifyStatus = VerifyOutcome['status'];
+
+export const verifyStatuses: readonly VerifyStatus[] = [
+  'valid',
+  'invalid',
+  'unknown_user',
+  'disabled',
+  'locked',
+  'password_expired',
+  'must_change',
+  'unavailable',
+];
+
+/**
+ * Statuses that prove the password was right: the legacy store only says "expired" or "must change" after
+ * checking it (AD 532/773 and ppolicy answer that way only to a correct password).
+ */
+export function passwordWasCorrect(outcome: VerifyOutcome): boolean {
+  return outcome.status === 'valid' || outcome.status === 'password_expired' || outcome.status === 'must_change';
+}

@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import { LegacyIdpError } from './errors.js';
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * Validates options at construction. The error names the first bad key and says what was expected, in
+ * one line (a CLI shows it as is); the full zod issue list stays on `cause` for programs.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const first = issues[0];
+  const path = first ? formatPath(first.path) : '(root)';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  throw new LegacyIdpError(
+    'ERR_LEGACY_IDP_CONFIG_INVALID',
+    `${what}: invalid value at "${path}": ${first?.message ?? 'invalid'}${more}`,
+    { cause: result.error, path },
+  );
+}

@@ -1,0 +1,2 @@
+export { memoryStoreSchema, memoryUserSchema, memoryUserStore } from './memory-store.js';
+export type { MemoryStoreOptions, MemoryUser } from './memory-store.js';

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { createAuthenticator } from '../core/authenticator.js';
+import type { CredentialVerifier } from '../core/contracts.js';
+import { LegacyIdpError } from '../core/errors.js';
+import { verifyStatuses, type VerifyOutcome } from '../core/outcome.js';
+import {
+  assertNoSecret,
+  injectionUsernames,
+  median,
+  randomUnknownUsername,
+  withComponent,
+  type ConformanceCase,
+  type FixtureUser,
+} from './conformance.js';
+
+export interface CredentialVerifierConformanceOptions {
+  /** Builds a fresh verifier for one case; it is closed after the case. */
+  create: () => CredentialVerifier | Promise<CredentialVerifier>;
+  /** An active user the store holds. Its password should be at least 8 characters. */
+  validUser: FixtureUser;
+  /** A second active user, to prove one user's password never opens another account. */
+  otherUser: FixtureUser;
+  /** A disabled user with its (correct) password, when the store has the notion. */
+  disabledUser?: FixtureUser;
+  /** A user with a non-ASCII password (é, ß, emoji...), when the store can hold one. */
+  unicodeUser?: FixtureUser;
+  /** Builds a verifier whose backend is down (stopped server, closed port). */
+  createUnavailable?: () => CredentialVerifier | Promise<CredentialVerifier>;
+  /**
+   * The store tells unknown users apart from wrong passwords. Stores that cannot (an LDAP DN-template
+   * bind gets 49 for both) answer `invalid` for unknown users and set this to false.
+   */
+  reportsUnknownUsers?: boolean;
+  /**
+   * Unknown users cost about as much as known ones (through `dummyVerify` or the backend itself). The
+   * check compares medians with a wide margin (5x), so it catches a missing dummy verification without
+   * being sensitive to machine load. Set false only for a backend whose cost is outside the process.
+   */
+  equalizesUnknownUsers?: boolean;
+}
+
+const failing: ReadonlySet<VerifyOutcome['status']> = new Set(['invalid', 'unknown_user']);
+
+function assertOutcomeShape(outcome: VerifyOutcome, where: string): void {
+  assert.ok(verifyStatuses.includes(outcome.status), `${where}: unknown status ${String(outcome.status)}`);
+  if (outcome.status === 'valid') assert.ok(outcome.subjectId.length > 0, `${where}: valid outcome without subjectId`);
+  if (outcome.status === 'unavailable') assert.ok(outcome.error instanceof LegacyIdpError, `${where}: unavailable without a typed error`);
+}
+
+/** The shared contract every CredentialVerifier must meet, security cases included (docs/contributing.md). */
+export function credentialVerifierConformance(options: CredentialVerifierConformanceOptions): ConformanceCase[] {
+  const { validUser, otherUser } = options;
+  const reportsUnknownUsers = options.reportsUnknownUsers ?? true;
+  const cases: ConformanceCase[] = [];
+  const add = (name: string, run: (verifier: CredentialVerifier) => Promise<void>): void => {
+    cases.push({ name, run: () => withComponent(options.create, run) });
+  };
+
+  add('has a name', async (verifier) => {
+    assert.equal(typeof verifier.name, 'string');
+    assert.ok(verifier.name.length > 0);
+    await Promise.resolve();
+  });
+
+  add('accepts the right password', async (verifier) => {
+    const outcome = await verifier.verify(validUser);
+    assertOutcomeShape(outcome, 'right password');
+    assert.equal(outcome.status, 'valid');
+  });
+
+  add('gives the same subjectId on every valid sign-in', async (verifier) => {
+    const first = await verifier.verify(validUser);
+    const second = await verifier.verify(validUser);
+    assert.ok(first.status === 'valid' && second.status === 'valid');
+    assert.equal(first.subjectId, second.subjectId);
+  });
+
+  add('rejects a wrong password as invalid', async (verifier) => {
+    const outcome = await verifier.verify({ username: validUser.username, password: `${validUser.password}x` });
+    assertOutcomeShape(outcome, 'wrong password');
+    assert.equal(outcome.status, 'invalid');
+  });
+
+  add('rejects near misses: prefix, case change, trailing space, empty', async (verifier) => {
+    const swapped = validUser.password === validUser.password.toUpperCase() ? validUser.password.toLowerCase() : validUser.password.toUpperCase();
+    const nearMisses = [validUser.password.slice(0, -1), swapped, `${validUser.password} `, ` ${validUser.password}`, ''];
+    for (const password of nearMisses) {
+      if (password === validUser.password) continue;
+      const outcome = await verifier.verify({ username: validUser.username, password });
+      assertOutcomeShape(outcome, 'near miss');
+      assert.ok(failing.has(outcome.status), `a near-miss password gave ${outcome.status}`);
+    }
+  });
+
+  add('never accepts an empty password (an empty LDAP bind is anonymous and "succeeds")', async (verifier) => {
+    const outcome = await verifier.verify({ username: validUser.username, password: '' });
+    assert.notEqual(outcome.status, 'valid');
+    assert.equal(outcome.status, 'invalid');
+  });
+
+  add("one user's password never opens another account", async (verifier) => {
+    const outcome = await verifier.verify({ username: otherUser.username, password: validUser.password });
+    assert.ok(failing.has(outcome.status), `gave ${outcome.status}`);
+  });
+
+  add(`reports an unknown user as ${reportsUnknownUsers ? 'unknown_user' : 'invalid'}`, async (verifier) => {
+    const outcome = await verifier.verify({ username: randomUnknownUsername(), password: validUser.password });
+    assertOutcomeShape(outcome, 'unknown user');
+    assert.equal(outcome.status, reportsUnknownUsers ? 'unknown_user' : 'invalid');
+  });
+
+  add('injection characters in the username never match and never throw', async (verifier) => {
+    for (const username of injectionUsernames(validUser.username)) {
+      const outcome = await verifier.verify({ username, password: validUser.password });
+      assertOutcomeShape(outcome, `username ${JSON.stringify(username)}`);
+      assert.notEqual(outcome.status, 'valid', `username ${JSON.stringify(username)} was accepted`);
+    }
+  });
+
+  add('answers parallel checks for different users independently', async (verifier) => {
+    const inputs = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 0 ? validUser : i % 3 === 1 ? { username: otherUser.username, password: `${otherUser.password}!` } : otherUser,
+    );
+    const outcomes = await Promise.all(inputs.map((input) => verifier.verify(input)));
+    outcomes.forEach((outcome, i) => {
+      assert.equal(outcome.status, i % 3 === 1 ? 'invalid' : 'valid', `parallel check ${i}`);
+    });
+  });
+
+  add('keeps the password out of outcomes and errors (canary)', async (verifier) => {
+    const canary = `Canary-${Date.now()}-pw`;
+    for (const username of [validUser.username, randomUnknownUsername()]) {
+      try {
+        assertNoSecret(await verifier.verify({ username, password: canary }), canary, 'outcome');
+      } catch (error) {
+        assertNoSecret(error, canary, 'error');
+        throw error;
+      }
+    }
+  });
+
+  if (options.disabledUser) {
+    const disabledUser = options.disabledUser;
+    add('answers disabled for a disabled user with the right password, never valid', async (verifier) => {
+      const outcome = await verifier.verify(disabledUser);
+      assert.equal(outcome.status, 'disabled');
+      const wrong = await verifier.verify({ username: disabledUser.username, password: `${disabledUser.password}x` });
+      assert.notEqual(wrong.status, 'valid');
+    });
+  }
+
+  if (options.unicodeUser) {
+    const unicodeUser = options.unicodeUser;
+    add('accepts a non-ASCII password and rejects its ASCII look-alike', async (verifier) => {
+      assert.equal((await verifier.verify(unicodeUser)).status, 'valid');
+      const ascii = unicodeUser.password.normalize('NFD').replace(/[\u0300-\u036f]/gu, '');
+      if (ascii !== unicodeUser.password) {
+        assert.notEqual((await verifier.verify({ username: unicodeUser.username, password: ascii })).status, 'valid');
+      }
+    });
+  }
+
+  if (options.createUnavailable) {
+    const createUnavailable = options.createUnavailable;
+    cases.push({
+      name: 'a backend that is down is unavailable: never valid, never invalid',
+      run: () =>
+        withComponent(createUnavailable, async (verifier) => {
+          let outcome: VerifyOutcome | undefined;
+          try {
+            outcome = await verifier.verify(validUser);
+          } catch (error) {
+            assert.ok(error instanceof Error, 'rejected with a non-Error');
+            assertNoSecret(error, validUser.password, 'backend error');
+          }
+          if (outcome) assert.equal(outcome.status, 'unavailable');
+          const authenticator = createAuthenticator({ verifier, defaultDeadlineMs: 15_000 });
+          const result = await authenticator.authenticate(validUser);
+          assert.equal(result.outcome.status, 'unavailable');
+        }),
+    });
+  }
+
+  if (options.equalizesUnknownUsers ?? true) {
+    add('an unknown user costs about as much as a known one (dummy verification)', async (verifier) => {
+      const authenticator = createAuthenticator({ verifier });
+      const wrong = { username: validUser.username, password: `${validUser.password}x` };
+      const unknown = { username: randomUnknownUsername(), password: `${validUser.password}x` };
+      await authenticator.authenticate(wrong); // warm-up
+      const known = await median(5, () => authenticator.authenticate(wrong));
+      const missing = await median(5, () => authenticator.authenticate(unknown));
+      // Below a millisecond the difference drowns in scheduling noise and reveals nothing over a network.
+      assert.ok(known < 1 || missing * 5 >= known, `unknown user took ${missing.toFixed(2)} ms against ${known.toFixed(2)} ms for a known one`);
+    });
+  }
+
+  return cases;
+}
