@@ -1,23 +1,25 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-// One entry per subpath export (package.json "exports"); keep this list and that map in step.
+// One entry per subpath export (package.json "exports"): dist/<key>.js and .cjs. Keep both in step
+// (test/package/exports-map.test.ts checks it).
 export const entries = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
-  'stores/memory/index': 'src/stores/memory/index.ts',
-  'cli/main': 'src/cli/main.ts',
+  'memory/index': 'src/stores/memory/index.ts',
 };
 
-export default defineConfig({
-  entry: entries,
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
+const shared: Options = {
   target: 'node20',
   platform: 'node',
-  splitting: true,
-  treeshake: true,
-  // Optional peers must stay external so that importing one subpath never loads another's backend.
+  sourcemap: true,
+  // `npm run build` empties dist first; tsup's own clean would race between the two configs.
+  clean: false,
+  // Optional peers stay external so that importing one subpath never loads another's backend.
   external: ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', 'pg', 'mysql2', 'better-sqlite3'],
-});
+};
+
+export default defineConfig([
+  { ...shared, entry: entries, format: ['esm', 'cjs'], dts: true, splitting: true, treeshake: true },
+  // The CLI is an executable, not an import target: ESM only, no types.
+  { ...shared, entry: { 'cli/main': 'src/cli/main.ts' }, format: ['esm'], dts: false },
+]);

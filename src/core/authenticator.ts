@@ -96,8 +96,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   async function authenticate(input: AuthenticateInput): Promise<AuthenticationResult> {
-    const { password, requestId } = input;
-    const rawUsername: unknown = input.username;
+    const { requestId } = input;
+    // Typed as strings, but protocol handlers parse JSON: a `{ "$ne": null }` must never reach a store.
+    const rawUsername = input.username as unknown;
+    const password = input.password as unknown;
     if (typeof rawUsername !== 'string' || typeof password !== 'string') {
       return { username: '', outcome: { status: 'invalid', reason: 'malformed_input' }, profile: null };
     }
@@ -109,7 +111,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         username,
         status: outcome.status,
         ...('reason' in outcome ? { reason: outcome.reason } : {}),
-        ...('detail' in outcome && outcome.detail !== undefined ? { detail: outcome.detail } : {}),
+        ...('detail' in outcome ? { detail: outcome.detail } : {}),
         ...(outcome.status === 'unavailable' ? { error: outcome.error } : {}),
       });
       return { username, outcome, profile };
@@ -214,7 +216,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async close() {
       // A store is often both verifier and profile source: close each object once.
       const components = new Set<CredentialVerifier | ProfileSource>([verifier, ...(profiles ? [profiles] : [])]);
-      await Promise.all([...components].map((component) => component.close?.()));
+      await Promise.all(
+        [...components].map(async (component) => {
+          await component.close?.();
+        }),
+      );
     },
   };
 }

@@ -27,7 +27,9 @@ export function raceDeadline<T>(operation: Promise<T>, signal: AbortSignal | und
     return Promise.resolve(deadlineExceeded);
   }
   return new Promise<T | typeof deadlineExceeded>((resolve, reject) => {
-    const onAbort = (): void => resolve(deadlineExceeded);
+    const onAbort = (): void => {
+      resolve(deadlineExceeded);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     operation.then(
       (value) => {

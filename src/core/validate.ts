@@ -19,8 +19,13 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, wha
   if (result.success) return result.data;
   const issues = result.error.issues;
   const first = issues[0];
-  const path = first ? formatPath(first.path) : '(root)';
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  // A misspelt key is the commonest config mistake: name the key itself, not the object holding it.
+  if (first?.code === 'unrecognized_keys' && first.keys[0] !== undefined) {
+    const path = formatPath([...first.path, first.keys[0]]);
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${what}: unknown key "${path}"${more}`, { cause: result.error, path });
+  }
+  const path = first ? formatPath(first.path) : '(root)';
   throw new LegacyIdpError(
     'ERR_LEGACY_IDP_CONFIG_INVALID',
     `${what}: invalid value at "${path}": ${first?.message ?? 'invalid'}${more}`,

@@ -42,7 +42,7 @@ export interface CredentialVerifierConformanceOptions {
 const failing: ReadonlySet<VerifyOutcome['status']> = new Set(['invalid', 'unknown_user']);
 
 function assertOutcomeShape(outcome: VerifyOutcome, where: string): void {
-  assert.ok(verifyStatuses.includes(outcome.status), `${where}: unknown status ${String(outcome.status)}`);
+  assert.ok(verifyStatuses.includes(outcome.status), `${where}: unknown status ${JSON.stringify(outcome.status)}`);
   if (outcome.status === 'valid') assert.ok(outcome.subjectId.length > 0, `${where}: valid outcome without subjectId`);
   if (outcome.status === 'unavailable') assert.ok(outcome.error instanceof LegacyIdpError, `${where}: unavailable without a typed error`);
 }

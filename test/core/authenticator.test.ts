@@ -27,9 +27,18 @@ function recordingLockout(decision: 'allow' | 'deny' | 'throw' = 'allow') {
     return Promise.resolve({
       allowed: true,
       ticket: {
-        success: () => (events.push('success'), Promise.resolve()),
-        failure: (details) => (events.push(`failure:${details?.attemptDigest ?? '-'}`), Promise.resolve()),
-        cancel: () => (events.push('cancel'), Promise.resolve()),
+        success: () => {
+          events.push('success');
+          return Promise.resolve();
+        },
+        failure: (details) => {
+          events.push(`failure:${details?.attemptDigest ?? '-'}`);
+          return Promise.resolve();
+        },
+        cancel: () => {
+          events.push('cancel');
+          return Promise.resolve();
+        },
       },
     });
   });
@@ -131,7 +140,10 @@ describe('Authenticator: every backend failure is unavailable with a typed cause
   });
 
   it('maps a thrown non-Error to unavailable with an Error cause', async () => {
-    const { verifier } = scriptedVerifier(() => Promise.reject('plain string') as never);
+    const { verifier } = scriptedVerifier(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a driver throwing a string
+      throw 'plain string';
+    });
     const { outcome } = await make({ verifier }).authenticate({ username: 'alice', password: PASSWORD });
     expect(outcome).toMatchObject({ status: 'unavailable', reason: 'backend_error' });
     if (outcome.status === 'unavailable') expect(outcome.error.cause).toBeInstanceOf(Error);
@@ -152,7 +164,9 @@ describe('Authenticator: every backend failure is unavailable with a typed cause
       (input) =>
         new Promise((resolve) => {
           seenSignal = input.signal;
-          setTimeout(() => resolve(valid), 2_000).unref();
+          setTimeout(() => {
+            resolve(valid);
+          }, 2_000).unref();
         }),
     );
     const { lockout, events } = recordingLockout();

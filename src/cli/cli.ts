@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Readable, Writable } from 'node:stream';
+import { createAuthenticator } from '../core/authenticator.js';
+import { publicProfile } from '../core/contracts.js';
+import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
+import { jsonLogger, silentLogger } from '../core/logger.js';
+import { loadConfig, openStore } from './config.js';
+import { readPassword } from './password-input.js';
+
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  stdout: Writable;
+  stderr: Writable;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Exit codes, documented in docs/cli.md. */
+export const exitCodes = { valid: 0, rejected: 1, usage: 2, unavailable: 3, internal: 70 } as const;
+
+// src/cli and dist/cli both sit two levels below the package root.
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const demoConfigPath = `${packageRoot}examples/demo/legacy-idp.json`;
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run?: (values: Record<string, string | boolean | undefined>, io: CliIo) => Promise<number>;
+  /** Set while the capability is still being built: the command exists so scripts and docs can name it. */
+  comingWith?: string;
+}
+
+const help = { help: { type: 'boolean', short: 'h' } } as const;
+
+const commands: Record<string, Command> = {
+  'check-login': {
+    summary: 'Check one username and password against the configured store; prints the outcome as JSON',
+    usage: [
+      'legacy-idp check-login --username <name> [--config <file>]',
+      '',
+      'The password is read from standard input (one trailing newline dropped) or, on a terminal, from a',
+      'hidden prompt. Without --config the bundled demo users are used (examples/demo/users.json).',
+      '',
+      'Exit status: 0 valid, 1 any other sign-in outcome, 2 usage or config error, 3 store unavailable.',
+    ].join('\n'),
+    options: { ...help, config: { type: 'string', short: 'c' }, username: { type: 'string', short: 'u' } },
+    run: checkLogin,
+  },
+  doctor: {
+    summary: 'Validate a config file, open its store, and list which optional backends are installed',
+    usage: 'legacy-idp doctor [--config <file>]',
+    options: { ...help, config: { type: 'string', short: 'c' } },
+    run: doctor,
+  },
+  serve: {
+    summary: 'Run the just-in-time migration endpoint (B2C, Entra External ID)',
+    usage: 'legacy-idp serve --config <file>',
+    options: { ...help, config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
+    comingWith: 'the JIT migration endpoints',
+  },
+  hashes: {
+    summary: 'Identify, verify and test legacy password hashes',
+    usage: 'legacy-idp hashes identify|verify|test ...',
+    options: { ...help },
+    comingWith: 'the hash-format registry',
+  },
+  premigrate: {
+    summary: 'Bulk-create every legacy user in Entra External ID / Azure AD B2C (or a JSONL file)',
+    usage: 'legacy-idp premigrate --config <file> [--dry-run]',
+    options: { ...help, config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' } },
+    comingWith: 'the bulk pre-migration engine',
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}${command.comingWith ? ' (not yet available)' : ''}`,
+  );
+  return [
+    'legacy-idp: move user accounts, passwords included, off legacy identity stores.',
+    '',
+    'Usage: legacy-idp <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options:',
+    '  -h, --help     Show help (legacy-idp <command> --help for a command)',
+    '  -v, --version  Print the version',
+    '',
+  ].join('\n');
+}
+
+const usage = (message: string): LegacyIdpError => new LegacyIdpError('ERR_LEGACY_IDP_USAGE', message);
+
+async function checkLogin(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const username = values.username;
+  if (typeof username !== 'string' || username.length === 0) throw usage('check-login needs --username <name>');
+  const configPath = typeof values.config === 'string' ? values.config : demoConfigPath;
+  if (values.config === undefined) io.stderr.write(`legacy-idp: no --config given, using the bundled demo users (${demoConfigPath})\n`);
+  const loaded = await loadConfig(configPath);
+  const { log, normalization, deadlineMs } = loaded.config;
+  const store = await openStore(loaded);
+  const authenticator = createAuthenticator({
+    verifier: store,
+    profiles: store,
+    ...(normalization ? { normalization } : {}),
+    logger: log.level === 'silent' ? silentLogger : jsonLogger({ level: log.level, write: (line) => io.stderr.write(`${line}\n`) }),
+    defaultDeadlineMs: deadlineMs,
+  });
+  try {
+    const password = await readPassword(io);
+    const result = await authenticator.authenticate({ username, password });
+    const report = {
+      username: result.username,
+      outcome: result.outcome,
+      profile: result.profile ? publicProfile(result.profile) : null,
+    };
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (result.outcome.status === 'valid') return exitCodes.valid;
+    return result.outcome.status === 'unavailable' ? exitCodes.unavailable : exitCodes.rejected;
+  } finally {
+    await authenticator.close();
+  }
+}
+
+/** Optional backends, by the package the user must install for them. */
+const optionalPackages = ['ldapts', 'mssql', 'pg', 'mysql2', 'better-sqlite3', 'mongodb', 'ioredis', 'argon2'];
+
+function isInstalled(name: string): boolean {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve(name);
+    return true;
+  } catch (error) {
+    // ESM-only packages (ldapts) have no "require" export, which still proves they are installed.
+    return (error as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  }
+}
+
+async function doctor(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const configPath = typeof values.config === 'string' ? values.config : demoConfigPath;
+  const loaded = await loadConfig(configPath);
+  const store = await openStore(loaded);
+  await store.close?.();
+  const report = {
+    version: packageVersion(),
+    node: process.version,
+    config: { path: loaded.path, store: loaded.config.store.type, ok: true },
+    optionalPackages: Object.fromEntries(optionalPackages.map((name) => [name, isInstalled(name) ? 'installed' : 'missing'])),
+  };
+  io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return exitCodes.valid;
+}
+
+/** Runs the CLI and returns the exit status. User errors print one line and no stack. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+      io.stdout.write(mainHelp());
+      return name === undefined ? exitCodes.usage : exitCodes.valid;
+    }
+    if (name === '-v' || name === '--version') {
+      io.stdout.write(`${packageVersion()}\n`);
+      return exitCodes.valid;
+    }
+    const command = commands[name];
+    if (!command) throw usage(`unknown command "${name}" (see legacy-idp --help)`);
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      // No option is declared `multiple`, so no value is an array.
+      values = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }).values as Record<
+        string,
+        string | boolean | undefined
+      >;
+    } catch (error) {
+      throw usage(`${name}: ${error instanceof Error ? error.message.replace(/\. To specify .*$/su, '') : 'invalid arguments'}`);
+    }
+    if (values.help === true) {
+      io.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
+      return exitCodes.valid;
+    }
+    if (!command.run) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_NOT_IMPLEMENTED', `"${name}" is not available in this version; it ships with ${command.comingWith ?? 'a later release'}`);
+    }
+    return await command.run(values, io);
+  } catch (error) {
+    if (isLegacyIdpError(error)) {
+      io.stderr.write(`legacy-idp: ${error.message} [${error.code}]\n`);
+      return exitCodes.usage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`legacy-idp: internal error: ${message}\n`);
+    if (io.env.LEGACY_IDP_DEBUG === '1' && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return exitCodes.internal;
+  }
+}
