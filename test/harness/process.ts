@@ -1,0 +1,171 @@
+/**
+ * Small process and network helpers shared by the harness. No vitest imports: globalSetup
+ * runs these in the main vitest process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a command to completion; never throws for a non-zero exit (callers decide). */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (error) => {
+      resolve({ code: null, stdout, stderr: stderr + error.message });
+    });
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+    // A command may exit without reading its input; that EPIPE is not our error to report.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input);
+  });
+}
+
+/** Like run() but throws with the command's stderr on failure. The args are not echoed: they may hold secrets. */
+export async function runChecked(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} exited with ${String(result.code)}: ${result.stderr.trim().slice(0, 2000)}`);
+  }
+  return result.stdout;
+}
+
+/** A free TCP port on 127.0.0.1: bind port 0, read the port, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        if (port === 0) reject(new Error('could not read the port of a listening socket'));
+        else resolve(port);
+      });
+    });
+  });
+}
+
+/** Random lowercase hex name usable as a database name or key prefix (no glob or quote characters). */
+export function randomName(prefix = 'test_'): string {
+  return `${prefix}${randomBytes(8).toString('hex')}`;
+}
+
+export function randomPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => {
+      done(false);
+    });
+    socket.once('connect', () => {
+      done(true);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns true, the child dies, or the deadline passes. */
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  options: { readonly timeoutMs: number; readonly what: string; readonly child?: ChildProcess; readonly output?: () => string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let spawnError: Error | undefined;
+  options.child?.once('error', (error) => {
+    spawnError = error;
+  });
+  while (Date.now() < deadline) {
+    if (spawnError !== undefined) throw new Error(`${options.what} could not start: ${spawnError.message}`);
+    if (options.child !== undefined && options.child.exitCode !== null) {
+      throw new Error(`${options.what} exited with ${String(options.child.exitCode)} before it was ready: ${options.output?.() ?? ''}`.trim());
+    }
+    if (await probe()) return;
+    await sleep(25);
+  }
+  throw new Error(`${options.what} was not ready after ${options.timeoutMs} ms: ${options.output?.() ?? ''}`.trim());
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  // No pid: the spawn itself failed, so there is nothing to wait for.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Makes sure a server child never outlives the test process: an 'exit' hook for normal exits,
+ * plus a detached shell watchdog for the cases Node cannot hook (SIGKILL of a vitest worker).
+ * Returns a function that disarms both (for a regular stop()).
+ */
+export function tieToThisProcess(child: ChildProcess, tempDir: string): () => void {
+  const pid = child.pid;
+  if (pid === undefined) return () => undefined;
+  const onExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(tempDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'if kill -0 "$2" 2>/dev/null; then kill -TERM "$2"; sleep 3; kill -KILL "$2" 2>/dev/null; rm -rf "$3"; fi';
+  const watchdog = spawn('sh', ['-c', script, 'watchdog', String(process.pid), String(pid), tempDir], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
+  return () => {
+    process.removeListener('exit', onExit);
+    watchdog.kill('SIGKILL');
+  };
+}
+
+/** Keeps the last `limit` characters of a stream, for error messages. */
+export function captureTail(stream: NodeJS.ReadableStream | null, limit = 4000): () => string {
+  let text = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    text = (text + chunk).slice(-limit);
+  });
+  return () => text.trim();
+}
