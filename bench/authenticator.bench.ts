@@ -7,19 +7,13 @@
  */
 import { createAuthenticator } from '../src/core/authenticator.js';
 import { memoryUserStore } from '../src/stores/memory/index.js';
+import { median } from '../src/testing/conformance.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
 
 async function medianMs(run: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 3; i++) await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const start = process.hrtime.bigint();
-    await run();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
+  return median(rounds, run);
 }
 
 const store = await memoryUserStore({ users: [{ username: 'alice', password: 'Wonderland-2024' }] });
