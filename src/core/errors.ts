@@ -15,6 +15,13 @@ export const errorCodes = {
   ERR_LEGACY_IDP_CLOSED: 'The component was used after close().',
   ERR_LEGACY_IDP_USAGE: 'The command line was used wrongly (unknown command or flag, missing value).',
   ERR_LEGACY_IDP_NOT_IMPLEMENTED: 'The CLI command exists but its capability has not shipped yet.',
+  ERR_LEGACY_IDP_HASH_MALFORMED: 'A stored hash does not have the shape its scheme requires.',
+  ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME: 'No registered scheme has this id, or none recognizes the hash.',
+  ERR_LEGACY_IDP_HASH_COST_LIMIT: 'A work factor read from a stored hash is above the configured cap.',
+  ERR_LEGACY_IDP_HASH_CONTEXT: 'The scheme needs a context value (salt, user name, key) that was not given.',
+  ERR_LEGACY_IDP_HASH_BUSY: 'Too many hash computations are queued; the caller should retry later.',
+  ERR_LEGACY_IDP_HASH_DUPLICATE_SCHEME: 'A scheme with this id is already registered.',
+  ERR_LEGACY_IDP_HASH_UNSUPPORTED: 'The scheme cannot do this (e.g. create new hashes).',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,196 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { LegacyIdpError, isLegacyIdpError, toError } from '../core/errors.js';
+import { parseOptions } from '../core/validate.js';
+import { builtinSchemes } from './builtin.js';
+import { utf8Length } from './codec.js';
+import { createComputeGate } from './compute.js';
+import { defaultHashLimits, hashLimitsSchema } from './limits.js';
+import type { HashContext, HashLimits, HashScheme, HashVerifyResult, SchemeVerdict } from './types.js';
+import { createWorkerPool, type WorkerPool } from './worker-pool.js';
+
+const registryOptionsSchema = z
+  .object({
+    /** Replace the built-in schemes (default: all of them). */
+    schemes: z.array(z.custom<HashScheme>((value) => typeof value === 'object' && value !== null && 'id' in value)).optional(),
+    limits: hashLimitsSchema.optional(),
+    /** Hash computations in flight at once (threadpool and workers together). Default: one per core. */
+    concurrency: z.number().int().positive().max(256).optional(),
+    /** Verifications allowed to wait for a slot before `ERR_LEGACY_IDP_HASH_BUSY`. */
+    maxQueue: z.number().int().nonnegative().default(1000),
+    /** Run pure-JS schemes in worker threads (default). `false` runs them inline (tests, tiny scripts). */
+    workers: z.boolean().default(true),
+  })
+  .strict();
+
+export type HashRegistryOptions = z.input<typeof registryOptionsSchema>;
+
+export interface VerifyHashOptions {
+  /** Scheme id, or `auto` / absent to identify it from the hash. */
+  scheme?: string;
+  context?: HashContext;
+}
+
+/** What `list()` tells about a scheme: everything but the functions. */
+export interface SchemeInfo {
+  id: string;
+  family: HashScheme['family'];
+  summary: string;
+  example: string;
+  contextKeys: NonNullable<HashScheme['contextKeys']>;
+  source: string;
+  execution: HashScheme['execution'];
+  canHash: boolean;
+  identifiable: boolean;
+  upgradeAdvice: string;
+}
+
+export interface HashRegistry {
+  readonly limits: HashLimits;
+  list(): SchemeInfo[];
+  get(id: string): HashScheme | undefined;
+  /** Candidate scheme ids for a stored hash, in registry order; empty for bare digests. */
+  identify(hash: string): string[];
+  verify(password: string, hash: string, options?: VerifyHashOptions): Promise<HashVerifyResult>;
+  hash(schemeId: string, password: string, options?: Readonly<Record<string, unknown>>): Promise<string>;
+  register(scheme: HashScheme): void;
+  close(): Promise<void>;
+}
+
+export function describeScheme(scheme: HashScheme): SchemeInfo {
+  return {
+    id: scheme.id,
+    family: scheme.family,
+    summary: scheme.summary,
+    example: scheme.example,
+    contextKeys: scheme.contextKeys ?? [],
+    source: scheme.source,
+    execution: scheme.execution,
+    canHash: typeof scheme.hash === 'function',
+    identifiable: typeof scheme.identify === 'function',
+    upgradeAdvice: scheme.upgradeAdvice,
+  };
+}
+
+/**
+ * Runs one scheme's verify on the current thread, with every failure typed. Used inline on the main
+ * thread and inside the worker threads.
+ */
+export async function runSchemeVerify(
+  scheme: HashScheme,
+  password: string,
+  hash: string,
+  context: HashContext,
+  limits: HashLimits,
+  verifyInner: (password: string, hash: string, scheme?: string, context?: HashContext) => Promise<boolean>,
+): Promise<SchemeVerdict> {
+  try {
+    return await scheme.verify({ password, hash, context, limits, verifyInner });
+  } catch (error) {
+    if (isLegacyIdpError(error)) throw error;
+    // A throw from deep inside a scheme (bad base64, a driver's RangeError) is a malformed hash, not a crash.
+    throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${scheme.id}: malformed hash (${toError(error).name})`, { cause: error });
+  }
+}
+
+function checkContext(scheme: HashScheme, context: HashContext): void {
+  for (const { key, required } of scheme.contextKeys ?? []) {
+    if (required && (context[key] === undefined || context[key] === null)) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_CONTEXT', `${scheme.id}: needs context "${key}"`);
+    }
+  }
+}
+
+export function createHashRegistry(options: HashRegistryOptions = {}): HashRegistry {
+  const config = parseOptions(registryOptionsSchema, options, 'hash registry options');
+  const overrides = Object.fromEntries(Object.entries(config.limits ?? {}).filter(([, value]) => value !== undefined));
+  const limits: HashLimits = Object.freeze({ ...defaultHashLimits, ...overrides });
+  const concurrency = config.concurrency ?? availableParallelism();
+  const gate = createComputeGate(concurrency, config.maxQueue);
+  const schemes = new Map<string, HashScheme>();
+  const builtinIds = new Set(builtinSchemes.map((scheme) => scheme.id));
+  let pool: WorkerPool | undefined;
+
+  function register(scheme: HashScheme): void {
+    if (schemes.has(scheme.id)) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_DUPLICATE_SCHEME', `a scheme with id "${scheme.id}" is already registered`);
+    }
+    schemes.set(scheme.id, scheme);
+  }
+  for (const scheme of config.schemes ?? builtinSchemes) register(scheme);
+
+  function identify(hash: string): string[] {
+    if (typeof hash !== 'string') return [];
+    const ids: string[] = [];
+    for (const scheme of schemes.values()) {
+      try {
+        if (scheme.identify?.(hash)) ids.push(scheme.id);
+      } catch {
+        // identify must not throw; a scheme that does simply does not claim the hash.
+      }
+    }
+    return ids;
+  }
+
+  function resolve(hash: string, schemeId: string | undefined): HashScheme {
+    if (schemeId !== undefined && schemeId !== 'auto') {
+      const scheme = schemes.get(schemeId);
+      if (!scheme) throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `unknown hash scheme "${schemeId}"`);
+      return scheme;
+    }
+    const [first] = identify(hash);
+    const scheme = first === undefined ? undefined : schemes.get(first);
+    if (!scheme) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', 'no registered scheme recognizes this hash; name the scheme explicitly');
+    }
+    return scheme;
+  }
+
+  async function verifyWith(scheme: HashScheme, password: string, hash: string, context: HashContext): Promise<SchemeVerdict> {
+    checkContext(scheme, context);
+    // Inner verifications of a gated scheme run directly: it already holds a slot.
+    const direct = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
+      (await runSchemeVerify(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {}, limits, direct)) === true;
+    const gated = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
+      (await verifyWith(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {})) === true;
+
+    if (scheme.execution === 'inline') return runSchemeVerify(scheme, password, hash, context, limits, gated);
+    if (scheme.execution === 'worker' && config.workers && builtinIds.has(scheme.id) && schemes.get(scheme.id) === builtinSchemes.find((s) => s.id === scheme.id)) {
+      pool ??= createWorkerPool(concurrency);
+      const workers = pool;
+      return gate.run(() => workers.run({ scheme: scheme.id, password, hash, context, limits }));
+    }
+    return gate.run(() => runSchemeVerify(scheme, password, hash, context, limits, direct));
+  }
+
+  return {
+    limits,
+    list: () => [...schemes.values()].map(describeScheme),
+    get: (id) => schemes.get(id),
+    identify,
+    async verify(password, hash, verifyOptions = {}) {
+      if (typeof password !== 'string' || typeof hash !== 'string') {
+        throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'verify(password, hash): both must be strings');
+      }
+      const scheme = resolve(hash, verifyOptions.scheme);
+      // Longer than any real password: not worth hashing, and a cheap way to burn CPU otherwise.
+      if (utf8Length(password) > limits.maxPasswordBytes) return { valid: false, scheme: scheme.id, needsUpgrade: false, disabled: false };
+      const verdict = await verifyWith(scheme, password, hash, verifyOptions.context ?? {});
+      const valid = verdict === true;
+      const needsUpgrade = valid && (scheme.needsUpgrade ? scheme.needsUpgrade(hash) : typeof scheme.hash !== 'function');
+      return { valid, scheme: scheme.id, needsUpgrade, disabled: verdict === 'disabled' };
+    },
+    async hash(schemeId, password, hashOptions = {}) {
+      const scheme = schemes.get(schemeId);
+      if (!scheme) throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `unknown hash scheme "${schemeId}"`);
+      const make = scheme.hash?.bind(scheme);
+      if (!make) throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNSUPPORTED', `${schemeId} cannot create new hashes; use bcrypt, argon2id, scrypt or pbkdf2_sha256`);
+      return gate.run(() => make(password, hashOptions, limits));
+    },
+    register,
+    async close() {
+      await pool?.close();
+      pool = undefined;
+    },
+  };
+}

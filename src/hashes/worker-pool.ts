@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LegacyIdpError } from '../core/errors.js';
+import type { HashContext, HashLimits, SchemeVerdict } from './types.js';
+
+/** A verification shipped to a worker: only plain data crosses the thread boundary. */
+export interface WorkerJob {
+  scheme: string;
+  password: string;
+  hash: string;
+  context: HashContext;
+  limits: HashLimits;
+}
+
+export type WorkerReply = { id: number; verdict: SchemeVerdict } | { id: number; error: { code?: string; message: string } };
+
+export interface WorkerPool {
+  run(job: WorkerJob): Promise<SchemeVerdict>;
+  close(): Promise<void>;
+}
+
+/**
+ * Finds the worker entry next to the running code: dist/hashes/worker.js in the package (from the ESM
+ * build, also used by the CJS build), or src/hashes/worker.ts when running from source under tsx/vitest.
+ */
+function workerSource(): { file: string; fromSource: boolean } {
+  const here = fileURLToPath(import.meta.url);
+  const dir = dirname(here);
+  if (here.endsWith('.ts')) return { file: join(dir, 'worker.ts'), fromSource: true };
+  for (const candidate of [join(dir, 'worker.js'), join(dir, 'hashes', 'worker.js'), join(dir, '..', 'hashes', 'worker.js')]) {
+    if (existsSync(candidate)) return { file: candidate, fromSource: false };
+  }
+  throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `hash worker entry not found near ${dir}`);
+}
+
+function spawn(): Worker {
+  const { file, fromSource } = workerSource();
+  if (!fromSource) return new Worker(file);
+  // Source mode (tests): load tsx's loader inside the worker, then the TypeScript entry.
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(file).href)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/**
+ * Fixed-size pool of worker threads for pure-JavaScript hashing. Workers start on first use and are
+ * unref'ed while idle, so an idle pool never keeps the process alive. The caller bounds concurrency
+ * (the ComputeGate), so each job finds an idle worker.
+ */
+export function createWorkerPool(size: number): WorkerPool {
+  const idle: Worker[] = [];
+  const all = new Set<Worker>();
+  const pending = new Map<number, { resolve: (v: SchemeVerdict) => void; reject: (e: Error) => void; worker: Worker }>();
+  let nextId = 1;
+
+  function failAll(worker: Worker, error: Error): void {
+    for (const [id, entry] of pending) {
+      if (entry.worker === worker) {
+        pending.delete(id);
+        entry.reject(error);
+      }
+    }
+  }
+
+  function create(): Worker {
+    const worker = spawn();
+    all.add(worker);
+    worker.on('message', (reply: WorkerReply) => {
+      const entry = pending.get(reply.id);
+      if (!entry) return;
+      pending.delete(reply.id);
+      worker.unref();
+      idle.push(worker);
+      if ('error' in reply) {
+        const code = reply.error.code;
+        entry.reject(
+          code !== undefined && code.startsWith('ERR_LEGACY_IDP_')
+            ? new LegacyIdpError(code as 'ERR_LEGACY_IDP_HASH_MALFORMED', reply.error.message)
+            : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', reply.error.message),
+        );
+      } else entry.resolve(reply.verdict);
+    });
+    const drop = (error: Error): void => {
+      all.delete(worker);
+      const at = idle.indexOf(worker);
+      if (at >= 0) idle.splice(at, 1);
+      failAll(worker, error);
+    };
+    worker.on('error', (error) => {
+      drop(error);
+    });
+    worker.on('exit', (code) => {
+      drop(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `hash worker exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  return {
+    run(job) {
+      const worker = idle.pop() ?? (all.size < size ? create() : undefined);
+      if (!worker) return Promise.reject(new LegacyIdpError('ERR_LEGACY_IDP_HASH_BUSY', 'all hash workers are busy'));
+      worker.ref();
+      const id = nextId++;
+      return new Promise<SchemeVerdict>((resolve, reject) => {
+        pending.set(id, { resolve, reject, worker });
+        worker.postMessage({ id, job });
+      });
+    },
+    async close() {
+      const workers = [...all];
+      all.clear();
+      idle.length = 0;
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
