@@ -6,6 +6,12 @@ export const entries = {
   index: 'src/index.ts',
   'testing/index': 'src/testing/index.ts',
   'memory/index': 'src/stores/memory/index.ts',
+  'hashes/index': 'src/hashes/index.ts',
+};
+
+/** Built but not exported: loaded by path from inside the package (the hash worker threads). */
+export const internalEntries = {
+  'hashes/worker': 'src/hashes/worker.ts',
 };
 
 const shared: Options = {
@@ -15,11 +21,11 @@ const shared: Options = {
   // `npm run build` empties dist first; tsup's own clean would race between the two configs.
   clean: false,
   // Optional peers stay external so that importing one subpath never loads another's backend.
-  external: ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', 'pg', 'mysql2', 'better-sqlite3'],
+  external: ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', '@node-rs/argon2', 'pg', 'mysql2', 'better-sqlite3'],
 };
 
 export default defineConfig([
   { ...shared, entry: entries, format: ['esm', 'cjs'], dts: true, splitting: true, treeshake: true },
-  // The CLI is an executable, not an import target: ESM only, no types.
-  { ...shared, entry: { 'cli/main': 'src/cli/main.ts' }, format: ['esm'], dts: false },
+  // The CLI is an executable and the worker a thread entry, not import targets: ESM only, no types.
+  { ...shared, entry: { 'cli/main': 'src/cli/main.ts', ...internalEntries }, format: ['esm'], dts: false },
 ]);

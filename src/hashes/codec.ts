@@ -3,6 +3,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { LegacyIdpError } from '../core/errors.js';
+import { md4 } from './md4.js';
 
 /** Malformed stored hash: a typed error that names the scheme and never quotes the hash. */
 export function malformed(schemeId: string, why: string): LegacyIdpError {
@@ -36,6 +37,8 @@ export function constantTimeEqual(a: Uint8Array | string, b: Uint8Array | string
 export type DigestName = 'md4' | 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
 export function digest(algorithm: DigestName, ...parts: (Uint8Array | string)[]): Buffer {
+  // Node's OpenSSL 3 has no MD4 (legacy provider): our own implementation serves it.
+  if (algorithm === 'md4') return md4(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part))));
   const hash = createHash(algorithm);
   for (const part of parts) hash.update(part);
   return hash.digest();
