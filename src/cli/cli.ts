@@ -33,7 +33,9 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run?: (values: Record<string, string | boolean | undefined>, io: CliIo) => Promise<number>;
+  run?: (values: Record<string, string | boolean | undefined>, io: CliIo, positionals: readonly string[]) => Promise<number>;
+  /** Takes positional arguments (a subcommand, a file). */
+  positionals?: boolean;
   /** Set while the capability is still being built: the command exists so scripts and docs can name it. */
   comingWith?: string;
 }
@@ -67,10 +69,24 @@ const commands: Record<string, Command> = {
     comingWith: 'the JIT migration endpoints',
   },
   hashes: {
-    summary: 'Identify, verify and test legacy password hashes',
-    usage: 'legacy-idp hashes identify|verify|test ...',
-    options: { ...help },
-    comingWith: 'the hash-format registry',
+    summary: 'List, identify, verify and test legacy password hashes',
+    usage: [
+      'legacy-idp hashes list [--json]',
+      '       legacy-idp hashes identify <hash>',
+      '       legacy-idp hashes verify --hash <hash> [--scheme <id|auto>] [--context <json>]   (password on stdin)',
+      '       legacy-idp hashes test <file.jsonl> [--json]',
+      '',
+      'A test file has one JSON object per line: {"scheme"?: "<id>|auto", "hash": "...", "password": "...",',
+      '"context"?: {...}, "expect"?: true|false} (scheme absent = auto, expect absent = true). Lines whose',
+      'verdict differs from "expect" are printed by line number (never the password or hash), then',
+      '"N passed, M failed". Exit status 0 only when every line passes.',
+    ].join('\n'),
+    options: { ...help, json: { type: 'boolean' }, scheme: { type: 'string', short: 's' }, hash: { type: 'string' }, context: { type: 'string' } },
+    positionals: true,
+    run: async (values, io, positionals) => {
+      const { hashesCommand } = await import('./hashes-command.js');
+      return hashesCommand(positionals, values, io);
+    },
   },
   premigrate: {
     summary: 'Bulk-create every legacy user in Entra External ID / Azure AD B2C (or a JSONL file)',
@@ -177,12 +193,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const command = commands[name];
     if (!command) throw usage(`unknown command "${name}" (see legacy-idp --help)`);
     let values: Record<string, string | boolean | undefined>;
+    let positionals: readonly string[];
     try {
       // No option is declared `multiple`, so no value is an array.
-      values = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: false }).values as Record<
-        string,
-        string | boolean | undefined
-      >;
+      const parsed = parseArgs({ args: [...rest], options: command.options, strict: true, allowPositionals: command.positionals === true });
+      values = parsed.values as Record<string, string | boolean | undefined>;
+      positionals = parsed.positionals;
     } catch (error) {
       throw usage(`${name}: ${error instanceof Error ? error.message.replace(/\. To specify .*$/su, '') : 'invalid arguments'}`);
     }
@@ -193,7 +209,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (!command.run) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_NOT_IMPLEMENTED', `"${name}" is not available in this version; it ships with ${command.comingWith ?? 'a later release'}`);
     }
-    return await command.run(values, io);
+    return await command.run(values, io, positionals);
   } catch (error) {
     if (isLegacyIdpError(error)) {
       io.stderr.write(`legacy-idp: ${error.message} [${error.code}]\n`);

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+
+async function cli(argv: string[], stdinText = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  stdin.end(stdinText);
+  const code = await runCli(argv, { stdin, stdout, stderr, env: {} });
+  return { code, stdout: out, stderr: err };
+}
+
+const ssha = (password: string, salt: string): string =>
+  `{SSHA}${Buffer.concat([createHash('sha1').update(password).update(salt).digest(), Buffer.from(salt)]).toString('base64')}`;
+const PASSWORD = 'Hash-Canary-Pw';
+const HASH = ssha(PASSWORD, 'salt-1234');
+const dir = mkdtempSync(join(tmpdir(), 'legacy-idp-hashes-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('legacy-idp hashes', () => {
+  it('lists schemes as text and as JSON', async () => {
+    const text = await cli(['hashes', 'list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ldap_salted_sha1\s+ldap/mu);
+    const json = JSON.parse((await cli(['hashes', 'list', '--json'])).stdout) as { id: string; canHash: boolean }[];
+    expect(json.find((s) => s.id === 'ldap_salted_sha1')).toMatchObject({ canHash: false });
+  });
+
+  it('identifies a hash, and exits 1 for a shape nobody claims', async () => {
+    const found = await cli(['hashes', 'identify', HASH]);
+    expect(found.code).toBe(0);
+    expect((JSON.parse(found.stdout) as string[])[0]).toBe('ldap_salted_sha1');
+    expect(await cli(['hashes', 'identify', '5f4dcc3b5aa765d61d8327deb882cf99'])).toMatchObject({ code: 1, stdout: '[]\n' });
+  });
+
+  it('verifies a password from stdin', async () => {
+    const ok = await cli(['hashes', 'verify', '--hash', HASH], `${PASSWORD}\n`);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ valid: true, scheme: 'ldap_salted_sha1', needsUpgrade: true, disabled: false });
+    const wrong = await cli(['hashes', 'verify', '--scheme', 'ldap_salted_sha1', '--hash', HASH], 'nope');
+    expect(wrong.code).toBe(1);
+    const bad = await cli(['hashes', 'verify', '--hash', HASH, '--context', '[1]'], 'x');
+    expect(bad).toMatchObject({ code: 2 });
+    expect(bad.stderr).toContain('context must be a JSON object');
+    const malformed = await cli(['hashes', 'verify', '--hash', '{SSHA}!!!!'], 'x');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/ERR_LEGACY_IDP_HASH_MALFORMED/u);
+  });
+
+  it('tests a JSONL file: failures by line number, closing line, exit status, never a password or hash', async () => {
+    const file = join(dir, 'hashes.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ hash: HASH, password: PASSWORD }),
+        JSON.stringify({ scheme: 'auto', hash: HASH, password: 'other', expect: false }),
+        JSON.stringify({ scheme: 'ldap_salted_sha1', hash: HASH, password: 'wrong-one' }),
+        JSON.stringify({ scheme: 'no_such_scheme', hash: 'abc', password: PASSWORD }),
+        '',
+        'not json',
+        JSON.stringify({ format: 'ldap_salted_sha1', hash: '{SSHA}AAAA', password: PASSWORD, expected: false }),
+      ].join('\n'),
+    );
+    const run = await cli(['hashes', 'test', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      'line 3: ldap_salted_sha1: expected valid, got invalid',
+      'line 4: no_such_scheme: unsupported scheme',
+      'line 6: ?: not valid JSON',
+      '3 passed, 3 failed',
+    ]);
+    expect(run.stdout).not.toContain(PASSWORD);
+    expect(run.stdout).not.toContain(HASH);
+    const json = JSON.parse((await cli(['hashes', 'test', file, '--json'])).stdout) as unknown;
+    expect(json).toEqual({
+      total: 6,
+      passed: 3,
+      failed: 2,
+      unsupported: 1,
+      byScheme: { ldap_salted_sha1: { passed: 3, failed: 1 }, no_such_scheme: { passed: 0, failed: 1 }, '?': { passed: 0, failed: 1 } },
+    });
+  });
+
+  it('exits 0 when every line passes, and names an unreadable file', async () => {
+    const file = join(dir, 'good.jsonl');
+    writeFileSync(file, `${JSON.stringify({ hash: HASH, password: PASSWORD })}\n`);
+    expect(await cli(['hashes', 'test', file])).toMatchObject({ code: 0, stdout: '1 passed, 0 failed\n' });
+    const missing = await cli(['hashes', 'test', join(dir, 'missing.jsonl')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*missing\.jsonl \(ENOENT\)/u);
+  });
+
+  it('rejects unknown subcommands', async () => {
+    expect((await cli(['hashes', 'crack'])).stderr).toContain('unknown subcommand "crack"');
+  });
+});

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { LegacyIdpError } from '../../src/core/errors.js';
+import { createComputeGate } from '../../src/hashes/compute.js';
+import { builtinSchemes, createHashRegistry, defaultHashLimits, type HashScheme } from '../../src/hashes/index.js';
+
+const ssha = (password: string, salt: string): string =>
+  `{SSHA}${Buffer.concat([createHash('sha1').update(password).update(salt).digest(), Buffer.from(salt)]).toString('base64')}`;
+
+/** A test scheme: "t$" + password reversed. Records how it was called. */
+function reversedScheme(overrides: Partial<HashScheme> = {}): HashScheme {
+  return {
+    id: 'test_reversed',
+    family: 'digest',
+    summary: 'test scheme',
+    example: 't$...',
+    source: 'this test',
+    execution: 'inline',
+    upgradeAdvice: 'none',
+    identify: (hash) => hash.startsWith('t$'),
+    verify: ({ password, hash }) => hash === `t$${Array.from(password).reverse().join('')}`,
+    ...overrides,
+  };
+}
+
+describe('hash registry', () => {
+  it('lists every built-in scheme with its metadata, ids unique', () => {
+    const registry = createHashRegistry({ workers: false });
+    const list = registry.list();
+    expect(list.length).toBe(builtinSchemes.length);
+    expect(new Set(list.map((s) => s.id)).size).toBe(list.length);
+    const ssha1 = list.find((s) => s.id === 'ldap_salted_sha1');
+    expect(ssha1).toMatchObject({ family: 'ldap', canHash: false, identifiable: true, execution: 'inline' });
+  });
+
+  it('identifies, verifies and reports the scheme used', async () => {
+    const registry = createHashRegistry({ workers: false });
+    const hash = ssha('correct horse', 'NaCl-1234');
+    expect(registry.identify(hash)).toContain('ldap_salted_sha1');
+    expect(await registry.verify('correct horse', hash)).toEqual({ valid: true, scheme: 'ldap_salted_sha1', needsUpgrade: true, disabled: false });
+    expect(await registry.verify('correct horsE', hash)).toEqual({ valid: false, scheme: 'ldap_salted_sha1', needsUpgrade: false, disabled: false });
+    expect(await registry.verify('correct horse', hash, { scheme: 'ldap_salted_sha1' })).toMatchObject({ valid: true });
+  });
+
+  it('never guesses: unknown shapes and unknown ids are typed errors', async () => {
+    const registry = createHashRegistry({ workers: false });
+    expect(registry.identify('5f4dcc3b5aa765d61d8327deb882cf99')).toEqual([]);
+    await expect(registry.verify('password', '5f4dcc3b5aa765d61d8327deb882cf99')).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME' });
+    await expect(registry.verify('password', 'x', { scheme: 'no_such_scheme' })).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME' });
+    await expect(registry.verify(undefined as unknown as string, 'x')).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_INVALID_INPUT' });
+  });
+
+  it('registers custom schemes and refuses a duplicate id', async () => {
+    const registry = createHashRegistry({ schemes: [], workers: false });
+    registry.register(reversedScheme());
+    expect(await registry.verify('abc', 't$cba')).toMatchObject({ valid: true, scheme: 'test_reversed', needsUpgrade: true });
+    expect(() => {
+      registry.register(reversedScheme());
+    }).toThrow(expect.objectContaining({ code: 'ERR_LEGACY_IDP_HASH_DUPLICATE_SCHEME' }) as Error);
+    expect(() => createHashRegistry({ schemes: [reversedScheme(), reversedScheme()] })).toThrow(/already registered/u);
+  });
+
+  it('turns an untyped throw inside a scheme into a typed malformed-hash error, without quoting the hash', async () => {
+    const registry = createHashRegistry({
+      schemes: [
+        reversedScheme({
+          verify: () => {
+            throw new RangeError('t$SECRET-HASH-TEXT out of range');
+          },
+        }),
+      ],
+      workers: false,
+    });
+    const error = await registry.verify('pw', 't$SECRET-HASH-TEXT').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LegacyIdpError);
+    expect(error).toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_MALFORMED' });
+    expect((error as Error).message).not.toContain('SECRET-HASH-TEXT');
+  });
+
+  it('checks required context before verifying', async () => {
+    let called = false;
+    const registry = createHashRegistry({
+      schemes: [
+        reversedScheme({
+          contextKeys: [{ key: 'user', required: true, description: 'account name' }],
+          verify: () => {
+            called = true;
+            return true;
+          },
+        }),
+      ],
+      workers: false,
+    });
+    await expect(registry.verify('pw', 't$wp')).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_CONTEXT', message: 'test_reversed: needs context "user"' });
+    expect(called).toBe(false);
+    expect(await registry.verify('pw', 't$wp', { context: { user: 'bob' } })).toMatchObject({ valid: true });
+  });
+
+  it('answers false for passwords above the byte limit without hashing', async () => {
+    let called = false;
+    const registry = createHashRegistry({
+      schemes: [
+        reversedScheme({
+          verify: () => {
+            called = true;
+            return true;
+          },
+        }),
+      ],
+      limits: { maxPasswordBytes: 8 },
+      workers: false,
+    });
+    expect(registry.limits.maxPasswordBytes).toBe(8);
+    expect(registry.limits.maxPbkdf2Iterations).toBe(defaultHashLimits.maxPbkdf2Iterations);
+    expect(await registry.verify('ééééé', 't$x')).toMatchObject({ valid: false }); // 10 UTF-8 bytes
+    expect(called).toBe(false);
+  });
+
+  it('reports disabled markers and asks each scheme about upgrades', async () => {
+    const registry = createHashRegistry({
+      schemes: [
+        reversedScheme({ id: 'marker', identify: (h) => h === '!', verify: () => 'disabled' }),
+        reversedScheme({ needsUpgrade: (hash) => hash.length < 5 }),
+      ],
+      workers: false,
+    });
+    expect(await registry.verify('pw', '!')).toEqual({ valid: false, scheme: 'marker', needsUpgrade: false, disabled: true });
+    expect(await registry.verify('abcd', 't$dcba')).toMatchObject({ valid: true, needsUpgrade: false });
+    expect(await registry.verify('ab', 't$ba')).toMatchObject({ valid: true, needsUpgrade: true });
+  });
+
+  it('builds wrappers through verifyInner', async () => {
+    const wrapper = reversedScheme({
+      id: 'test_wrapper',
+      identify: (hash) => hash.startsWith('{W}'),
+      verify: ({ password, hash, verifyInner }) => verifyInner(password, hash.slice(3), 'test_reversed'),
+    });
+    const registry = createHashRegistry({ schemes: [wrapper, reversedScheme()], workers: false });
+    expect(await registry.verify('abc', '{W}t$cba')).toMatchObject({ valid: true, scheme: 'test_wrapper' });
+    expect(await registry.verify('abd', '{W}t$cba')).toMatchObject({ valid: false });
+  });
+
+  it('refuses hash() for schemes that cannot make new hashes', async () => {
+    const registry = createHashRegistry({ workers: false });
+    await expect(registry.hash('ldap_salted_sha1', 'pw')).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_UNSUPPORTED' });
+    await expect(registry.hash('nope', 'pw')).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME' });
+  });
+
+  it('validates its options, naming the key', () => {
+    expect(() => createHashRegistry({ limits: { maxBcryptCost: 40 } })).toThrow(/limits\.maxBcryptCost/u);
+    expect(() => createHashRegistry({ maxQueue: -1 })).toThrow(/maxQueue/u);
+  });
+});
+
+describe('compute gate', () => {
+  it('lets at most `concurrency` tasks run, in FIFO order, and fails fast when the queue is full', async () => {
+    const gate = createComputeGate(2, 3);
+    const order: number[] = [];
+    let running = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const task = (n: number) => () =>
+      new Promise<number>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        order.push(n);
+        releases.push(() => {
+          running--;
+          resolve(n);
+        });
+      });
+    const results = [1, 2, 3, 4, 5].map((n) => gate.run(task(n)));
+    await expect(gate.run(task(6))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_BUSY' });
+    expect(gate.inFlight).toBe(2);
+    expect(gate.queued).toBe(3);
+    while (releases.length > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(results)).toEqual([1, 2, 3, 4, 5]);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+    expect(peak).toBe(2);
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('frees the slot when a task fails', async () => {
+    const gate = createComputeGate(1, 0);
+    await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await gate.run(() => Promise.resolve(7))).toBe(7);
+  });
+});
