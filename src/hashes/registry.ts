@@ -111,6 +111,10 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
   const builtinIds = new Set(builtinSchemes.map((scheme) => scheme.id));
   let pool: WorkerPool | undefined;
 
+  /** Only built-in schemes can run in a worker: the worker finds them by id in its own copy of the table. */
+  const runsInWorker = (scheme: HashScheme): boolean =>
+    scheme.execution === 'worker' && config.workers && builtinIds.has(scheme.id) && builtinSchemes.includes(scheme);
+
   function register(scheme: HashScheme): void {
     if (schemes.has(scheme.id)) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_DUPLICATE_SCHEME', `a scheme with id "${scheme.id}" is already registered`);
@@ -155,10 +159,9 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
       (await verifyWith(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {})) === true;
 
     if (scheme.execution === 'inline') return runSchemeVerify(scheme, password, hash, context, limits, gated);
-    if (scheme.execution === 'worker' && config.workers && builtinIds.has(scheme.id) && schemes.get(scheme.id) === builtinSchemes.find((s) => s.id === scheme.id)) {
-      pool ??= createWorkerPool(concurrency);
-      const workers = pool;
-      return gate.run(() => workers.run({ scheme: scheme.id, password, hash, context, limits }));
+    if (runsInWorker(scheme)) {
+      const workers = (pool ??= createWorkerPool(concurrency));
+      return gate.run(() => workers.run({ kind: 'verify', scheme: scheme.id, password, hash, context, limits }));
     }
     return gate.run(() => runSchemeVerify(scheme, password, hash, context, limits, direct));
   }
@@ -185,6 +188,10 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
       if (!scheme) throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `unknown hash scheme "${schemeId}"`);
       const make = scheme.hash?.bind(scheme);
       if (!make) throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNSUPPORTED', `${schemeId} cannot create new hashes; use bcrypt, argon2id, scrypt or pbkdf2_sha256`);
+      if (runsInWorker(scheme)) {
+        const workers = (pool ??= createWorkerPool(concurrency));
+        return gate.run(() => workers.run({ kind: 'hash', scheme: schemeId, password, options: hashOptions, limits }));
+      }
       return gate.run(() => make(password, hashOptions, limits));
     },
     register,

@@ -5,19 +5,19 @@ import { Worker } from 'node:worker_threads';
 import { LegacyIdpError } from '../core/errors.js';
 import type { HashContext, HashLimits, SchemeVerdict } from './types.js';
 
-/** A verification shipped to a worker: only plain data crosses the thread boundary. */
-export interface WorkerJob {
-  scheme: string;
-  password: string;
-  hash: string;
-  context: HashContext;
-  limits: HashLimits;
-}
+/** Work shipped to a worker: only plain data crosses the thread boundary. */
+export type WorkerJob =
+  | { kind: 'verify'; scheme: string; password: string; hash: string; context: HashContext; limits: HashLimits }
+  | { kind: 'hash'; scheme: string; password: string; options: Readonly<Record<string, unknown>>; limits: HashLimits };
 
-export type WorkerReply = { id: number; verdict: SchemeVerdict } | { id: number; error: { code?: string; message: string } };
+// A verdict (true, false, 'disabled') or a new hash string.
+export type WorkerResult = boolean | string;
+
+export type WorkerReply = { id: number; result: WorkerResult } | { id: number; error: { code?: string; message: string } };
 
 export interface WorkerPool {
-  run(job: WorkerJob): Promise<SchemeVerdict>;
+  run(job: WorkerJob & { kind: 'verify' }): Promise<SchemeVerdict>;
+  run(job: WorkerJob & { kind: 'hash' }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ function spawn(): Worker {
 export function createWorkerPool(size: number): WorkerPool {
   const idle: Worker[] = [];
   const all = new Set<Worker>();
-  const pending = new Map<number, { resolve: (v: SchemeVerdict) => void; reject: (e: Error) => void; worker: Worker }>();
+  const pending = new Map<number, { resolve: (v: WorkerResult) => void; reject: (e: Error) => void; worker: Worker }>();
   let nextId = 1;
 
   function failAll(worker: Worker, error: Error): void {
@@ -79,7 +79,7 @@ export function createWorkerPool(size: number): WorkerPool {
             ? new LegacyIdpError(code as 'ERR_LEGACY_IDP_HASH_MALFORMED', reply.error.message)
             : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', reply.error.message),
         );
-      } else entry.resolve(reply.verdict);
+      } else entry.resolve(reply.result);
     });
     const drop = (error: Error): void => {
       all.delete(worker);
@@ -96,17 +96,19 @@ export function createWorkerPool(size: number): WorkerPool {
     return worker;
   }
 
+  function run(job: WorkerJob): Promise<WorkerResult> {
+    const worker = idle.pop() ?? (all.size < size ? create() : undefined);
+    if (!worker) return Promise.reject(new LegacyIdpError('ERR_LEGACY_IDP_HASH_BUSY', 'all hash workers are busy'));
+    worker.ref();
+    const id = nextId++;
+    return new Promise<WorkerResult>((resolve, reject) => {
+      pending.set(id, { resolve, reject, worker });
+      worker.postMessage({ id, job });
+    });
+  }
+
   return {
-    run(job) {
-      const worker = idle.pop() ?? (all.size < size ? create() : undefined);
-      if (!worker) return Promise.reject(new LegacyIdpError('ERR_LEGACY_IDP_HASH_BUSY', 'all hash workers are busy'));
-      worker.ref();
-      const id = nextId++;
-      return new Promise<SchemeVerdict>((resolve, reject) => {
-        pending.set(id, { resolve, reject, worker });
-        worker.postMessage({ id, job });
-      });
-    },
+    run: run as WorkerPool['run'],
     async close() {
       const workers = [...all];
       all.clear();

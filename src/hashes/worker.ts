@@ -27,9 +27,15 @@ parentPort?.on('message', ({ id, job }: { id: number; job: WorkerJob }) => {
     parentPort?.postMessage(message);
   };
   (async () => {
+    if (job.kind === 'hash') {
+      const scheme = byId.get(job.scheme);
+      const make = scheme?.hash?.bind(scheme);
+      if (!make) throw Object.assign(new Error(`${job.scheme} cannot create new hashes`), { code: 'ERR_LEGACY_IDP_HASH_UNSUPPORTED' });
+      reply({ id, result: await make(job.password, job.options, job.limits) });
+      return;
+    }
     const scheme = lookup(job.hash, job.scheme);
-    const verdict = await runSchemeVerify(scheme, job.password, job.hash, job.context, job.limits, verifyInnerWith(job.limits));
-    reply({ id, verdict });
+    reply({ id, result: await runSchemeVerify(scheme, job.password, job.hash, job.context, job.limits, verifyInnerWith(job.limits)) });
   })().catch((error: unknown) => {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : 'hash worker failed';

@@ -189,3 +189,21 @@ describe('compute gate', () => {
     expect(await gate.run(() => Promise.resolve(7))).toBe(7);
   });
 });
+
+describe('worker pool', () => {
+  it('runs verify() and hash() of worker schemes in worker threads', async () => {
+    const registry = createHashRegistry();
+    expect(registry.get('bcrypt')?.execution).toBe('worker');
+    try {
+      const hash = await registry.hash('bcrypt', 'pool-password', { cost: 4 });
+      expect(hash).toMatch(/^\$2b\$04\$/u);
+      expect(await registry.verify('pool-password', hash)).toMatchObject({ valid: true, scheme: 'bcrypt' });
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => registry.verify(i % 2 === 0 ? 'pool-password' : 'other', hash)));
+      expect(results.map((r) => r.valid)).toEqual([true, false, true, false, true, false]);
+      // A typed error raised inside a worker arrives typed.
+      await expect(registry.verify('x', '$2b$04$tooshort', { scheme: 'bcrypt' })).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_MALFORMED' });
+    } finally {
+      await registry.close();
+    }
+  });
+});

@@ -1,0 +1,22 @@
+import type { HashScheme } from '../../types.js';
+import { type BcryptVariant, bcryptMatches, isBcryptShape, newBcryptHash } from './bcrypt-core.js';
+
+const id = 'bcrypt';
+// `$2$` is OpenBSD's original (no NUL terminator in the key); `$2x$` has its own id (bcrypt_2x).
+const variants: readonly BcryptVariant[] = ['a', 'b', 'y', ''];
+const weakShape = /^\$2[aby]?\$0[4-9]\$/u;
+
+/** Password bytes: UTF-8, as PHP, Python, Go, Java and Node callers pass them; 72-byte truncation. */
+export const bcrypt: HashScheme = {
+  id,
+  family: 'bcrypt',
+  summary: 'bcrypt $2a$/$2b$/$2y$ (and the original $2$): PHP password_hash, Laravel, Symfony, Rails Devise, Spring, Node',
+  example: '$2b$12$<22 salt chars><31 hash chars>',
+  source: 'OpenBSD bcrypt and Openwall crypt_blowfish (PHP, libxcrypt); passlib bcrypt; backend bcryptjs',
+  execution: 'worker',
+  upgradeAdvice: 'Keep at cost >= 10 ($2b$/$2y$); hashes below cost 10 or in the original $2$ form are re-hashed at sign-in.',
+  identify: (hash) => isBcryptShape(hash, variants),
+  verify: ({ password, hash, limits }) => bcryptMatches(password, hash, id, variants, limits),
+  needsUpgrade: (hash) => hash.startsWith('$2$') || weakShape.test(hash),
+  hash: (password, options, limits) => newBcryptHash(password, options, limits, id),
+};
