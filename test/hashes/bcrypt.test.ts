@@ -238,3 +238,20 @@ describe('bcrypt: worker execution', () => {
     }
   }, 60_000);
 });
+
+describe('bcrypt backends', () => {
+  it('the native backend (@node-rs/bcrypt, installed here) and bcryptjs give the same strings', async () => {
+    const { bcryptBackend, bcryptCompute } = await import('../../src/hashes/schemes/bcrypt/bcrypt-core.js');
+    const { hashSync } = await import('bcryptjs');
+    expect(bcryptBackend()).toBe(process.env.LEGACY_IDP_BCRYPT === 'js' ? 'js' : 'native');
+    for (const [key, setting] of [
+      ['pässwörd 🔑', '$2b$04$abcdefghijklmnopqrstuu'],
+      ['x'.repeat(80), '$2y$05$ABCDEFGHIJKLMNOPQRSTUu'],
+      ['', '$2a$04$./0123456789abcdefghiu'],
+    ] as const) {
+      expect(bcryptCompute(key, setting)).toBe(hashSync(key, setting));
+    }
+    // A salt with unused bits set: native refuses it, bcryptjs re-encodes canonically, so the stored string never matches.
+    expect(bcryptCompute('pw', '$2b$04$abcdefghijklmnopqrstuv')).toBe(hashSync('pw', '$2b$04$abcdefghijklmnopqrstuv'));
+  });
+});

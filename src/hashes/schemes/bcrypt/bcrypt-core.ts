@@ -4,6 +4,7 @@
  * WordPress, WoltLab, pre-hashed digests) only differ in the key they feed it.
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { encodeBase64, hash as bcryptjsHash, hashSync } from 'bcryptjs';
 import { z } from 'zod';
 import { LegacyIdpError } from '../../../core/errors.js';
@@ -11,6 +12,51 @@ import { parseOptions } from '../../../core/validate.js';
 import { constantTimeEqual, malformed } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashLimits } from '../../types.js';
+
+interface NativeBcrypt {
+  hashSync(password: string, options: { salt: string }): string;
+}
+
+let nativeBackend: NativeBcrypt | null | undefined;
+
+/**
+ * @node-rs/bcrypt, an optional peer, runs at C speed where bcryptjs reaches about 0.7x of it
+ * (perf-baselines.md). It is loaded synchronously on first use because verification runs inside worker
+ * threads, where the call may block; without it bcryptjs does the same work. LEGACY_IDP_BCRYPT=js forces
+ * the pure-JS backend (tests compare the two).
+ */
+function nativeBcrypt(): NativeBcrypt | null {
+  if (nativeBackend === undefined) {
+    try {
+      nativeBackend = process.env.LEGACY_IDP_BCRYPT === 'js' ? null : (createRequire(import.meta.url)('@node-rs/bcrypt') as NativeBcrypt);
+    } catch {
+      nativeBackend = null;
+    }
+  }
+  return nativeBackend;
+}
+
+/**
+ * bcrypt(key, setting) as a full modular string. `setting` is `$2<v>$<cost>$<22 salt chars>`. The native
+ * backend knows $2a$/$2b$/$2y$ with canonical salts; anything else (the original `$2$`, salts with unused
+ * bits set) goes to bcryptjs, whose re-encoding then differs from the stored string, as the owners decide.
+ */
+export function bcryptCompute(key: string, setting: string): string {
+  const native = nativeBcrypt();
+  if (native && /^\$2[aby]\$/u.test(setting)) {
+    try {
+      return native.hashSync(key, { salt: setting });
+    } catch {
+      // A salt the native parser refuses (non-canonical trailing bits): the JS path answers.
+    }
+  }
+  return hashSync(key, setting);
+}
+
+/** Which backend bcryptCompute uses here, for `legacy-idp doctor` and the benchmarks. */
+export function bcryptBackend(): 'native' | 'js' {
+  return nativeBcrypt() ? 'native' : 'js';
+}
 
 /** bcrypt's own base64 alphabet, as a regex character class. */
 export const bcryptChars = '[./A-Za-z0-9]';
@@ -66,7 +112,7 @@ export function bcryptMatches(key: string, hash: string, id: string, variants: r
   parseBcrypt(hash, id, variants, limits);
   if (key.includes('\0')) return false;
   // The first 29 characters are the setting: $2y$10$ + 22 salt characters.
-  return constantTimeEqual(hashSync(key, hash.slice(0, 29)), hash);
+  return constantTimeEqual(bcryptCompute(key, hash.slice(0, 29)), hash);
 }
 
 /** Variants every modern bcrypt library accepts; `$2x$` and the original `$2$` need their own handling. */

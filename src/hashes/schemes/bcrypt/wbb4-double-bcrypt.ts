@@ -1,7 +1,6 @@
-import { hashSync } from 'bcryptjs';
 import { constantTimeEqual } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { modernVariants, parseBcrypt } from './bcrypt-core.js';
+import { bcryptCompute, modernVariants, parseBcrypt } from './bcrypt-core.js';
 
 const id = 'wbb4_double_bcrypt';
 
@@ -21,6 +20,6 @@ export const wbb4DoubleBcrypt: HashScheme = {
     parseBcrypt(hash, id, modernVariants, limits);
     if (password.includes('\0')) return false;
     const setting = hash.slice(0, 29);
-    return constantTimeEqual(hashSync(hashSync(password, setting), setting), hash);
+    return constantTimeEqual(bcryptCompute(bcryptCompute(password, setting), setting), hash);
   },
 };
