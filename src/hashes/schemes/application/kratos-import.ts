@@ -15,16 +15,17 @@ const cryptSchemes: Record<string, { prefix: string; scheme: string }> = {
   sha512: { prefix: '$6', scheme: 'sha512_crypt' },
 };
 
-/** Kratos forms that are another scheme's format; undefined: identify it. */
-const delegated: readonly (readonly [RegExp, string | undefined])[] = [
+/** Kratos forms that are another scheme's format, and the scheme that owns each. */
+const delegated: readonly (readonly [RegExp, string])[] = [
   [/^\$2[abzy]?\$/u, 'bcrypt'],
   [/^\$argon2id\$/u, 'argon2id'],
   [/^\$argon2i\$/u, 'argon2i'],
   [/^\{SSHA\}/u, 'ldap_salted_sha1'],
   [/^\{SSHA256\}/u, 'ldap_salted_sha256'],
   [/^\{SSHA512\}/u, 'ldap_salted_sha512'],
-  [/^\$pbkdf2-sha\d{1,3}\$/u, undefined],
-  [/^\$firescrypt\$/u, undefined],
+  // Only Kratos' own `i=,l=` layout: passlib's `$pbkdf2-sha256$rounds$` strings are not a Kratos form.
+  [/^\$pbkdf2-sha\d{1,3}\$i=/u, 'kratos_pbkdf2'],
+  [/^\$firescrypt\$/u, 'kratos_firescrypt'],
 ];
 
 function decode(text: string | undefined): Buffer {
@@ -108,7 +109,6 @@ export const kratosImport: HashScheme = {
     if (hash.startsWith('$scrypt$')) return args.verifyInner(password, hash, 'kratos_scrypt');
     const owner = delegated.find(([pattern]) => pattern.test(hash));
     if (!owner) throw malformed(id, 'not one of the Kratos import forms');
-    // pbkdf2 and firescrypt forms go to whichever registered scheme identifies them.
     return args.verifyInner(password, hash, owner[1]);
   },
 };
