@@ -57,7 +57,7 @@ describe('legacy-idp hashes', () => {
     const bad = await cli(['hashes', 'verify', '--hash', HASH, '--context', '[1]'], 'x');
     expect(bad).toMatchObject({ code: 2 });
     expect(bad.stderr).toContain('context must be a JSON object');
-    const malformed = await cli(['hashes', 'verify', '--hash', '{SSHA}!!!!'], 'x');
+    const malformed = await cli(['hashes', 'verify', '--scheme', 'ldap_salted_sha1', '--hash', '{SSHA}!!!!'], 'x');
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/ERR_LEGACY_IDP_HASH_MALFORMED/u);
   });
