@@ -439,6 +439,28 @@ async function main() {
     });
   }
 
+  // 6. hash worker threads ------------------------------------------------------------------------------
+  // Worker-executed schemes load dist/hashes/worker.js by path; prove that both builds find it once packed.
+  const vector = readFileSync(path.join(root, 'test/vectors/sha512_crypt.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => /** @type {{ password: string, hash: string, expected: boolean }} */ (JSON.parse(line)))
+    .find((line) => line.expected);
+  if (vector) {
+    const check = `const r = createHashRegistry(); const v = await r.verify(${JSON.stringify(vector.password)}, ${JSON.stringify(vector.hash)}, { scheme: 'sha512_crypt' }); await r.close(); if (!v.valid) { console.error('not valid'); process.exit(1); }`;
+    for (const [kind, program] of /** @type {const} */ ([
+      ['esm', `import { createHashRegistry } from 'legacy-idp/hashes'; ${check}`],
+      ['cjs', `const { createHashRegistry } = require('legacy-idp/hashes'); (async () => { ${check} })();`],
+    ])) {
+      await step(`${kind} worker-thread verify (sha512_crypt)`, async () => {
+        const args = kind === 'esm' ? ['--input-type=module', '-e', program] : ['-e', program];
+        const result = await run(process.execPath, args, { cwd: consumer, env: childEnv() });
+        if (result.code !== 0) throw new CheckFailure(`${kind} verify in a worker failed (exit ${result.code}):\n${result.stdout}${result.stderr}`);
+        return 'verified in the worker pool';
+      });
+    }
+  }
+
   return finish(totalStarted);
 }
 

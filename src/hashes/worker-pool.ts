@@ -37,7 +37,10 @@ function workerSource(): { file: string; fromSource: boolean } {
 
 function spawn(): Worker {
   const { file, fromSource } = workerSource();
-  if (!fromSource) return new Worker(file);
+  // Workers inherit the parent's execArgv; --input-type (a host started with `node --input-type=module -e`)
+  // is refused for a file entry, so it is dropped.
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  if (!fromSource) return new Worker(file, { execArgv });
   // Source mode (tests): load tsx's loader inside the worker, then the TypeScript entry.
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(file).href)}); });`;
   return new Worker(bootstrap, { eval: true });
