@@ -1,9 +1,7 @@
-import { constantTimeEqual, hash64EncodeLE, malformed } from '../../codec.js';
+import { constantTimeEqual, hash64EncodeLE } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { cPasswordBytes } from './crypt-common.js';
 import { hmacStreebog256, streebog256 } from './streebog.js';
-import { checkYescryptParams, decodeYescryptSalt, parseYescryptParams } from './yescrypt.js';
-import { yescryptKdf } from './yescrypt-core.js';
+import { runYescrypt } from './yescrypt.js';
 
 const id = 'gost_yescrypt';
 const shape = /^\$gy\$([./0-9A-Za-z]+)\$([./0-9A-Za-z]*)\$([./0-9A-Za-z]{43})$/u;
@@ -23,17 +21,10 @@ export const gostYescrypt: HashScheme = {
   upgradeAdvice: 'Sound but rare: re-hash with argon2id at first sign-in unless GOST algorithms are required.',
   identify: (hash) => shape.test(hash),
   verify({ password, hash, limits }) {
-    const match = shape.exec(hash);
-    if (!match) throw malformed(id, 'expected $gy$params$salt$ + 43 hash64 characters');
-    const [, paramText = '', saltText = '', checksum = ''] = match;
-    const params = checkYescryptParams(parseYescryptParams(paramText), limits, id);
-    const salt = decodeYescryptSalt(saltText);
-    if (!salt) throw malformed(id, 'salt is not valid yescrypt base64');
-    const bytes = cPasswordBytes(password);
-    if (!bytes) return false;
-    const inner = yescryptKdf(bytes, salt, params);
-    const setting = Buffer.from(hash.slice(0, hash.length - checksum.length - 1), 'latin1');
-    const intermediate = hmacStreebog256(streebog256(bytes), setting);
-    return constantTimeEqual(hash64EncodeLE(hmacStreebog256(intermediate, inner)), checksum);
+    const run = runYescrypt(id, shape, '$gy$', password, hash, limits);
+    if (run === false) return false;
+    const setting = Buffer.from(hash.slice(0, hash.length - run.checksum.length - 1), 'latin1');
+    const intermediate = hmacStreebog256(streebog256(run.bytes), setting);
+    return constantTimeEqual(hash64EncodeLE(hmacStreebog256(intermediate, run.output)), run.checksum);
   },
 };

@@ -114,14 +114,30 @@ export const yescrypt: HashScheme = {
   upgradeAdvice: 'yescrypt is sound; re-hash only to move every user to one format (argon2id).',
   identify: (hash) => shape.test(hash),
   verify({ password, hash, limits }) {
-    const match = shape.exec(hash);
-    if (!match) throw malformed(id, 'expected $y$params$salt$ + 43 hash64 characters');
-    const [, paramText = '', saltText = '', checksum = ''] = match;
-    const params = checkYescryptParams(parseYescryptParams(paramText), limits, id);
-    const salt = decodeYescryptSalt(saltText);
-    if (!salt) throw malformed(id, 'salt is not valid yescrypt base64');
-    const bytes = cPasswordBytes(password);
-    if (!bytes) return false;
-    return constantTimeEqual(hash64EncodeLE(yescryptKdf(bytes, salt, params)), checksum);
+    const run = runYescrypt(id, shape, '$y$', password, hash, limits);
+    return run !== false && constantTimeEqual(hash64EncodeLE(run.output), run.checksum);
   },
 };
+
+/**
+ * Parses `<prefix>params$salt$checksum`, checks the cost against the limits and runs yescrypt. Shared with
+ * gost_yescrypt, which post-processes the output. False when the password cannot be a C string.
+ */
+export function runYescrypt(
+  schemeId: string,
+  pattern: RegExp,
+  prefix: string,
+  password: string,
+  hash: string,
+  limits: HashLimits,
+): false | { bytes: Buffer; output: Buffer; checksum: string } {
+  const match = pattern.exec(hash);
+  if (!match) throw malformed(schemeId, `expected ${prefix}params$salt$ + 43 hash64 characters`);
+  const [, paramText = '', saltText = '', checksum = ''] = match;
+  const params = checkYescryptParams(parseYescryptParams(paramText), limits, schemeId);
+  const salt = decodeYescryptSalt(saltText);
+  if (!salt) throw malformed(schemeId, 'salt is not valid yescrypt base64');
+  const bytes = cPasswordBytes(password);
+  if (!bytes) return false;
+  return { bytes: Buffer.from(bytes), output: Buffer.from(yescryptKdf(bytes, salt, params)), checksum };
+}
