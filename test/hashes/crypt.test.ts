@@ -235,3 +235,14 @@ describe('crypt family: worker execution', () => {
     }
   });
 });
+
+describe('scrypt_crypt7 work bound (found by the fuzz test)', () => {
+  it('refuses a huge p before hashing instead of running for minutes', async () => {
+    const registry = createHashRegistry({ workers: false });
+    // N=2^11, r=32 (a normal memory size) but p near 2^25: only the work bound (128*N*r*p) stops it.
+    const hash = `$7$9U....zzzz/saltsalt$${'a'.repeat(43)}`;
+    const started = performance.now();
+    await expect(registry.verify('password', hash, { scheme: 'scrypt_crypt7' })).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_COST_LIMIT' });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});

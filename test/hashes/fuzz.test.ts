@@ -8,7 +8,7 @@
  * verifier that ignores part of its input); every verify finishes within LEGACY_IDP_FUZZ_MAX_MS. The
  * registry's limits are low, so a mutation that stays well-formed stays cheap.
  *
- * LEGACY_IDP_FUZZ_RUNS: runs per family (default 1000: about 15 s for the whole file on 2 cores).
+ * LEGACY_IDP_FUZZ_RUNS: runs per family (default 1000: about 10 s for the whole file on 2 cores).
  * LEGACY_IDP_FUZZ_SEED: fast-check seed, to replay a failure. LEGACY_IDP_FUZZ_REPORT: a file to write
  * per-scheme statistics to (how many mutations were refused as malformed, how many hit a cost cap, and
  * which verifiers threw from deep inside, i.e. gave a typed error only thanks to the registry's wrapper).

@@ -31,10 +31,11 @@ describe('hash vectors (test/vectors/*.jsonl)', () => {
       continue;
     }
     const identifiable = typeof scheme.identify === 'function';
-    describe(id, () => {
+    // Concurrent: native work (argon2, scrypt, PBKDF2 on libuv's pool) overlaps with the inline schemes.
+    describe.concurrent(id, () => {
       lines.forEach((vector, index) => {
         const where = `${id} line ${index + 1}`;
-        it(`line ${index + 1} (${vector.expected ? 'correct password' : 'wrong password or unusable hash'})`, async () => {
+        it(`line ${index + 1} (${vector.expected ? 'correct password' : 'wrong password or unusable hash'})`, async ({ expect }) => {
           let valid: boolean;
           try {
             ({ valid } = await registry.verify(vector.password, vector.hash, { scheme: id, context: vector.context ?? {} }));

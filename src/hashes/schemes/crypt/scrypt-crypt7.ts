@@ -1,21 +1,11 @@
-import { scrypt } from 'node:crypto';
 import { constantTimeEqual, hash64DecodeLE, hash64Value, malformed } from '../../codec.js';
-import { assertWithinLimit } from '../../limits.js';
 import type { HashScheme } from '../../types.js';
+import { checkScryptCost, deriveScrypt } from '../scrypt/primitive.js';
 import { cPasswordBytes, hash64Int } from './crypt-common.js';
 
 const id = 'scrypt_crypt7';
 const parse = /^\$7\$([./0-9A-Za-z])([./0-9A-Za-z]{5})([./0-9A-Za-z]{5})([^$]{0,64})\$([./0-9A-Za-z]{43})$/u;
 const identifyShape = /^\$7\$[./0-9A-Za-z]{11}[./0-9A-Za-z]{0,64}\$[./0-9A-Za-z]{43}$/u;
-
-function scryptAsync(password: Buffer, salt: Buffer, n: number, r: number, p: number, maxmem: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, 32, { N: n, r, p, maxmem }, (error, key) => {
-      if (error) reject(error);
-      else resolve(key);
-    });
-  });
-}
 
 /**
  * libxcrypt / Colin Percival `$7$`: log2(N) as one character, r and p as 30-bit little-endian hash64, then
@@ -37,16 +27,16 @@ export const scryptCrypt7: HashScheme = {
     const logN = hash64Value(logNText);
     const r = hash64Int(rText);
     const p = hash64Int(pText);
-    if (logN < 1 || r < 1 || p < 1 || r * p >= 2 ** 30) throw malformed(id, 'scrypt parameters out of range');
-    const memory = 128 * r * 2 ** logN;
-    assertWithinLimit(memory, limits.maxScryptMemoryBytes, 'memory (128*N*r bytes)', id);
+    if (logN < 1) throw malformed(id, 'scrypt N out of range');
+    // The shared scrypt check bounds work (128*N*r*p), not only memory: p multiplies the time, and a `$7$`
+    // string can carry p up to 2^30 (a fuzzed hash once held a core for 45 minutes).
+    const cost = { N: 2 ** logN, r, p };
+    checkScryptCost(cost, 32, limits, id);
     const expected = hash64DecodeLE(checksum);
     if (expected?.length !== 32) throw malformed(id, 'checksum is not 32 bytes');
     const bytes = cPasswordBytes(password);
     if (!bytes) return false;
-    // OpenSSL also counts the p blocks of 128*r bytes and two extra rows against maxmem.
-    const maxmem = memory + 128 * r * (p + 2) + 1024 * 1024;
-    const key = await scryptAsync(bytes, Buffer.from(salt, 'utf8'), 2 ** logN, r, p, maxmem);
+    const key = await deriveScrypt(bytes, Buffer.from(salt, 'utf8'), cost, 32);
     return constantTimeEqual(key, expected);
   },
 };
