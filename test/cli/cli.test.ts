@@ -2,32 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli.js';
+import { cli, type CliRun } from './run-cli.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], stdinText = ''): Promise<Run> {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  stdin.end(stdinText);
-  const code = await runCli(argv, { stdin, stdout, stderr, env: {} });
-  return { code, stdout: out, stderr: err };
-}
 
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const dir = mkdtempSync(join(tmpdir(), 'legacy-idp-cli-'));
@@ -42,7 +19,7 @@ function writeConfig(name: string, content: unknown): string {
 }
 
 /** One readable line naming the problem; never a stack trace. */
-function expectOneLineError(run: Run, pattern: RegExp): void {
+function expectOneLineError(run: CliRun, pattern: RegExp): void {
   expect(run.code).toBe(2);
   expect(run.stderr.trim().split('\n')).toHaveLength(1);
   expect(run.stderr).toMatch(pattern);
