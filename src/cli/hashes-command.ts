@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
+import type { HashRegistry } from '../hashes/registry.js';
 import type { HashContext } from '../hashes/types.js';
 import type { CliIo } from './cli.js';
 import { readPassword } from './password-input.js';
@@ -111,7 +112,7 @@ export async function hashesCommand(positionals: readonly string[], values: Hash
   }
 }
 
-type Registry = ReturnType<typeof import('../hashes/registry.js').createHashRegistry>;
+type Registry = HashRegistry;
 
 async function checkLine(registry: Registry, text: string, line: number): Promise<LineResult> {
   let parsed: TestLine;

@@ -108,12 +108,11 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
   const concurrency = config.concurrency ?? availableParallelism();
   const gate = createComputeGate(concurrency, config.maxQueue);
   const schemes = new Map<string, HashScheme>();
-  const builtinIds = new Set(builtinSchemes.map((scheme) => scheme.id));
   let pool: WorkerPool | undefined;
 
   /** Only built-in schemes can run in a worker: the worker finds them by id in its own copy of the table. */
   const runsInWorker = (scheme: HashScheme): boolean =>
-    scheme.execution === 'worker' && config.workers && builtinIds.has(scheme.id) && builtinSchemes.includes(scheme);
+    scheme.execution === 'worker' && config.workers && builtinSchemes.includes(scheme);
 
   function register(scheme: HashScheme): void {
     if (schemes.has(scheme.id)) {
