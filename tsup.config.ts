@@ -21,7 +21,7 @@ const shared: Options = {
   // `npm run build` empties dist first; tsup's own clean would race between the two configs.
   clean: false,
   // Optional peers stay external so that importing one subpath never loads another's backend.
-  external: ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', '@node-rs/argon2', '@node-rs/bcrypt', 'pg', 'mysql2', 'better-sqlite3'],
+  external: ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', '@node-rs/argon2', 'bcrypt', '@node-rs/bcrypt', 'pg', 'mysql2', 'better-sqlite3'],
 };
 
 export default defineConfig([

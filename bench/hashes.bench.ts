@@ -4,6 +4,7 @@
  * primitive. Every figure is printed as a ratio; nothing here asserts a time.
  *
  *   npm run bench:hashes            (BENCH_SECONDS=3 by default per measurement)
+ *   BENCH_CASES=bcrypt,scrypt npm run bench:hashes    (only the cases whose name contains one of these)
  *
  * References (single core, C): Debian's python3 calling python3-bcrypt (OpenBSD bcrypt), argon2-cffi
  * (libargon2), hashlib.pbkdf2_hmac / hashlib.scrypt (OpenSSL) and crypt.crypt (libxcrypt). Missing ones are
@@ -120,7 +121,9 @@ async function sequentialMs(run: () => Promise<unknown>, count: number): Promise
 
 const registry = createHashRegistry();
 console.log(`hash benchmarks: ${cores} cores, ${seconds} s per measurement; ratios against the native single-core reference x ${cores} cores\n`);
+const only = (process.env.BENCH_CASES ?? '').split(',').filter((part) => part !== '');
 for (const c of cases) {
+  if (only.length > 0 && !only.some((part) => c.name.includes(part))) continue;
   if (!registry.get(c.scheme)) {
     console.log(`${c.name}: scheme ${c.scheme} not registered, skipped`);
     continue;

@@ -27,7 +27,7 @@ import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Optional peer packages: only the subpath whose backend needs one may ever try to load it. */
-export const OPTIONAL_PEERS = ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', '@node-rs/argon2', '@node-rs/bcrypt', 'pg', 'mysql2', 'better-sqlite3'];
+export const OPTIONAL_PEERS = ['ldapts', 'mssql', 'mongodb', 'ioredis', 'argon2', '@node-rs/argon2', 'bcrypt', '@node-rs/bcrypt', 'pg', 'mysql2', 'better-sqlite3'];
 
 /**
  * Export subpath (or "bin") -> optional peers it may load. Anything absent here may load none.
@@ -39,7 +39,7 @@ export const ALLOWED_OPTIONAL_PEERS = {
   './sql': ['mssql', 'pg', 'mysql2', 'better-sqlite3'],
   './mongo': ['mongodb'],
   './lockout/redis': ['ioredis'],
-  './hashes': ['argon2', '@node-rs/argon2', '@node-rs/bcrypt'],
+  './hashes': ['argon2', '@node-rs/argon2', 'bcrypt', '@node-rs/bcrypt'],
 };
 
 /** @param {string} subpath */

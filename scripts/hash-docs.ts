@@ -26,6 +26,11 @@ export function renderHashDocs(schemes: readonly SchemeInfo[]): string {
     'recognizes the stored string; the others (bare digests) are used only when the store config names the scheme.',
     `New hashes can be created with: ${canHash.length > 0 ? canHash.join(', ') : '(none yet)'}.`,
     '',
+    'Backends, picked by measurement (docs/benchmarks.md) and all optional peers except bcryptjs: bcrypt uses the',
+    '`bcrypt` package (OpenBSD C) or else `@node-rs/bcrypt` on libuv\'s threadpool, and bcryptjs in worker threads when',
+    'neither is installed (`LEGACY_IDP_BCRYPT=js|bcrypt|@node-rs/bcrypt` pins one); argon2 uses `@node-rs/argon2` or',
+    'else `argon2`; PBKDF2 and scrypt use node:crypto; the crypt(3) loops and legacy ciphers are our own code in workers.',
+    '',
     'Columns: **id**; **stored form** (the shape, not a real hash); **context** (per-user or per-site inputs,',
     '`*` = required); **runs** (`inline`: cheap digests on the calling thread; `threadpool`: native async code behind the',
     'hashing semaphore; `worker`: pure JavaScript in the worker pool); **source of truth** (the implementation that',
@@ -38,7 +43,7 @@ export function renderHashDocs(schemes: readonly SchemeInfo[]): string {
     for (const s of rows) {
       const context = s.contextKeys.map((k) => `\`${k.key}\`${k.required ? '*' : ''}`).join(', ') || '–';
       lines.push(
-        `| \`${s.id}\` | \`${cell(s.example)}\` | ${context} | ${s.identifiable ? 'yes' : 'no'} | ${s.execution} | ${s.canHash ? 'yes' : 'no'} | ${cell(s.source)} | ${cell(s.upgradeAdvice)} |`,
+        `| \`${s.id}\` | \`${cell(s.example)}\` | ${context} | ${s.identifiable ? 'yes' : 'no'} | ${s.threadpoolWith ? `worker; threadpool with ${s.threadpoolWith}` : s.execution} | ${s.canHash ? 'yes' : 'no'} | ${cell(s.source)} | ${cell(s.upgradeAdvice)} |`,
       );
     }
     lines.push('');

@@ -39,7 +39,10 @@ export interface SchemeInfo {
   example: string;
   contextKeys: NonNullable<HashScheme['contextKeys']>;
   source: string;
+  /** Where verification runs on this installation (a loaded native backend can change `worker` to `threadpool`). */
   execution: HashScheme['execution'];
+  /** The optional package that moves this scheme to the threadpool, when there is one. */
+  threadpoolWith?: string;
   canHash: boolean;
   identifiable: boolean;
   upgradeAdvice: string;
@@ -65,7 +68,8 @@ export function describeScheme(scheme: HashScheme): SchemeInfo {
     example: scheme.example,
     contextKeys: scheme.contextKeys ?? [],
     source: scheme.source,
-    execution: scheme.execution,
+    execution: scheme.threadpoolWith?.loaded() ? 'threadpool' : scheme.execution,
+    ...(scheme.threadpoolWith ? { threadpoolWith: scheme.threadpoolWith.backend } : {}),
     canHash: typeof scheme.hash === 'function',
     identifiable: typeof scheme.identify === 'function',
     upgradeAdvice: scheme.upgradeAdvice,
@@ -110,9 +114,12 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
   const schemes = new Map<string, HashScheme>();
   let pool: WorkerPool | undefined;
 
-  /** Only built-in schemes can run in a worker: the worker finds them by id in its own copy of the table. */
+  /**
+   * Only built-in schemes can run in a worker: the worker finds them by id in its own copy of the table. A
+   * loaded native backend (threadpoolWith) keeps the scheme on the main thread, gated, on libuv's pool.
+   */
   const runsInWorker = (scheme: HashScheme): boolean =>
-    scheme.execution === 'worker' && config.workers && builtinSchemes.includes(scheme);
+    scheme.execution === 'worker' && config.workers && builtinSchemes.includes(scheme) && scheme.threadpoolWith?.loaded() !== true;
 
   function register(scheme: HashScheme): void {
     if (schemes.has(scheme.id)) {

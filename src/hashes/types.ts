@@ -83,6 +83,12 @@ export interface HashScheme {
   /** The implementation that owns the format and decides disputes (docs/hashes.md). */
   readonly source: string;
   readonly execution: Execution;
+  /**
+   * An optional native backend that, once loaded, moves the scheme from the worker pool to libuv's threadpool
+   * (bcrypt with @node-rs/bcrypt: its async API runs at C speed behind the gate, synchronous calls in workers
+   * lose 15-20%). `loaded()` is checked per call and must be cheap.
+   */
+  readonly threadpoolWith?: { readonly backend: string; loaded(): boolean };
   /** What to do with users stored in this format once they migrate. */
   readonly upgradeAdvice: string;
   /**

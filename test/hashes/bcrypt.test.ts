@@ -2,6 +2,13 @@ import { decodeBase64, encodeBase64, hashSync } from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { itVerifiesKnownVectors, type KnownVector } from './known-vectors.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
+import {
+  bcryptBackend,
+  bcryptCompute,
+  bcryptComputeAsync,
+  loadNativeBcrypt,
+  nativeBcryptNames,
+} from '../../src/hashes/schemes/bcrypt/bcrypt-core.js';
 import { bcryptKeyWords, eksBlowfish } from '../../src/hashes/schemes/bcrypt/blowfish.js';
 
 const registry = createHashRegistry({ workers: false });
@@ -240,19 +247,52 @@ describe('bcrypt: worker execution', () => {
 });
 
 describe('bcrypt backends', () => {
-  // @node-rs/bcrypt is an optional peer: its 2.x platform packages are not all published, so the repo does not
-  // install it. With it installed (npm i -D @node-rs/bcrypt), this compares the two backends string by string.
-  it('the native backend, when installed, gives the same strings as bcryptjs', async () => {
-    const { bcryptBackend, bcryptCompute } = await import('../../src/hashes/schemes/bcrypt/bcrypt-core.js');
-    const { hashSync } = await import('bcryptjs');
-    const settings = [
-      ['pässwörd 🔑', '$2b$04$abcdefghijklmnopqrstuu'],
-      ['x'.repeat(80), '$2y$05$ABCDEFGHIJKLMNOPQRSTUu'],
-      ['', '$2a$04$./0123456789abcdefghiu'],
-      // A salt with unused bits set: native refuses it, bcryptjs re-encodes canonically; the stored string never matches.
-      ['pw', '$2b$04$abcdefghijklmnopqrstuv'],
-    ] as const;
-    for (const [key, setting] of settings) expect(bcryptCompute(key, setting)).toBe(hashSync(key, setting));
-    expect(['native', 'js']).toContain(bcryptBackend());
+  // Both native packages are dev dependencies (@node-rs/bcrypt pinned to 1.10.8: 2.x cannot be locked, its
+  // platform packages are not all published), so each is compared with bcryptjs here.
+  const settings = [
+    ['pässwörd 🔑', '$2b$04$abcdefghijklmnopqrstuu'],
+    ['x'.repeat(80), '$2y$05$ABCDEFGHIJKLMNOPQRSTUu'],
+    ['', '$2a$04$./0123456789abcdefghiu'],
+    // A salt with unused bits set: bcryptjs re-encodes canonically, so the stored string never matches.
+    ['pw', '$2b$04$abcdefghijklmnopqrstuv'],
+    // The original $2$ (no NUL terminator): bcryptjs only.
+    ['pw', '$2$04$abcdefghijklmnopqrstuu'],
+  ] as const;
+
+  it.each(nativeBcryptNames)('%s gives the same strings as bcryptjs, synchronously and on the threadpool', async (name) => {
+    const backend = loadNativeBcrypt(name);
+    expect(backend?.name).toBe(name);
+    for (const [key, setting] of settings) {
+      // The registry never hands these two to a native backend (bcryptCompute routes them to bcryptjs).
+      if (setting.startsWith('$2$') || setting.endsWith('v')) continue;
+      const expected = hashSync(key, setting);
+      expect(backend?.computeSync(key, setting)).toBe(expected);
+      expect(await backend?.compute(key, setting)).toBe(expected);
+    }
+  });
+
+  it('bcryptCompute picks the preferred native package and routes what it cannot take to bcryptjs', async () => {
+    const choice = process.env.LEGACY_IDP_BCRYPT;
+    expect(bcryptBackend()).toBe(choice === 'js' ? 'bcryptjs' : (choice ?? 'bcrypt'));
+    for (const [key, setting] of settings) {
+      const expected = hashSync(key, setting);
+      expect(bcryptCompute(key, setting)).toBe(expected);
+      expect(await bcryptComputeAsync(key, setting)).toBe(expected);
+    }
+  });
+
+  it('with the native backend, bcrypt schemes run on the threadpool and new hashes verify', async () => {
+    const registry = createHashRegistry();
+    try {
+      const info = registry.list().find((scheme) => scheme.id === 'bcrypt');
+      expect(info?.threadpoolWith).toBe('bcrypt or @node-rs/bcrypt');
+      expect(info?.execution).toBe(process.env.LEGACY_IDP_BCRYPT === 'js' ? 'worker' : 'threadpool');
+      const stored = await registry.hash('bcrypt', 'correct horse', { cost: 4 });
+      expect(stored).toMatch(/^\$2b\$04\$/u);
+      expect((await registry.verify('correct horse', stored)).valid).toBe(true);
+      expect((await registry.verify('correct hors', stored)).valid).toBe(false);
+    } finally {
+      await registry.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { encodeBase64, hash as bcryptjsHash, hashSync } from 'bcryptjs';
+import { decodeBase64, encodeBase64, hash as bcryptjsHash, hashSync } from 'bcryptjs';
 import { z } from 'zod';
 import { LegacyIdpError } from '../../../core/errors.js';
 import { parseOptions } from '../../../core/validate.js';
@@ -13,28 +13,102 @@ import { constantTimeEqual, malformed } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashLimits } from '../../types.js';
 
+/** What the native bcrypt packages export for "hash with this salt", loosely typed: the shapes differ by major. */
+interface NativeBcryptModule {
+  hashSync(...args: unknown[]): string;
+  hash(...args: unknown[]): Promise<string>;
+}
+
+/** A native backend reduced to what the schemes need: bcrypt(key, setting) as a full modular string. */
 interface NativeBcrypt {
-  hashSync(password: string, options: { salt: string }): string;
+  readonly name: NativeBcryptName;
+  computeSync(key: string, setting: string): string;
+  compute(key: string, setting: string): Promise<string>;
+}
+
+/** The optional native packages, in order of preference (measured: docs/benchmarks.md). */
+export const nativeBcryptNames = ['bcrypt', '@node-rs/bcrypt'] as const;
+export type NativeBcryptName = (typeof nativeBcryptNames)[number];
+
+/** Puts the stored variant letter back on a string computed under another letter (same algorithm for these keys). */
+const withVariant = (computed: string, setting: string): string => setting.slice(0, 4) + computed.slice(4);
+const asB = (setting: string): string => `$2b$${setting.slice(4)}`;
+
+/**
+ * The call shapes each package has had. `bcrypt` (OpenBSD's C code) takes the setting string but refuses
+ * `$2y$`; @node-rs/bcrypt 2.x takes `(key, { salt: setting })`; 1.x takes `(key, cost, 16 raw salt bytes)`
+ * and always writes `$2b$`. $2a$/$2b$/$2y$ differ only in name for the keys that reach here (bcryptjs and
+ * crypt_blowfish treat them alike), so the stored letter is put back.
+ */
+function candidateShapes(name: NativeBcryptName, module: NativeBcryptModule): NativeBcrypt[] {
+  if (name === 'bcrypt') {
+    return [
+      {
+        name,
+        computeSync: (key, setting) => withVariant(module.hashSync(key, asB(setting)), setting),
+        compute: async (key, setting) => withVariant(await module.hash(key, asB(setting)), setting),
+      },
+    ];
+  }
+  const v1Args = (key: string, setting: string): unknown[] => [key, Number(setting.slice(4, 6)), Buffer.from(decodeBase64(setting.slice(7, 29), 16))];
+  return [
+    { name, computeSync: (key, setting) => module.hashSync(key, { salt: setting }), compute: (key, setting) => module.hash(key, { salt: setting }) },
+    {
+      name,
+      computeSync: (key, setting) => withVariant(module.hashSync(...v1Args(key, setting)), setting),
+      compute: async (key, setting) => withVariant(await module.hash(...v1Args(key, setting)), setting),
+    },
+  ];
+}
+
+/**
+ * Loads one native package and keeps the call shape that reproduces bcryptjs on a probe (a non-ASCII key
+ * longer than 72 bytes, under `$2y$`): an unknown future API, or a build that truncates differently, falls
+ * back to bcryptjs instead of giving wrong answers. Null when the package is missing or fails the probe.
+ */
+export function loadNativeBcrypt(name: NativeBcryptName): NativeBcrypt | null {
+  let module: NativeBcryptModule;
+  try {
+    module = createRequire(import.meta.url)(name) as NativeBcryptModule;
+  } catch {
+    return null;
+  }
+  const probeKey = 'pr\u00f6be \u{1f511}'.repeat(8);
+  const probeSetting = '$2y$04$abcdefghijklmnopqrstuu';
+  const expected = hashSync(probeKey, probeSetting);
+  for (const shape of candidateShapes(name, module)) {
+    try {
+      if (shape.computeSync(probeKey, probeSetting) === expected) return shape;
+    } catch {
+      // Not this API shape.
+    }
+  }
+  return null;
 }
 
 let nativeBackend: NativeBcrypt | null | undefined;
 
 /**
- * @node-rs/bcrypt, an optional peer, runs at C speed where bcryptjs reaches about 0.7x of it
- * (perf-baselines.md). It is loaded synchronously on first use because verification runs inside worker
- * threads, where the call may block; without it bcryptjs does the same work. LEGACY_IDP_BCRYPT=js forces
- * the pure-JS backend (tests compare the two).
+ * The first native package that loads, else null (bcryptjs). `bcrypt` (OpenBSD C) measured 0.95-1.05x of C,
+ * @node-rs/bcrypt 0.90-0.96x, bcryptjs about 0.7x (perf-baselines.md). Loaded synchronously on first use:
+ * verification may run inside a worker thread, where blocking is fine. LEGACY_IDP_BCRYPT=js forces bcryptjs,
+ * LEGACY_IDP_BCRYPT=<package> picks one (tests compare them).
  */
 function nativeBcrypt(): NativeBcrypt | null {
   if (nativeBackend === undefined) {
-    try {
-      nativeBackend = process.env.LEGACY_IDP_BCRYPT === 'js' ? null : (createRequire(import.meta.url)('@node-rs/bcrypt') as NativeBcrypt);
-    } catch {
-      nativeBackend = null;
+    const choice = process.env.LEGACY_IDP_BCRYPT;
+    const names = choice === 'js' ? [] : nativeBcryptNames.filter((name) => choice === undefined || choice === '' || choice === name);
+    nativeBackend = null;
+    for (const name of names) {
+      nativeBackend = loadNativeBcrypt(name);
+      if (nativeBackend) break;
     }
   }
   return nativeBackend;
 }
+
+/** The native backend takes $2a$/$2b$/$2y$ with canonical salts; anything else is bcryptjs's. */
+const nativeSetting = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{21}[.Oeu]$/u;
 
 /**
  * bcrypt(key, setting) as a full modular string. `setting` is `$2<v>$<cost>$<22 salt chars>`. The native
@@ -43,20 +117,28 @@ function nativeBcrypt(): NativeBcrypt | null {
  */
 export function bcryptCompute(key: string, setting: string): string {
   const native = nativeBcrypt();
-  if (native && /^\$2[aby]\$/u.test(setting)) {
-    try {
-      return native.hashSync(key, { salt: setting });
-    } catch {
-      // A salt the native parser refuses (non-canonical trailing bits): the JS path answers.
-    }
-  }
+  if (native && nativeSetting.test(setting)) return native.computeSync(key, setting);
   return hashSync(key, setting);
 }
 
-/** Which backend bcryptCompute uses here, for `legacy-idp doctor` and the benchmarks. */
-export function bcryptBackend(): 'native' | 'js' {
-  return nativeBcrypt() ? 'native' : 'js';
+/**
+ * The same computation, on libuv's threadpool when a native backend is loaded: the registry then runs bcrypt
+ * schemes as `threadpool`, behind its gate, which saves the worker messaging and leaves both cores to the
+ * hashes. Without one this is bcryptjs, synchronously, inside a worker.
+ */
+export async function bcryptComputeAsync(key: string, setting: string): Promise<string> {
+  const native = nativeBcrypt();
+  if (native && nativeSetting.test(setting)) return native.compute(key, setting);
+  return hashSync(key, setting);
 }
+
+/** Which backend bcryptCompute uses here (a package name, or `bcryptjs`), for the CLI and the benchmarks. */
+export function bcryptBackend(): NativeBcryptName | 'bcryptjs' {
+  return nativeBcrypt()?.name ?? 'bcryptjs';
+}
+
+/** HashScheme.threadpoolWith for every scheme built on bcryptCompute: off the worker pool once native is loaded. */
+export const nativeBcryptBackend = { backend: nativeBcryptNames.join(' or '), loaded: (): boolean => nativeBcrypt() !== null } as const;
 
 /** bcrypt's own base64 alphabet, as a regex character class. */
 export const bcryptChars = '[./A-Za-z0-9]';
@@ -108,11 +190,11 @@ export function parseBcrypt(hash: string, id: string, variants: readonly BcryptV
  * `$2$`) and uses at most 72 bytes, as OpenBSD and crypt_blowfish do. A key containing NUL cannot have
  * been hashed by a C implementation (they stop at it, python-bcrypt and passlib refuse it): false.
  */
-export function bcryptMatches(key: string, hash: string, id: string, variants: readonly BcryptVariant[], limits: HashLimits): boolean {
+export async function bcryptMatches(key: string, hash: string, id: string, variants: readonly BcryptVariant[], limits: HashLimits): Promise<boolean> {
   parseBcrypt(hash, id, variants, limits);
   if (key.includes('\0')) return false;
   // The first 29 characters are the setting: $2y$10$ + 22 salt characters.
-  return constantTimeEqual(bcryptCompute(key, hash.slice(0, 29)), hash);
+  return constantTimeEqual(await bcryptComputeAsync(key, hash.slice(0, 29)), hash);
 }
 
 /** Variants every modern bcrypt library accepts; `$2x$` and the original `$2$` need their own handling. */
@@ -126,8 +208,9 @@ const hashOptionsSchema = z
   .strict();
 
 /**
- * A new `$2b$` hash from a fresh 16-byte salt. Called on the main thread by the registry: bcryptjs's
- * asynchronous API yields to the event loop between slices of rounds (at most ~100 ms each).
+ * A new `$2b$` hash from a fresh 16-byte salt. Called on the main thread by the registry when the native
+ * backend is loaded (threadpool); otherwise inside a worker, where bcryptjs's asynchronous API simply
+ * runs to completion.
  */
 export async function newBcryptHash(key: string, rawOptions: Readonly<Record<string, unknown>>, limits: HashLimits, id: string): Promise<string> {
   const { cost } = parseOptions(hashOptionsSchema, rawOptions, `${id} hash options`);
@@ -135,6 +218,6 @@ export async function newBcryptHash(key: string, rawOptions: Readonly<Record<str
     throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `${id}: cost ${cost} exceeds the registry's maxBcryptCost ${limits.maxBcryptCost}`);
   }
   if (key.includes('\0')) throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `${id}: a bcrypt password cannot contain NUL characters`);
-  const salt = encodeBase64(randomBytes(16), 16);
-  return bcryptjsHash(key, `$2b$${String(cost).padStart(2, '0')}$${salt}`);
+  const setting = `$2b$${String(cost).padStart(2, '0')}$${encodeBase64(randomBytes(16), 16)}`;
+  return nativeBcrypt() ? bcryptComputeAsync(key, setting) : bcryptjsHash(key, setting);
 }

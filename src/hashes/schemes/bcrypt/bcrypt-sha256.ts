@@ -1,6 +1,6 @@
 import { digest, hmac, malformed } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { bcryptChars, bcryptMatches } from './bcrypt-core.js';
+import { bcryptChars, bcryptMatches, nativeBcryptBackend } from './bcrypt-core.js';
 
 const id = 'bcrypt_sha256';
 // passlib writes rounds without zero padding and refuses padded ones; v2 allows only the 2b type.
@@ -20,6 +20,7 @@ export const bcryptSha256: HashScheme = {
   example: '$bcrypt-sha256$v=2,t=2b,r=12$<22 salt chars>$<31 hash chars>',
   source: 'passlib bcrypt_sha256 (v1 since 1.6.2, v2 since 1.7.3)',
   execution: 'worker',
+  threadpoolWith: nativeBcryptBackend,
   upgradeAdvice: 'Strong (v2); v1 lacks the HMAC. Re-hash with argon2id or bcrypt at first sign-in to leave the passlib-only format.',
   identify: (hash) => v2Shape.test(hash) || v1Shape.test(hash),
   verify({ password, hash, limits }) {

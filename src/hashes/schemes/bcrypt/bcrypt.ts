@@ -1,5 +1,5 @@
 import type { HashScheme } from '../../types.js';
-import { type BcryptVariant, bcryptMatches, isBcryptShape, newBcryptHash } from './bcrypt-core.js';
+import { type BcryptVariant, bcryptMatches, isBcryptShape, newBcryptHash, nativeBcryptBackend } from './bcrypt-core.js';
 
 const id = 'bcrypt';
 // `$2$` is OpenBSD's original (no NUL terminator in the key); `$2x$` has its own id (bcrypt_2x).
@@ -14,6 +14,7 @@ export const bcrypt: HashScheme = {
   example: '$2b$12$<22 salt chars><31 hash chars>',
   source: 'OpenBSD bcrypt and Openwall crypt_blowfish (PHP, libxcrypt); passlib bcrypt; backend bcryptjs',
   execution: 'worker',
+  threadpoolWith: nativeBcryptBackend,
   upgradeAdvice: 'Keep at cost >= 10 ($2b$/$2y$); hashes below cost 10 or in the original $2$ form are re-hashed at sign-in.',
   identify: (hash) => isBcryptShape(hash, variants),
   verify: ({ password, hash, limits }) => bcryptMatches(password, hash, id, variants, limits),

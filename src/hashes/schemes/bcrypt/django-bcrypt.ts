@@ -1,6 +1,6 @@
 import { malformed } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { bcryptMatches, isBcryptShape, modernVariants } from './bcrypt-core.js';
+import { bcryptMatches, isBcryptShape, modernVariants, nativeBcryptBackend } from './bcrypt-core.js';
 
 /** Django's bcrypt hashers: `<algorithm>$` + a python-bcrypt hash of a key derived from the password. */
 export function djangoBcryptScheme(options: {
@@ -18,6 +18,7 @@ export function djangoBcryptScheme(options: {
     example: `${prefix}$2b$12$<22 salt chars><31 hash chars>`,
     source: 'Django contrib.auth.hashers over python-bcrypt',
     execution: 'worker',
+    threadpoolWith: nativeBcryptBackend,
     upgradeAdvice: options.upgradeAdvice,
     identify: (hash) => hash.startsWith(prefix) && isBcryptShape(hash.slice(prefix.length), modernVariants),
     verify({ password, hash, limits }) {

@@ -1,6 +1,6 @@
 import { constantTimeEqual } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { bcryptCompute, modernVariants, parseBcrypt } from './bcrypt-core.js';
+import { bcryptComputeAsync, modernVariants, parseBcrypt, nativeBcryptBackend } from './bcrypt-core.js';
 
 const id = 'wbb4_double_bcrypt';
 
@@ -15,11 +15,12 @@ export const wbb4DoubleBcrypt: HashScheme = {
   example: '$2a$08$<22 salt chars><31 hash chars> (same shape as bcrypt: name the scheme)',
   source: 'WoltLab WCF PasswordUtil::getDoubleSaltedHash; hashcat mode 33800',
   execution: 'worker',
+  threadpoolWith: nativeBcryptBackend,
   upgradeAdvice: 'Re-hash with bcrypt or argon2id at first sign-in.',
-  verify({ password, hash, limits }) {
+  async verify({ password, hash, limits }) {
     parseBcrypt(hash, id, modernVariants, limits);
     if (password.includes('\0')) return false;
     const setting = hash.slice(0, 29);
-    return constantTimeEqual(bcryptCompute(bcryptCompute(password, setting), setting), hash);
+    return constantTimeEqual(await bcryptComputeAsync(await bcryptComputeAsync(password, setting), setting), hash);
   },
 };

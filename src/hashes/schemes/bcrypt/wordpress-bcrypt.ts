@@ -1,6 +1,6 @@
 import { hmac, malformed } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { bcryptMatches, isBcryptShape, modernVariants } from './bcrypt-core.js';
+import { bcryptMatches, isBcryptShape, modernVariants, nativeBcryptBackend } from './bcrypt-core.js';
 
 const id = 'wordpress_bcrypt';
 const prefix = '$wp';
@@ -22,6 +22,7 @@ export const wordpressBcrypt: HashScheme = {
   example: '$wp$2y$10$<22 salt chars><31 hash chars>',
   source: 'WordPress wp-includes/pluggable.php wp_hash_password / wp_check_password (6.8)',
   execution: 'worker',
+  threadpoolWith: nativeBcryptBackend,
   upgradeAdvice: 'Strong (bcrypt with an HMAC pre-hash), but WordPress-only: re-hash with bcrypt or argon2id at first sign-in.',
   identify: (hash) => hash.startsWith(`${prefix}$2y$`) && isBcryptShape(hash.slice(prefix.length), ['y']),
   verify({ password, hash, limits }) {
