@@ -7,6 +7,8 @@ export const entries = {
   'testing/index': 'src/testing/index.ts',
   'memory/index': 'src/stores/memory/index.ts',
   'hashes/index': 'src/hashes/index.ts',
+  'lockout/index': 'src/lockout/index.ts',
+  'lockout/redis': 'src/lockout/stores/redis.ts',
 };
 
 /** Built but not exported: loaded by path from inside the package (the hash worker threads). */

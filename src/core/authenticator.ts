@@ -84,15 +84,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const normalize =
     typeof config.normalization === 'function' ? config.normalization : createUsernameNormalizer(config.normalization ?? {});
 
-  async function settle(ticket: LockoutTicket | undefined, outcome: VerifyOutcome, account: string, password: string): Promise<void> {
+  async function settle(ticket: LockoutTicket | undefined, outcome: VerifyOutcome, attemptDigest: string | undefined): Promise<void> {
     if (!ticket) return;
     if (passwordWasCorrect(outcome)) await ticket.success();
     else if (outcome.status === 'unavailable') await ticket.cancel();
-    else {
-      // Wrong password, unknown user (counted the same, so lockout reveals nothing), disabled, locked.
-      const attemptDigest = lockout?.digestAttempt?.(account, password);
-      await ticket.failure(attemptDigest === undefined ? undefined : { attemptDigest });
-    }
+    // Wrong password, unknown user (counted the same, so lockout reveals nothing), disabled, locked.
+    else await ticket.failure(attemptDigest === undefined ? undefined : { attemptDigest });
   }
 
   async function authenticate(input: AuthenticateInput): Promise<AuthenticationResult> {
@@ -137,11 +134,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     // 2. Reserve an attempt before any password check.
     let ticket: LockoutTicket | undefined;
+    // Known before the check, so a repeated wrong password is recognized at reservation (one store call).
+    const attemptDigest = lockout?.digestAttempt?.(username, password);
     if (lockout) {
       let decision;
       try {
         decision = await raceDeadline(
-          lockout.begin(input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp }, signal ? { signal } : {}),
+          lockout.begin(input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp }, {
+            ...(signal ? { signal } : {}),
+            ...(attemptDigest === undefined ? {} : { attemptDigest }),
+          }),
           signal,
         );
       } catch (error) {
@@ -183,7 +185,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     // 4. Record it. A store failure here does not change the answer: the password check already happened.
     try {
-      await settle(ticket, outcome, username, password);
+      await settle(ticket, outcome, attemptDigest);
     } catch (error) {
       logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
     }

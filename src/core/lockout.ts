@@ -7,14 +7,36 @@
 export interface LockoutKeys {
   /** Normalized username. Unknown usernames are keyed the same way as known ones. */
   account: string;
-  clientIp?: string;
+  clientIp?: string | undefined;
 }
 
 export type LockoutScope = 'account' | 'account_ip' | 'ip';
 
 export type LockoutDecision =
-  | { allowed: false; retryAfter: number; scope: LockoutScope }
+  | {
+      allowed: false;
+      /** Whole seconds until a retry can pass (for a permanent lock: the longest temporary lock, as a hint). */
+      retryAfter: number;
+      scope: LockoutScope;
+      /** Only an administrator's unlock ends this lock. */
+      permanent?: boolean;
+    }
   | { allowed: true; ticket: LockoutTicket };
+
+export interface LockoutBeginOptions {
+  signal?: AbortSignal;
+  /**
+   * `digestAttempt(account, password)` of this attempt. Given here, a repeat of a recent wrong password is
+   * recognized at reservation and a wrong password costs the store one call in all; given only to
+   * `failure()`, the repeat is taken back afterwards.
+   */
+  attemptDigest?: string | undefined;
+  /**
+   * The password itself, for callers without the Authenticator: the policy takes its digest at once and keeps
+   * nothing else (the same as passing `digestAttempt(account, password)` as `attemptDigest`).
+   */
+  password?: string | undefined;
+}
 
 export interface LockoutTicket {
   /** The password was right: reset the account's consecutive-failure counters. */
@@ -26,7 +48,7 @@ export interface LockoutTicket {
 }
 
 export interface LockoutPolicy {
-  begin(keys: LockoutKeys, options?: { signal?: AbortSignal }): Promise<LockoutDecision>;
+  begin(keys: LockoutKeys, options?: LockoutBeginOptions): Promise<LockoutDecision>;
   /** Keyed HMAC of a wrong attempt (server secret); the password itself is never stored. */
   digestAttempt?(account: string, password: string): string;
 }

@@ -224,6 +224,13 @@ describe('Authenticator: lockout contract', () => {
     expect(events).toEqual(['begin:alice:203.0.113.9', expected]);
   });
 
+  it('hands the attempt digest to begin, so a repeated wrong password is recognized at reservation', async () => {
+    const { verifier } = scriptedVerifier(() => ({ status: 'invalid', reason: 'wrong_password' }));
+    const { lockout, begin } = recordingLockout();
+    await make({ verifier, lockout }).authenticate({ username: 'Alice', password: PASSWORD });
+    expect(begin).toHaveBeenCalledWith({ account: 'alice' }, expect.objectContaining({ attemptDigest: 'digest(alice,16)' }));
+  });
+
   it('answers unavailable/lockout_store without verifying when the store fails', async () => {
     const { verifier, verify } = scriptedVerifier(() => valid);
     const { lockout } = recordingLockout('throw');

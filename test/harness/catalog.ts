@@ -25,9 +25,9 @@ export interface ServiceUrls {
 export const SUITES_BY_SERVICE: Readonly<Record<ServiceName, readonly string[]>> = {
   postgres: ['test/services/postgres.test.ts'],
   mariadb: ['test/services/mariadb.test.ts'],
-  redis: ['test/services/redis.test.ts'],
+  redis: ['test/services/redis.test.ts', 'test/lockout/redis-store.test.ts', 'test/lockout/redis-two-processes.test.ts'],
   slapd: ['test/services/slapd.test.ts'],
-  'redis-server': ['test/services/redis-server.test.ts'],
+  'redis-server': ['test/services/redis-server.test.ts', 'test/lockout/redis-fault.test.ts', 'test/lockout/redis-store.test.ts (Redis Cluster)'],
 };
 
 export const DEFAULT_URLS: ServiceUrls = {
