@@ -5,9 +5,14 @@ Run with Debian's interpreter (the python3-* oracles are not visible to other Py
 
     /usr/bin/python3 scripts/vectors/generate.py [--published PATH] [--only id,id] [--no-crosscheck]
 
+--only rewrites only the named files (the others stay byte-identical) and refreshes the counts table of
+docs/hash-vectors.md from the files on disk.
+
 Every line is {"password", "hash", "context"?, "expected", "source"}. Positives come from the oracles
 (passlib, Django, PHP, slappasswd, doveadm, htpasswd, mkpasswd/libxcrypt, openssl passwd, the argon2 CLI,
-argon2-cffi). Wrong-password lines take a positive hash with a near-miss password; their verdict comes
+argon2-cffi, WordPress 6.8's hashing on PHP (php_oracle.php), the JDK for Keycloak (KeycloakOracle.java,
+compiled into a temporary directory, one JVM), libpq for PostgreSQL SCRAM). hashcat only verifies: it decides
+the lines of the formats whose strings are constructed here from its modules' formulas. Wrong-password lines take a positive hash with a near-miss password; their verdict comes
 from the same oracle's verify where it has one, else they are false by construction. "Probe" lines ask
 the oracle about passwords that look wrong but may not be for that format (appended character after a
 truncation point, upper case for case-folding formats, spaces removed for mysql323) and record whatever
@@ -24,6 +29,7 @@ import argparse
 import base64
 import collections
 import hashlib
+import hmac as hmac_mod
 import json
 import os
 import random
@@ -42,8 +48,15 @@ warnings.filterwarnings('ignore')  # passlib/crypt deprecation chatter; failures
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / 'test' / 'vectors'
 PHP_HELPER = Path(__file__).resolve().parent / 'php_oracle.php'
+JAVA_HELPER = Path(__file__).resolve().parent / 'KeycloakOracle.java'
 DEFAULT_PUBLISHED = Path('/work/shared/reference/published-vectors.jsonl')
 DEFAULT_FORMATS = Path('/work/shared/reference/hash-formats.md')
+# Registry ids that hash-formats.md's format table does not list (it found no published vector for them), but
+# that an oracle here makes: accepted as file names besides the table's ids.
+EXTRA_IDS = {'wordpress_bcrypt', 'keycloak_pbkdf2', 'keycloak_pbkdf2_sha256', 'keycloak_pbkdf2_sha512'}
+# Ids whose lines come from hashcat_vectors (hashcat as the verifier).
+HASHCAT_IDS = ['postgres_scram_sha256', 'bcrypt_md5', 'bcrypt_sha1', 'bcrypt_sha512_hex', 'joomla_md5_salt', 'oscommerce_md5_salt',
+               'vbulletin_md5', 'ipb_mybb_md5', 'prestashop_md5', 'opencart_sha1', 'redmine_sha1', 'punbb_sha1', 'smf_sha1']
 
 # ---------------------------------------------------------------------------------------------------------
 # The fixed password list. Index 0 and 3 are the bases of the wrong-password vectors; LONG is > 72 UTF-8
@@ -503,6 +516,370 @@ def php_recipes(php: Php) -> list[Recipe]:
         hash_recipe(scheme_id, scheme_id, lambda i: {} if i == DEFAULT_I else {'memory_cost': cycle([256, 1024], i), 'time_cost': cycle([1, 2], i), 'threads': 1})
     return recipes
 
+
+# ---------------------------------------------------------------------------------------------------------
+# WordPress 6.8 `$wp$2y$` (through php_oracle.php: wp_hash_password / wp_check_password with the default
+# filters, written from wp-includes/pluggable.php; WordPress itself is not installed). Verdicts are a login's:
+# wp_authenticate() trim()s the typed password before wp_check_password, which itself does not trim, while
+# wp_hash_password hashes trim($password). The whitespace probes below record both.
+
+WP_SOURCE = 'WordPress 6.8 wp_hash_password'
+
+
+def wordpress_recipes(php: Php) -> list[Recipe]:
+    label = f'php {php.version}'
+
+    def make(password: str, i: int) -> MakeResult:
+        options = {} if i == DEFAULT_I else {'cost': 4}
+        out = php.call({'op': 'wp_hash_password', 'password': password, 'options': options})
+        if not isinstance(out, str) or not out.startswith('$wp$'):
+            raise ValueError('wp_hash_password failed')
+        return out, None, f'{WP_SOURCE} (php_oracle.php) {json.dumps(options) if options else "(default options: PHP bcrypt cost 10)"}'
+
+    def verify(password: str, hashed: str, ctx: Optional[dict[str, Any]]) -> bool:
+        return bool(php.call({'op': 'wp_login_check', 'password': password, 'hash': hashed}))
+
+    return [Recipe('wordpress_bcrypt', 'php', label, make, verify, f'{label} wp_check_password after wp_authenticate\'s trim()')]
+
+
+# (name, base password index, transform): what trim() does to a login, next to wp_check_password's own verdict.
+WP_WHITESPACE_PROBES: list[tuple[str, int, Callable[[str], str]]] = [
+    ('surrounding spaces', 0, lambda p: f'  {p} '),
+    ('trailing tab and newline', 0, lambda p: p + '\t\n'),
+    ('trailing NUL and vertical tab (in PHP\'s trim() set)', 4, lambda p: p + '\x00\x0b'),
+    ('trailing no-break space U+00A0 (not in trim()\'s set)', 0, lambda p: p + '\u00a0'),
+    ('leading ideographic space U+3000 (not in trim()\'s set)', 6, lambda p: '\u3000' + p),
+]
+
+
+def wordpress_extras(store: Store, php: Php) -> None:
+    label = f'php {php.version}'
+    login = lambda p, h: bool(php.call({'op': 'wp_login_check', 'password': p, 'hash': h}))  # noqa: E731
+    direct = lambda p, h: php.call({'op': 'wp_check_password', 'password': p, 'hash': h})  # noqa: E731
+    made = {v.password: v for v in store.by_id['wordpress_bcrypt'] if v.expected and v.source.startswith(label) and 'probe' not in v.source}
+    for name, i, transform in WP_WHITESPACE_PROBES:
+        base = made.get(PASSWORDS[i])
+        if base is None:
+            continue
+        probe = transform(PASSWORDS[i])
+        how = base.source.split(' [')[0]
+        store.add(Vector('wordpress_bcrypt', probe, base.hash, login(probe, base.hash),
+                         f'{how} [probe: {name}; verdict by {label} wp_check_password after wp_authenticate\'s trim(); '
+                         f'wp_check_password alone: {str(direct(probe, base.hash)).lower()}]'))
+    # A password stored with surrounding whitespace: wp_hash_password trimmed it, so only the trimmed text matches.
+    padded = ' Straße\t'
+    hashed = php.call({'op': 'wp_hash_password', 'password': padded, 'options': {'cost': 4}})
+    how = f'{label} {WP_SOURCE} (php_oracle.php) {{"cost": 4}} of a password with surrounding whitespace'
+    for password, what in [(padded, 'the password as set'), (padded.strip(' \t'), 'the password without its whitespace')]:
+        store.add(Vector('wordpress_bcrypt', password, hashed, login(password, hashed),
+                         f'{how} [{what}; verdict by {label} wp_check_password after wp_authenticate\'s trim(); '
+                         f'wp_check_password alone: {str(direct(password, hashed)).lower()}]'))
+    wrong = near_miss(padded.strip(' \t'))
+    store.add(Vector('wordpress_bcrypt', wrong, hashed, login(wrong, hashed),
+                     f'{how} [negative: first character changed; verdict by {label} wp_check_password after wp_authenticate\'s trim()]'))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keycloak PBKDF2 credentials (through KeycloakOracle.java on the JDK: javax.crypto PBKDF2WithHmacSHA*, as
+# Keycloak's Pbkdf2PasswordHashProvider; the credential JSON around the key is written here).
+
+KEYCLOAK_ALGORITHMS = {'keycloak_pbkdf2': 'pbkdf2', 'keycloak_pbkdf2_sha256': 'pbkdf2-sha256', 'keycloak_pbkdf2_sha512': 'pbkdf2-sha512'}
+KEYCLOAK_HASHLIB = {'pbkdf2': 'sha1', 'pbkdf2-sha256': 'sha256', 'pbkdf2-sha512': 'sha512'}
+
+
+class Java:
+    """One JVM running KeycloakOracle (compiled into a temporary directory); python hashlib if the JDK fails."""
+
+    def __init__(self) -> None:
+        self.proc: Optional[subprocess.Popen[str]] = None
+        self.tmp = tempfile.TemporaryDirectory(prefix='keycloak-oracle-')
+        try:
+            run(['javac', '-d', self.tmp.name, str(JAVA_HELPER)])
+            self.proc = subprocess.Popen(['java', '-cp', self.tmp.name, 'KeycloakOracle'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True, encoding='utf-8')
+            self.label = f'JDK {self.call("version")} javax.crypto (KeycloakOracle.java)'
+        except Exception as error:  # noqa: BLE001 (fall back, and say so in every line's provenance)
+            print(f'JDK oracle unavailable ({type(error).__name__}: {error}); falling back to python hashlib', file=sys.stderr)
+            self.close()
+            self.label = f'python hashlib {sys.version.split()[0]} (fallback: the JDK oracle failed)'
+
+    def call(self, *fields: str) -> str:
+        assert self.proc and self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write('\t'.join(fields) + '\n')
+        self.proc.stdin.flush()
+        status, _, result = self.proc.stdout.readline().rstrip('\n').partition('\t')
+        if status != 'ok':
+            raise ValueError(f'KeycloakOracle: {result}')
+        return result
+
+    def derive(self, algorithm: str, iterations: int, key_bits: int, salt: bytes, password: str) -> str:
+        if self.proc is None:
+            return base64.b64encode(hashlib.pbkdf2_hmac(KEYCLOAK_HASHLIB[algorithm], password.encode(), salt, iterations, key_bits // 8)).decode()
+        b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+        return self.call('derive', algorithm, str(iterations), str(key_bits), b64(salt), b64(password.encode()))
+
+    def verify(self, algorithm: str, iterations: int, salt: bytes, value: str, password: str) -> bool:
+        """Keycloak's verify: re-derive as many bits as the stored value has, compare the base64 strings."""
+        if self.proc is None:
+            return self.derive(algorithm, iterations, len(base64.b64decode(value)) * 8, salt, password) == value
+        b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+        return self.call('verify', algorithm, str(iterations), b64(salt), value, b64(password.encode())) == 'true'
+
+    def close(self) -> None:
+        if self.proc and self.proc.stdin:
+            self.proc.stdin.close()
+            self.proc.wait()
+        self.proc = None
+
+
+def keycloak_credential(algorithm: str, iterations: int, salt: bytes, value: str, layout: str) -> str:
+    """Keycloak's PasswordCredentialModel JSON (Jackson's compact output, salt as base64)."""
+    secret = {'value': value, 'salt': base64.b64encode(salt).decode(), 'additionalParameters': {}}
+    data = {'hashIterations': iterations, 'algorithm': algorithm, 'additionalParameters': {}}
+    compact = lambda o: json.dumps(o, separators=(',', ':'))  # noqa: E731
+    if layout == 'export':  # realm export / Admin API CredentialRepresentation: both documents as JSON strings
+        return compact({'type': 'password', 'secretData': compact(secret), 'credentialData': compact(data)})
+    return compact({'secretData': secret, 'credentialData': data})  # the two documents as nested objects
+
+
+def keycloak_parse(hashed: str) -> tuple[str, int, bytes, str]:
+    top = json.loads(hashed)
+    secret, data = top['secretData'], top['credentialData']
+    secret = json.loads(secret) if isinstance(secret, str) else secret
+    data = json.loads(data) if isinstance(data, str) else data
+    return data['algorithm'], int(data['hashIterations']), base64.b64decode(secret['salt']), secret['value']
+
+
+# Keycloak's defaults: 512-bit keys (Pbkdf2PasswordHashProvider.DEFAULT_DERIVED_KEY_SIZE) and 16-byte salts;
+# pbkdf2-sha256 derives 256 bits since Keycloak moved it to 600 000 iterations, Keycloak 2.x's pbkdf2-sha512
+# provider 1024. DEFAULT_I gets each provider's default iteration count.
+KEYCLOAK_SETTINGS: dict[str, Callable[[int], tuple[int, int]]] = {
+    'keycloak_pbkdf2': lambda i: (20000, 512) if i == DEFAULT_I else (1000, 512),
+    'keycloak_pbkdf2_sha256': lambda i: (600000, 256) if i == DEFAULT_I else (cycle([1000, 27500], i // 4), cycle([512, 256], i)),
+    'keycloak_pbkdf2_sha512': lambda i: (210000, 512) if i == DEFAULT_I else (1000, cycle([512, 512, 1024], i)),
+}
+
+
+def keycloak_recipes(java: Java) -> list[Recipe]:
+    recipes = []
+    for scheme_id, algorithm in KEYCLOAK_ALGORITHMS.items():
+        def make(password: str, i: int, scheme_id: str = scheme_id, algorithm: str = algorithm) -> MakeResult:
+            iterations, bits = KEYCLOAK_SETTINGS[scheme_id](i)
+            salt = raw(rng_for('keycloak', scheme_id, i), 16)
+            value = java.derive(algorithm, iterations, bits, salt, password)
+            layout = 'objects' if i % 3 == 2 else 'export'
+            shown = 'secretData/credentialData as JSON strings (realm export)' if layout == 'export' else 'secretData/credentialData as nested objects'
+            return (keycloak_credential(algorithm, iterations, salt, value, layout), None,
+                    f'"{algorithm}" hashIterations={iterations}, {bits}-bit key, fixed 16-byte salt; {shown}')
+
+        def verify(password: str, hashed: str, ctx: Optional[dict[str, Any]]) -> bool:
+            algorithm_, iterations, salt, value = keycloak_parse(hashed)
+            return java.verify(algorithm_, iterations, salt, value, password)
+
+        recipes.append(Recipe(scheme_id, 'jdk', java.label, make, verify, f"{java.label} (Keycloak's verify: same key size, base64 compared)"))
+    return recipes
+
+
+# ---------------------------------------------------------------------------------------------------------
+# hashcat (Debian's hashcat on pocl's CPU OpenCL) as the verifier of formats no other implementation here
+# knows. It cannot make hashes: PostgreSQL's own client library makes the SCRAM verifiers; the pre-hashed
+# bcrypt strings are PHP crypt() over a digest computed here (the string is constructed here, hashcat's
+# module decides). One hashcat run per mode checks every (hash, candidate) pair with --keep-guessing. hashcat
+# hashes the candidate's bytes as they are (no SASLprep, no Unicode handling).
+
+HASHCAT_LABEL = f'hashcat {dpkg_version("hashcat")} (pocl {dpkg_version("pocl-opencl-icd")})'
+
+
+def hashcat_accepts(mode: int, pairs: list[tuple[str, str]]) -> tuple[set[tuple[str, str]], set[str]]:
+    """The (hash, password) pairs hashcat -m mode accepts, and the hashes it cracked at all."""
+    hashes = sorted({h for h, _ in pairs})
+    candidates = sorted({pw for _, pw in pairs})
+    with tempfile.TemporaryDirectory(prefix='hashcat-oracle-') as tmp:
+        hash_file, words, out = Path(tmp, 'hashes'), Path(tmp, 'words'), Path(tmp, 'out')
+        hash_file.write_text(''.join(h + '\n' for h in hashes), encoding='utf-8')
+        words.write_text(''.join(f'$HEX[{pw.encode().hex()}]\n' for pw in candidates), encoding='ascii')
+        run(['hashcat', '-m', str(mode), '-a', '0', '--potfile-disable', '--keep-guessing', '--quiet', '--session', f'vectors{mode}',
+             '--outfile', str(out), '--outfile-format', '1,3', str(hash_file), str(words)], check=False)
+        lines = out.read_text(encoding='utf-8').splitlines() if out.exists() else []
+    by_lower = {h.lower(): h for h in hashes}
+    cracked: set[tuple[str, str]] = set()
+    for line in lines:
+        hashed, _, hex_plain = line.rpartition(':')
+        original = by_lower.get(hashed.lower())
+        if original is None:
+            raise ValueError(f'hashcat -m {mode} printed a hash it was not given: {hashed}')
+        cracked.add((original, bytes.fromhex(hex_plain).decode('utf-8')))
+    return {pair for pair in pairs if pair in cracked}, {h for h, _ in cracked}
+
+
+class Libpq:
+    """PostgreSQL's client library: PQencryptPasswordConn(conn, password, user, "scram-sha-256") is what psql's
+    \\password and the drivers run. It wants a PGconn only for its error messages: a failed one will do."""
+
+    def __init__(self) -> None:
+        import ctypes
+        self.ctypes = ctypes
+        self.lib = ctypes.CDLL('libpq.so.5')
+        self.lib.PQconnectdb.restype = ctypes.c_void_p
+        self.lib.PQconnectdb.argtypes = [ctypes.c_char_p]
+        self.lib.PQencryptPasswordConn.restype = ctypes.c_void_p
+        self.lib.PQencryptPasswordConn.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]
+        self.lib.PQfreemem.argtypes = [ctypes.c_void_p]
+        self.lib.PQfinish.argtypes = [ctypes.c_void_p]
+        self.conn = self.lib.PQconnectdb(b'host=/nonexistent-legacy-idp-vectors port=1 connect_timeout=1')
+        self.label = f'libpq {dpkg_version("libpq5")} PQencryptPasswordConn'
+
+    def scram(self, password: str, user: str) -> str:
+        out = self.lib.PQencryptPasswordConn(self.conn, password.encode(), user.encode(), b'scram-sha-256')
+        if not out:
+            raise ValueError('PQencryptPasswordConn failed')
+        try:
+            return self.ctypes.string_at(out).decode()
+        finally:
+            self.lib.PQfreemem(out)
+
+    def close(self) -> None:
+        self.lib.PQfinish(self.conn)
+
+
+# SASLprep (RFC 4013), which libpq applies before hashing (and PostgreSQL's server when it verifies): the hash
+# of the first text is the hash of the second. hashcat, which hashes bytes, shows it.
+SASLPREP_CASES = [
+    ('soft hyphen, mapped to nothing', 'pass\u00adword', 'password'),
+    ('no-break space, mapped to a space', 'correct\u00a0horse', 'correct horse'),
+    ('ligature U+FB01, NFKC', '\ufb01le', 'file'),
+    ('fullwidth letters, NFKC', '\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44', 'password'),
+]
+
+
+@dataclass
+class HashcatHash:
+    password: str
+    hash: str
+    how: str  # made by the owner, or how the string was constructed here (never a salt or a password)
+    context: Optional[dict[str, Any]] = None
+    line: str = ''  # the hash as hashcat's module reads it (default: the hash itself)
+
+    def __post_init__(self) -> None:
+        self.line = self.line or self.hash
+
+
+@dataclass
+class HashcatJob:
+    id: str
+    mode: int
+    positives: list[HashcatHash]  # the fixed password list first, in order
+    owner_made: bool  # True: the positives are the owner's own output, hashcat only confirms them
+    extra: list[HashcatHash] = field(default_factory=list)  # probe lines: other passwords for some positives' hashes
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def sha1_hex(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+# Salted forum and shop digests, as hashcat's modules define them (hex digests, UTF-8 bytes): id, mode,
+# salt maker, digest, where the salt goes (None: "hash:salt" is the stored string itself, else the context key).
+SALTED_DIGESTS: list[tuple[str, int, Callable[[random.Random], str], Callable[[str, str], str], Optional[str], str]] = [
+    ('joomla_md5_salt', 11, lambda r: alnum(r, 32), lambda pw, salt: md5_hex(pw + salt), None, 'md5($pass.$salt)'),
+    # osCommerce's tep_encrypt_password takes two hex characters of an md5 as the salt.
+    ('oscommerce_md5_salt', 21, lambda r: ''.join(r.choice('0123456789abcdef') for _ in range(2)), lambda pw, salt: md5_hex(salt + pw), None,
+     'md5($salt.$pass)'),
+    ('vbulletin_md5', 2611, lambda r: alnum(r, 3), lambda pw, salt: md5_hex(md5_hex(pw) + salt), 'salt', 'md5(md5($pass).$salt)'),
+    ('ipb_mybb_md5', 2811, lambda r: alnum(r, 5), lambda pw, salt: md5_hex(md5_hex(salt) + md5_hex(pw)), 'salt', 'md5(md5($salt).md5($pass))'),
+    ('prestashop_md5', 11000, lambda r: alnum(r, 56), lambda pw, salt: md5_hex(salt + pw), 'cookieKey', 'md5($cookieKey.$pass)'),
+    ('opencart_sha1', 13900, lambda r: alnum(r, 9), lambda pw, salt: sha1_hex(salt + sha1_hex(salt + sha1_hex(pw))), 'salt',
+     'sha1($salt.sha1($salt.sha1($pass)))'),
+    ('redmine_sha1', 4521, lambda r: ''.join(r.choice('0123456789abcdef') for _ in range(32)), lambda pw, salt: sha1_hex(salt + sha1_hex(pw)),
+     'salt', 'sha1($salt.sha1($pass))'),
+    ('punbb_sha1', 4522, lambda r: alnum(r, 12), lambda pw, salt: sha1_hex(salt + sha1_hex(pw)), 'salt', 'sha1($salt.sha1($pass))'),
+]
+
+
+def hashcat_jobs(php: Php, only: Optional[set[str]]) -> list[HashcatJob]:
+    jobs: list[HashcatJob] = []
+    want = lambda sid: not only or sid in only  # noqa: E731
+    if want('postgres_scram_sha256'):
+        libpq = Libpq()
+        positives = []
+        for i, pw in enumerate(PASSWORDS):
+            user = cycle(USERS, i)
+            positives.append(HashcatHash(pw, libpq.scram(pw, user), f'{libpq.label}(conn, password, "{user}", "scram-sha-256") (random salt)'))
+        extra = []
+        for name, typed, mapped in SASLPREP_CASES:
+            how = f'{libpq.label}(conn, password, "alice", "scram-sha-256") (random salt)'
+            hashed = libpq.scram(typed, 'alice')
+            positives.append(HashcatHash(typed, hashed, how))
+            extra.append(HashcatHash(mapped, hashed, f'{how} [probe: SASLprep, {name}]'))
+            extra.append(HashcatHash(near_miss(mapped), hashed, f'{how} [negative: SASLprep case, first character changed]'))
+        libpq.close()
+        jobs.append(HashcatJob('postgres_scram_sha256', 28600, positives, True, extra))
+    for sid, mode, algorithm in [('bcrypt_md5', 25600, 'md5'), ('bcrypt_sha1', 25800, 'sha1'), ('bcrypt_sha512_hex', 28400, 'sha512')]:
+        if not want(sid):
+            continue
+        positives = []
+        for i, pw in enumerate(PASSWORDS):
+            ident = cycle(['2a', '2b', '2y'], i)
+            setting = f'${ident}$05${bcrypt_salt(rng_for("hashcat", sid, i))}'
+            out = php.call({'op': 'crypt', 'password': getattr(hashlib, algorithm)(pw.encode()).hexdigest(), 'salt': setting})
+            positives.append(HashcatHash(pw, out, f'string constructed here: php {php.version} crypt() with a fixed ${ident}$05$ setting over the '
+                                                   f'lower-case hex {algorithm} of the UTF-8 password'))
+        jobs.append(HashcatJob(sid, mode, positives, False))
+    for sid, mode, make_salt, digest_of, salt_key, formula in SALTED_DIGESTS:
+        if not want(sid):
+            continue
+        positives = []
+        for i, pw in enumerate(PASSWORDS):
+            salt = make_salt(rng_for('hashcat', sid, i))
+            hexdigest = digest_of(pw, salt)
+            how = f'string constructed here: {formula} over the UTF-8 password, hex digests, fixed salt'
+            if salt_key is None:
+                positives.append(HashcatHash(pw, f'{hexdigest}:{salt}', how))
+            else:
+                positives.append(HashcatHash(pw, hexdigest, how + f' in context.{salt_key}', {salt_key: salt}, f'{hexdigest}:{salt}'))
+        jobs.append(HashcatJob(sid, mode, positives, False))
+    if want('smf_sha1'):
+        positives = []
+        for i, pw in enumerate(PASSWORDS):
+            user = cycle(USERS, i)
+            positives.append(HashcatHash(pw, sha1_hex(user.lower() + pw), 'string constructed here: sha1(strtolower($username).$pass) over UTF-8, '
+                                         'user in context.user', {'user': user}, f'{sha1_hex(user.lower() + pw)}:{user}'))
+        jobs.append(HashcatJob('smf_sha1', 121, positives, False))
+    return jobs
+
+
+def hashcat_vectors(store: Store, php: Php, only: Optional[set[str]]) -> None:
+    for job in hashcat_jobs(php, only):
+        verdict_how = f'{HASHCAT_LABEL} -m {job.mode}'
+        made = {h.password: h for h in job.positives[:len(PASSWORDS)]}
+        wrong: list[HashcatHash] = []
+
+        def variant(base: HashcatHash, password: str, note: str) -> HashcatHash:
+            return HashcatHash(password, base.hash, f'{base.how} [{note}; verdict by {verdict_how}]', base.context, base.line)
+
+        for i in (0, 3):
+            wrong.append(variant(made[PASSWORDS[i]], near_miss(PASSWORDS[i]), 'negative: first character changed'))
+        for name, i, transform in PROBES:
+            wrong.append(variant(made[PASSWORDS[i]], transform(PASSWORDS[i]), f'probe: {name}'))
+        wrong += [HashcatHash(e.password, e.hash, f'{e.how[:-1]}; verdict by {verdict_how}]', e.context, e.line) for e in job.extra]
+        accepted, handled = hashcat_accepts(job.mode, [(h.line, h.password) for h in job.positives + wrong])
+        for h in job.positives:
+            ok = (h.line, h.password) in accepted
+            if job.owner_made:
+                # The owner's own hash: true. hashcat's verdict is recorded (it differs where the owner SASLpreps).
+                store.add(Vector(job.id, h.password, h.hash, True, f'{h.how}; {verdict_how}: {"accepts" if ok else "refuses the raw bytes"}', h.context))
+            elif ok:
+                store.add(Vector(job.id, h.password, h.hash, True, f'{h.how}; verdict by {verdict_how}', h.context))
+            else:
+                store.skipped[f'{job.id} / {verdict_how}: a constructed positive was refused (construction differs from hashcat)'] += 1
+        for h in wrong:
+            if h.line not in handled:
+                store.skipped[f'{job.id} / {verdict_how}: hashcat cracked nothing of this hash, no verdict'] += 1
+                continue
+            store.add(Vector(job.id, h.password, h.hash, (h.line, h.password) in accepted, h.how, h.context))
 
 # ---------------------------------------------------------------------------------------------------------
 # Apache htpasswd
@@ -966,13 +1343,34 @@ def build_checkers(php: Php) -> dict[str, list[tuple[str, Checker]]]:
     for sid in ['django_pbkdf2_sha256', 'django_pbkdf2_sha1', 'django_argon2', 'django_bcrypt_sha256', 'django_bcrypt', 'django_salted_sha1',
                 'django_salted_md5', 'django_unsalted_sha1', 'django_unsalted_md5', 'django_des_crypt', 'django_disabled']:
         checkers[sid].append(('django', lambda p, h, c: bool(django_check(p, h))))
+
+    # WordPress 6.8: the HMAC-SHA384 pre-hash in Python (after PHP's trim() set, as a login does), bcrypt by
+    # libxcrypt and by passlib.
+    def wp_prehash(password: str) -> str:
+        key = hmac_mod.new(b'wp-sha384', password.strip(' \t\n\r\0\x0b').encode(), hashlib.sha384).digest()
+        return base64.b64encode(key).decode()
+    checkers['wordpress_bcrypt'].append(('libxcrypt', wrapped(lambda p, h, c: libxcrypt_verify(wp_prehash(p), h), pre('$wp'))))
+    checkers['wordpress_bcrypt'].append(('passlib', wrapped(lambda p, h, c: ph.bcrypt.verify(wp_prehash(p), h), pre('$wp'))))
+
+    # Keycloak: Python's hashlib.pbkdf2_hmac (OpenSSL), as many bytes as the stored key, bytes compared.
+    def keycloak_hashlib(scheme_id: str) -> Checker:
+        def check(password: str, hashed: str, ctx: Optional[dict[str, Any]]) -> Optional[bool]:
+            algorithm, iterations, salt, value = keycloak_parse(hashed)
+            if algorithm != KEYCLOAK_ALGORITHMS[scheme_id]:
+                return None
+            key = base64.b64decode(value)
+            return hashlib.pbkdf2_hmac(KEYCLOAK_HASHLIB[algorithm], password.encode(), salt, iterations, len(key)) == key
+        return check
+    for sid in KEYCLOAK_ALGORITHMS:
+        checkers[sid].append(('hashlib', keycloak_hashlib(sid)))
     return checkers
 
 
 def oracle_family(source: str) -> str:
     for prefix, family in [('passlib', 'passlib'), ('Django', 'django'), ('php', 'php'), ('mkpasswd', 'libxcrypt'), ('doveadm', 'doveadm'),
                            ('argon2-cffi', 'argon2-cffi'), ('argon2 CLI', 'argon2-cli'), ('openssl', 'openssl'), ('htpasswd', 'htpasswd'),
-                           ('slappasswd', 'slappasswd')]:
+                           ('slappasswd', 'slappasswd'), ('JDK', 'jdk'), ('python hashlib', 'hashlib'), ('libpq', 'libpq'),
+                           ('string constructed here', 'hashcat')]:
         if source.startswith(prefix):
             return family
     return 'published'
@@ -1044,17 +1442,41 @@ DOC_START, DOC_END = '<!-- vector-counts:start -->', '<!-- vector-counts:end -->
 
 def source_label(source: str) -> str:
     family = oracle_family(source)
-    names = {'libxcrypt': 'mkpasswd (libxcrypt)', 'argon2-cli': 'argon2 CLI', 'php': 'PHP', 'django': 'Django'}
+    names = {'libxcrypt': 'mkpasswd (libxcrypt)', 'argon2-cli': 'argon2 CLI', 'php': 'PHP', 'django': 'Django', 'jdk': 'JDK (KeycloakOracle.java)',
+             'hashlib': 'python hashlib (fallback)', 'libpq': 'libpq', 'hashcat': 'hashcat (Debian) verdicts'}
     return source.split('@')[0] if family == 'published' else names.get(family, family)
 
 
-def write_doc_counts(store: Store, summary: Optional[dict[str, Any]]) -> None:
-    """Rewrites the generated section of docs/hash-vectors.md: per-id counts, sources, cross-check."""
+def previous_check_column(text: str) -> dict[str, str]:
+    """The cross-check column of the counts table as it stands, per id."""
+    column = {}
+    for line in text[text.index(DOC_START):text.index(DOC_END)].splitlines():
+        m = re.match(r'^\| `([a-z0-9_]+)` \|.*\| ([^|]+) \|$', line)
+        if m:
+            column[m.group(1)] = m.group(2)
+    return column
+
+
+def store_from_files() -> Store:
+    """Every committed vector file as it is on disk (for the counts after an --only run)."""
+    store = Store()
+    for path in sorted(OUT.glob('*.jsonl')):
+        for line in path.read_text(encoding='utf-8').splitlines():
+            if line.strip():
+                o = json.loads(line)
+                store.by_id[path.stem].append(Vector(path.stem, o['password'], o['hash'], o['expected'], o['source'], o.get('context')))
+    return store
+
+
+def write_doc_counts(store: Store, summary: Optional[dict[str, Any]], keep_previous: bool = False) -> None:
+    """Rewrites the generated section of docs/hash-vectors.md: per-id counts, sources, cross-check. With
+    keep_previous (an --only run), ids the summary does not cover keep their cross-check column."""
     if not DOC.exists():
         return
     text = DOC.read_text(encoding='utf-8')
     if DOC_START not in text or DOC_END not in text:
         return
+    previous = previous_check_column(text) if keep_previous else {}
     total = sum(len(v) for v in store.by_id.values())
     positives = sum(1 for vs in store.by_id.values() for v in vs if v.expected)
     per_source: collections.Counter[str] = collections.Counter(source_label(v.source) for vs in store.by_id.values() for v in vs)
@@ -1067,6 +1489,8 @@ def write_doc_counts(store: Store, summary: Optional[dict[str, Any]]) -> None:
         sources = collections.Counter(source_label(v.source) for v in vectors)
         check = summary.get(scheme_id) if summary else None
         checked = f"{check['agreed']}/{check['checked']}" if check and check['checked'] else '—'
+        if check is None and scheme_id in previous:
+            checked = previous[scheme_id]
         lines.append(f"| `{scheme_id}` | {pos} | {len(vectors) - pos} | {', '.join(f'{k} ({c})' for k, c in sources.most_common())} | {checked} |")
     lines += ['', DOC_END]
     start, end = text.index(DOC_START), text.index(DOC_END) + len(DOC_END)
@@ -1093,8 +1517,9 @@ def main() -> int:
 
     store = Store()
     php = Php()
+    java = Java()
     recipes = (passlib_recipes() + django_recipes() + php_recipes(php) + htpasswd_recipes() + mkpasswd_recipes() + openssl_recipes()
-               + argon2_recipes() + doveadm_recipes() + slappasswd_recipes())
+               + argon2_recipes() + doveadm_recipes() + slappasswd_recipes() + wordpress_recipes(php) + keycloak_recipes(java))
     only = set(args.only.split(',')) if args.only else None
     for recipe in recipes:
         if only and recipe.id not in only:
@@ -1105,11 +1530,15 @@ def main() -> int:
         django_markers(store)
     if not only or any(s.startswith('dovecot_') for s in only):
         doveadm_extras(store)
+    if not only or 'wordpress_bcrypt' in only:
+        wordpress_extras(store, php)
+    if not only or set(HASHCAT_IDS) & only:
+        hashcat_vectors(store, php, only)
     published = append_published(store, args.published)
     if only:
         store.by_id = collections.defaultdict(list, {k: v for k, v in store.by_id.items() if k in only})
 
-    known = table_ids(args.formats) if args.formats.exists() else set()
+    known = (table_ids(args.formats) | EXTRA_IDS) if args.formats.exists() else set()
     unknown = sorted(set(store.by_id) - known) if known else []
     if unknown:
         print(f'scheme ids not in {args.formats}: {unknown}', file=sys.stderr)
@@ -1148,7 +1577,10 @@ def main() -> int:
             args.summary.write_text(json.dumps(summary, indent=1) + '\n', encoding='utf-8')
     if not only:
         write_doc_counts(store, summary)
+    else:  # the other files are untouched: count them from disk, keep their cross-check column
+        write_doc_counts(store_from_files(), summary, keep_previous=True)
     php.close()
+    java.close()
     return 0
 
 

@@ -154,6 +154,12 @@ describe('pbkdf2 family: known vectors', () => {
 });
 
 describe('pbkdf2 family: owner-specific behaviour', () => {
+  it('Keycloak compares base64 texts: the right password against a value without its padding is false', async () => {
+    const padded = 'IV4uxR7IzUYMiRgv8ZryKUDLRDCM2XJ01CHu2dI4+4GPqe0Dmxn/x925Tax0UAnwLWJpbMBdbuFqqnMvK8ReJQ==';
+    expect((await registry.verify('secret', keycloakJson(padded, 27500, 'pbkdf2'))).valid).toBe(true);
+    expect((await registry.verify('secret', keycloakJson(padded.replace(/=+$/u, ''), 27500, 'pbkdf2'))).valid).toBe(false);
+  });
+
   it('ASP.NET Identity answers false, as PasswordHasher does, for blobs whose lengths do not add up', async () => {
     // dotnet/aspnetcore PasswordHasherTest VerifyHashedPassword_FailureCases.
     for (const hash of [

@@ -14,6 +14,8 @@ interface Credential {
   iterations: number;
   salt: Buffer;
   key: Buffer;
+  /** The stored base64 text itself: Keycloak compares encodings, not bytes. */
+  encodedKey: string;
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -41,7 +43,7 @@ function parseCredential(hash: string): Credential | string {
   const key = fromBase64(value);
   const saltBytes = fromBase64(salt);
   if (!key || key.length === 0 || !saltBytes) return 'secretData "value" and "salt" must be base64';
-  return { algorithm, iterations: hashIterations, salt: saltBytes, key };
+  return { algorithm, iterations: hashIterations, salt: saltBytes, key, encodedKey: value };
 }
 
 export function keycloakCredentialScheme(id: string, algorithm: 'pbkdf2' | 'pbkdf2-sha256' | 'pbkdf2-sha512'): HashScheme {
@@ -51,7 +53,7 @@ export function keycloakCredentialScheme(id: string, algorithm: 'pbkdf2' | 'pbkd
     family: 'pbkdf2',
     summary: `Keycloak password credential, algorithm "${algorithm}" (PBKDF2-HMAC-${digest.toUpperCase()}), as credential JSON`,
     example: `{"secretData":{"value":"b64","salt":"b64"},"credentialData":{"hashIterations":N,"algorithm":"${algorithm}"}}`,
-    source: 'Keycloak Pbkdf2PasswordHashProvider (no published vector; tests derive with node:crypto)',
+    source: 'Keycloak Pbkdf2PasswordHashProvider (vectors from the JDK\'s PBKDF2 in its layout: scripts/vectors/KeycloakOracle.java)',
     execution: 'threadpool',
     upgradeAdvice:
       algorithm === 'pbkdf2'
@@ -66,7 +68,10 @@ export function keycloakCredentialScheme(id: string, algorithm: 'pbkdf2' | 'pbkd
       if (typeof credential === 'string') throw malformed(id, credential);
       if (credential.algorithm !== undefined && credential.algorithm !== algorithm) throw malformed(id, `credentialData.algorithm is not "${algorithm}"`);
       checkPbkdf2Work(credential.iterations, credential.key.length, limits, id);
-      return constantTimeEqual(await derivePbkdf2(password, credential.salt, credential.iterations, credential.key.length, digest), credential.key);
+      // Keycloak re-encodes the derived key as padded standard base64 and compares the strings, so a stored
+      // value with its padding stripped (or in base64url) never verifies there: the same here (JDK oracle).
+      const derived = await derivePbkdf2(password, credential.salt, credential.iterations, credential.key.length, digest);
+      return constantTimeEqual(derived.toString('base64'), credential.encodedKey);
     },
   };
 }
