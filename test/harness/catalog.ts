@@ -3,7 +3,7 @@
  * Kept free of vitest imports so both globalSetup (main process) and test files can use it.
  */
 
-export const SERVICE_NAMES = ['postgres', 'mariadb', 'redis', 'slapd', 'redis-server'] as const;
+export const SERVICE_NAMES = ['postgres', 'mariadb', 'redis', 'slapd', 'redis-server', 'samba-ad'] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -28,6 +28,7 @@ export const SUITES_BY_SERVICE: Readonly<Record<ServiceName, readonly string[]>>
   redis: ['test/services/redis.test.ts', 'test/lockout/redis-store.test.ts', 'test/lockout/redis-two-processes.test.ts'],
   slapd: ['test/services/slapd.test.ts'],
   'redis-server': ['test/services/redis-server.test.ts', 'test/lockout/redis-fault.test.ts', 'test/lockout/redis-store.test.ts (Redis Cluster)'],
+  'samba-ad': ['test/services/samba-ad.test.ts'],
 };
 
 export const DEFAULT_URLS: ServiceUrls = {

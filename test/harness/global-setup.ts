@@ -28,6 +28,7 @@ import {
 import { run, sleep } from './process.js';
 import { REDIS_SERVER_BIN } from './redis-server.js';
 import { missingSlapdParts, startSlapd } from './slapd.js';
+import { sambaAvailability } from './samba-ad.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 const START_WAIT_MS = 30_000;
@@ -259,11 +260,19 @@ async function ensureRedisServer(install: Installer): Promise<ServiceStatus> {
 async function detectAll(urls: ServiceUrls): Promise<ServiceAvailability> {
   const install = createInstaller();
   const [postgres, mariadb, redis] = await Promise.all(networkServices(urls).map(ensureNetworkService));
-  // apt-get takes a lock, so the two possible installs run one after the other.
+  // apt-get takes a lock, so the possible installs run one after the other.
   const slapd = await ensureSlapd(install);
   const redisServer = await ensureRedisServer(install);
+  const sambaAd = await sambaAvailability(install);
   const fallback = unavailable('not checked');
-  return { postgres: postgres ?? fallback, mariadb: mariadb ?? fallback, redis: redis ?? fallback, slapd, 'redis-server': redisServer };
+  return {
+    postgres: postgres ?? fallback,
+    mariadb: mariadb ?? fallback,
+    redis: redis ?? fallback,
+    slapd,
+    'redis-server': redisServer,
+    'samba-ad': sambaAd,
+  };
 }
 
 export default async function setup(project: TestProject): Promise<void> {

@@ -14,6 +14,7 @@ export type { ServiceName, ServiceStatus, ServiceUrls } from './catalog.js';
 export { freePort, randomName } from './process.js';
 export { startRedisServer, type RedisServerInstance } from './redis-server.js';
 export { startSlapd, type SlapdInstance, type SlapdOptions, type SlapdUser } from './slapd.js';
+export { sambaAvailability, startSambaAd, type AdBindError, type SambaAdInstance, type SambaAdOptions, type SambaAdUser } from './samba-ad.js';
 
 export function serviceStatus(name: ServiceName): ServiceStatus {
   return inject('legacyIdpServices')[name];
