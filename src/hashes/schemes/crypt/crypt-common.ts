@@ -4,6 +4,7 @@
  */
 import { hash as oneShotDigest } from 'node:crypto';
 import { hash64EncodeLE, hash64Value, malformed } from '../../codec.js';
+import { shaCryptRoundsWasm } from '../../wasm/sha-crypt.js';
 
 /**
  * The password as crypt(3) receives it: UTF-8 bytes of a C string. A NUL byte would end the string, so
@@ -40,11 +41,20 @@ export function hash64Int(text: string): number {
 
 /**
  * The round loop md5-crypt and SHA-crypt share: each round hashes (odd ? P : C) [+ S if round % 3]
- * [+ P if round % 7] + (odd ? C : P), where C is the previous digest. The input depends only on round mod 42,
- * so the 42 layouts are built once with a hole for C; a round copies C in and hashes the layout in one
- * call (crypto.hash, which skips the per-call Hash object).
+ * [+ P if round % 7] + (odd ? C : P), where C is the previous digest. SHA-256 and SHA-512 run the whole
+ * loop in WebAssembly (one call instead of one per round); MD5, and SHA wherever WebAssembly is
+ * unavailable, go through node:crypto.
  */
 export function cryptRounds(algorithm: 'md5' | 'sha256' | 'sha512', p: Buffer, s: Buffer, start: Buffer, rounds: number): Buffer {
+  return (algorithm === 'md5' ? undefined : shaCryptRoundsWasm(algorithm, p, s, start, rounds)) ?? cryptRoundsNode(algorithm, p, s, start, rounds);
+}
+
+/**
+ * cryptRounds on node:crypto. The input depends only on round mod 42, so the 42 layouts are built once
+ * with a hole for C; a round copies C in and hashes the layout in one call (crypto.hash, which skips the
+ * per-call Hash object).
+ */
+export function cryptRoundsNode(algorithm: 'md5' | 'sha256' | 'sha512', p: Buffer, s: Buffer, start: Buffer, rounds: number): Buffer {
   const size = start.length;
   const layouts = Array.from({ length: 42 }, (_, round) => {
     const odd = (round & 1) === 1;
