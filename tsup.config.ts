@@ -9,6 +9,7 @@ export const entries = {
   'hashes/index': 'src/hashes/index.ts',
   'lockout/index': 'src/lockout/index.ts',
   'lockout/redis': 'src/lockout/stores/redis.ts',
+  'ldap/index': 'src/stores/ldap/index.ts',
 };
 
 /** Built but not exported: loaded by path from inside the package (the hash worker threads). */

@@ -22,6 +22,8 @@ export const errorCodes = {
   ERR_LEGACY_IDP_HASH_BUSY: 'Too many hash computations are queued; the caller should retry later.',
   ERR_LEGACY_IDP_HASH_DUPLICATE_SCHEME: 'A scheme with this id is already registered.',
   ERR_LEGACY_IDP_HASH_UNSUPPORTED: 'The scheme cannot do this (e.g. create new hashes).',
+  ERR_LEGACY_IDP_LDAP_DECODE: 'A value read from a directory (response control, objectGUID, objectSid, FILETIME) has the wrong shape.',
+  ERR_LEGACY_IDP_LDIF_INVALID: 'An LDIF file is malformed, exceeds a size limit, or refers to an external file or URL.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

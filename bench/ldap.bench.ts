@@ -1,0 +1,69 @@
+/**
+ * LDAP verification throughput: the store's pooled bind against a naive connect + bind + unbind per check,
+ * both against the same throw-away slapd in the same run (the test harness starts it; needs slapd installed:
+ * `npm test` installs it as root on Debian). Prints ratios and p99 latencies; asserts nothing.
+ *
+ *   npm run bench:ldap            (BENCH_OPS=3000 checks per measurement, 16 in flight)
+ */
+import { Client } from 'ldapts';
+import { ldapUserStore } from '../src/stores/ldap/ldap-store.js';
+import { missingSlapdParts, startSlapd } from '../test/harness/slapd.js';
+
+const ops = Number(process.env.BENCH_OPS ?? 3_000);
+const inFlight = 16;
+
+async function measure(run: () => Promise<void>): Promise<{ perSecond: number; p99: number }> {
+  for (let i = 0; i < 50; i++) await run();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next++ < ops) {
+        const t = performance.now();
+        await run();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: ops / elapsed, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+}
+
+if (missingSlapdParts().length > 0) {
+  console.log(`ldap benchmark skipped: slapd is not installed (${missingSlapdParts().join(', ')})`);
+  process.exit(0);
+}
+
+const slapd = await startSlapd();
+try {
+  const alice = slapd.users.find((user) => user.uid === 'alice');
+  if (!alice) throw new Error('fixture user alice missing');
+  const dn = alice.dn;
+  const template = `uid={username},ou=people,${slapd.baseDn}`;
+  console.log(`ldap benchmarks: ${ops} checks per measurement, ${inFlight} in flight, slapd on loopback ({SSHA} password)\n`);
+  for (let round = 1; round <= 3; round++) {
+    const naive = await measure(async () => {
+      const client = new Client({ url: slapd.url });
+      try {
+        await client.bind(dn, alice.password);
+      } finally {
+        await client.unbind();
+      }
+    });
+    const store = ldapUserStore({ urls: [slapd.url], bind: { mode: 'dn-template', template }, poolSize: 8 });
+    const pooled = await measure(async () => {
+      const outcome = await store.verify({ username: 'alice', password: alice.password });
+      if (outcome.status !== 'valid') throw new Error(`unexpected ${outcome.status}`);
+    });
+    await store.close?.();
+    console.log(
+      `round ${round}: pooled store ${(pooled.perSecond / naive.perSecond).toFixed(2)}x naive (${Math.round(pooled.perSecond)} vs ${Math.round(naive.perSecond)} checks/s); ` +
+        `p99 ${pooled.p99.toFixed(2)} ms vs ${naive.p99.toFixed(2)} ms`,
+    );
+  }
+  console.log('\ntarget: pooled >= 3x naive');
+} finally {
+  await slapd.stop();
+}

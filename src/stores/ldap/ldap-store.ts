@@ -1,0 +1,416 @@
+/**
+ * LDAP and Active Directory as a legacy store (docs/stores/ldap.md): verifies by binding as the user (DN
+ * template, search-then-bind, AD UPN or DOMAIN\user) or by comparing the stored `userPassword` with the hash
+ * registry, and reads profiles with a service account (paged for bulk listing).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
+import type { BerReader, Client, Control, Entry } from 'ldapts';
+import { z } from 'zod';
+import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
+import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
+import type { VerifyOutcome } from '../../core/outcome.js';
+import { parseOptions } from '../../core/validate.js';
+import type { HashRegistry } from '../../hashes/registry.js';
+import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid, userAccountControlFlags } from './active-directory.js';
+import { closeQuietly, connect, createPool, isConnectionError, loadLdapts, type ConnectionSettings, type Pool } from './connection.js';
+import { decodePasswordPolicyResponse, passwordPolicyControlOid, ppolicyOutcome } from './ppolicy.js';
+import { fillTemplate } from './escape.js';
+
+const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
+const pems = z.union([pem, z.array(pem).min(1)]);
+
+const bindSchema = z.discriminatedUnion('mode', [
+  /** The DN is built from the username: `uid={username},ou=people,dc=example,dc=org` (RFC 4514 escaping). */
+  z.object({ mode: z.literal('dn-template'), template: z.string().includes('{username}') }).strict(),
+  /** The service account finds the entry with an RFC 4515-escaped filter, then the user binds as that DN. */
+  z
+    .object({
+      mode: z.literal('search'),
+      baseDn: z.string().min(1),
+      filter: z.string().includes('{username}').default('(uid={username})'),
+      scope: z.enum(['one', 'sub']).default('sub'),
+    })
+    .strict(),
+  /** Active Directory: bind as `username@domain` (userPrincipalName). */
+  z.object({ mode: z.literal('upn'), domain: z.string().min(1) }).strict(),
+  /** Active Directory: bind as `DOMAIN\username` (down-level logon name). */
+  z.object({ mode: z.literal('down-level'), domain: z.string().min(1) }).strict(),
+  /**
+   * Users cannot bind (an export, binds disabled): the service account reads `userPassword` and the hash
+   * registry checks it.
+   */
+  z
+    .object({
+      mode: z.literal('compare'),
+      baseDn: z.string().min(1),
+      filter: z.string().includes('{username}').default('(uid={username})'),
+      attribute: z.string().min(1).default('userPassword'),
+    })
+    .strict(),
+]);
+
+const ldapStoreSchema = z
+  .object({
+    /** One or more servers, tried in order when one does not answer. */
+    urls: z.array(z.string().regex(/^ldaps?:\/\/[^\s/]+\/?$/iu, 'expected ldap://host[:port] or ldaps://host[:port]')).min(1),
+    /** Upgrade ldap:// connections with StartTLS (ldaps:// needs nothing). */
+    startTls: z.boolean().default(false),
+    /** Certificates for ldaps:// and StartTLS. Verification cannot be turned off here: give the CA instead. */
+    tls: z
+      .object({ ca: pems.optional(), cert: pems.optional(), key: pems.optional(), minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2') })
+      .strict()
+      .optional(),
+    connectTimeoutMs: z.number().int().min(1).max(60_000).default(5_000),
+    operationTimeoutMs: z.number().int().min(1).max(120_000).default(5_000),
+    /** Used for search-then-bind, compare and every profile read; never for user binds. */
+    serviceAccount: z.object({ dn: z.string().min(1), password: z.string().min(1) }).strict().optional(),
+    bind: bindSchema,
+    profiles: z
+      .object({
+        baseDn: z.string().min(1),
+        /** Finds one user; `{username}` is escaped. */
+        filter: z.string().includes('{username}').default('(uid={username})'),
+        /** Every user, for list(). */
+        listFilter: z.string().min(1).default('(objectClass=person)'),
+        scope: z.enum(['one', 'sub']).default('sub'),
+        usernameAttribute: z.string().min(1).default('uid'),
+        /** Stable id: entryUUID (OpenLDAP), objectGUID (AD, decoded), nsUniqueId (389-DS), or `dn`. */
+        subjectIdAttribute: z.string().min(1).default('entryUUID'),
+        email: z.string().default('mail'),
+        givenName: z.string().default('givenName'),
+        surname: z.string().default('sn'),
+        displayName: z.string().default('displayName'),
+        /** Further claims: claim name -> attribute. */
+        attributes: z.record(z.string(), z.string()).default({}),
+        pageSize: z.number().int().min(1).max(5_000).default(500),
+      })
+      .strict()
+      .optional(),
+    /** Clients kept per pool (service searches; user binds). */
+    poolSize: z.number().int().min(1).max(64).default(4),
+    /** For bind mode `compare`: the registry that knows `{SSHA}`, `{CRYPT}`, ... (default: all built-in schemes). */
+    registry: z.custom<HashRegistry>((value) => typeof (value as HashRegistry | undefined)?.verify === 'function').optional(),
+    name: z.string().min(1).default('ldap'),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const needsService = config.bind.mode === 'search' || config.bind.mode === 'compare' || config.profiles !== undefined;
+    if (needsService && !config.serviceAccount) {
+      context.addIssue({ code: 'custom', path: ['serviceAccount'], message: 'bind mode search/compare and profiles need a service account' });
+    }
+    const insecure = config.urls.some((url) => url.toLowerCase().startsWith('ldap:')) && !config.startTls;
+    if (insecure && !config.urls.every((url) => /^ldap:\/\/(127\.|localhost|\[::1\])/iu.test(url))) {
+      context.addIssue({ code: 'custom', path: ['startTls'], message: 'passwords would cross the network in clear text: use ldaps:// or startTls' });
+    }
+  });
+
+export type LdapStoreOptions = z.input<typeof ldapStoreSchema>;
+
+/** AD attributes that are binary; ldapts turns them into text unless told. */
+const binaryAttributes = ['objectGUID', 'objectSid'];
+
+function firstValue(entry: Entry, attribute: string): string | Buffer | undefined {
+  const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
+  const value = key === undefined ? undefined : entry[key];
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' || Buffer.isBuffer(first) ? first : undefined;
+}
+
+function textValue(entry: Entry, attribute: string): string | undefined {
+  const value = firstValue(entry, attribute);
+  if (value === undefined) return undefined;
+  const lower = attribute.toLowerCase();
+  if (Buffer.isBuffer(value)) {
+    if (lower === 'objectguid') return decodeObjectGuid(value);
+    if (lower === 'objectsid') return decodeObjectSid(value);
+    return value.toString('utf8');
+  }
+  return value;
+}
+
+/** The bind failure as an outcome: AD's sub-code when the message has one, else a wrong password. */
+function bindFailureOutcome(error: Error): VerifyOutcome {
+  const diagnostic = adBindDiagnostic(error.message);
+  if (diagnostic !== undefined) return adSubCodeOutcome(diagnostic.subCode);
+  return { status: 'invalid', reason: 'wrong_password' };
+}
+
+interface PolicyCapture {
+  control: Control;
+  /** The ppolicy response value the server sent with the bind result, if any. */
+  readonly value: Buffer | undefined;
+}
+
+let policyCaptureClass: (new () => PolicyCapture['control'] & { value: Buffer | undefined }) | undefined;
+
+/**
+ * A password-policy request control (draft-behera) for one bind. ldapts hands the value of a response control
+ * to the request control with the same OID, for failed binds too, so this is how the ppolicy state of an
+ * OpenLDAP bind (locked, expired, must change) is read. AD ignores the control (it is not critical).
+ */
+async function policyCapture(): Promise<PolicyCapture> {
+  if (!policyCaptureClass) {
+    const { Control: LdapControl } = await loadLdapts();
+    policyCaptureClass = class extends LdapControl {
+      value: Buffer | undefined;
+      constructor() {
+        super(passwordPolicyControlOid);
+      }
+      protected override parseControl(reader: BerReader): void {
+        this.value = Buffer.from(reader.buffer);
+      }
+    };
+  }
+  const control = new policyCaptureClass();
+  return {
+    control,
+    get value() {
+      return control.value;
+    },
+  };
+}
+
+/** The ppolicy state in a bind response, when the server sent one we can read. */
+function policyState(capture: PolicyCapture): ReturnType<typeof ppolicyOutcome> {
+  if (capture.value === undefined || capture.value.length === 0) return undefined;
+  try {
+    return ppolicyOutcome(decodePasswordPolicyResponse(capture.value));
+  } catch {
+    // A control we cannot decode says nothing; the result code still decides.
+    return undefined;
+  }
+}
+
+const isInvalidCredentials = (error: unknown): boolean =>
+  error instanceof Error && ((error as { code?: unknown }).code === 49 || error.name === 'InvalidCredentialsError');
+
+export function ldapUserStore(options: LdapStoreOptions): UserStore {
+  const config = parseOptions(ldapStoreSchema, options, 'LDAP store options');
+  const tls: ConnectionOptions | undefined = config.tls
+    ? {
+        minVersion: config.tls.minVersion,
+        ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }),
+        ...(config.tls.cert === undefined ? {} : { cert: config.tls.cert }),
+        ...(config.tls.key === undefined ? {} : { key: config.tls.key }),
+      }
+    : undefined;
+  const settings: ConnectionSettings = {
+    urls: config.urls,
+    tls,
+    startTls: config.startTls,
+    connectTimeoutMs: config.connectTimeoutMs,
+    operationTimeoutMs: config.operationTimeoutMs,
+  };
+  const service = config.serviceAccount;
+  const servicePool: Pool = createPool(config.poolSize, async () => {
+    const client = await connect(settings);
+    if (service) {
+      try {
+        await client.bind(service.dn, service.password);
+      } catch (error) {
+        closeQuietly(client);
+        // A wrong service password is the operator's problem, never the user's: unavailable, not invalid.
+        throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the LDAP service account could not bind', { cause: error });
+      }
+    }
+    return client;
+  });
+  const bindPool: Pool = createPool(config.poolSize, () => connect(settings));
+  let registry: HashRegistry | undefined = config.registry;
+  let closed = false;
+
+  const unavailable = (error: unknown, what: string): VerifyOutcome => ({
+    status: 'unavailable',
+    reason: 'backend_error',
+    error: isLegacyIdpError(error) ? error : new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `LDAP ${what} failed`, { cause: toError(error) }),
+  });
+
+  async function findEntry(baseDn: string, filterTemplate: string, scope: 'one' | 'sub', username: string, attributes: string[]): Promise<Entry[]> {
+    const filter = fillTemplate(filterTemplate, username, 'filter');
+    return servicePool.run(async (client) => {
+      const { searchEntries } = await client.search(baseDn, { scope, filter, attributes, sizeLimit: 2, explicitBufferAttributes: binaryAttributes });
+      return searchEntries;
+    });
+  }
+
+  /** Where a user binds: a DN, a UPN or a down-level name; undefined when a search finds nobody. */
+  async function bindNameFor(username: string): Promise<string | undefined> {
+    const bind = config.bind;
+    switch (bind.mode) {
+      case 'dn-template':
+        return fillTemplate(bind.template, username, 'dn');
+      case 'upn':
+        return `${username}@${bind.domain}`;
+      case 'down-level':
+        return `${bind.domain}\\${username}`;
+      case 'search': {
+        const entries = await findEntry(bind.baseDn, bind.filter, bind.scope, username, ['1.1']);
+        if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the bind search filter matched more than one entry');
+        return entries[0]?.dn;
+      }
+      case 'compare':
+        return undefined;
+    }
+  }
+
+  async function verifyByCompare(username: string, password: string): Promise<VerifyOutcome> {
+    if (config.bind.mode !== 'compare') throw new Error('unreachable');
+    const { baseDn, filter, attribute } = config.bind;
+    const entries = await findEntry(baseDn, filter, 'sub', username, [attribute]);
+    if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
+    const entry = entries[0];
+    if (!entry) return { status: 'unknown_user' };
+    const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
+    const raw: unknown = key === undefined ? undefined : entry[key];
+    const values = (Array.isArray(raw) ? raw : [raw]).filter((value): value is string | Buffer => typeof value === 'string' || Buffer.isBuffer(value));
+    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute} readable` };
+    registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
+    for (const value of values) {
+      const stored = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+      try {
+        const result = await registry.verify(password, stored);
+        if (result.disabled) return { status: 'disabled' };
+        if (result.valid) return { status: 'valid', subjectId: entry.dn, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+      } catch (error) {
+        // One value the registry does not know must not hide another that matches.
+        if (!isLegacyIdpError(error)) throw error;
+      }
+    }
+    return { status: 'invalid', reason: 'wrong_password' };
+  }
+
+  async function verify(input: VerifyInput): Promise<VerifyOutcome> {
+    if (closed) throw new LegacyIdpError('ERR_LEGACY_IDP_CLOSED', 'the LDAP store is closed');
+    const { username, password } = input;
+    // An empty password is an unauthenticated bind (RFC 4513 5.1.2), which many servers let "succeed".
+    if (typeof password !== 'string' || password.length === 0) return { status: 'invalid', reason: 'empty_password' };
+    // Control characters never belong in a username, and Samba cuts a name at NUL: `alice\0` bound as alice.
+    // eslint-disable-next-line no-control-regex -- the point is to find them
+    if (typeof username !== 'string' || username.length === 0 || /[\u0000-\u001f\u007f]/u.test(username)) {
+      return { status: 'invalid', reason: 'malformed_input' };
+    }
+    try {
+      const outcome = config.bind.mode === 'compare' ? await verifyByCompare(username, password) : await verifyByBind(username, password);
+      if (outcome.status !== 'valid' || !config.profiles) return outcome;
+      // The subject id must be the one bulk migration uses (get/list): the profile's, not the bind name.
+      const profile = await getProfile(username);
+      return profile ? { ...outcome, subjectId: profile.subjectId } : outcome;
+    } catch (error) {
+      if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_CONFIG_INVALID') throw error;
+      return unavailable(error, isConnectionError(error) ? 'connection' : 'bind');
+    }
+  }
+
+  async function verifyByBind(username: string, password: string): Promise<VerifyOutcome> {
+    const bindName = await bindNameFor(username);
+    if (bindName === undefined) return { status: 'unknown_user' };
+    const capture = await policyCapture();
+    return bindPool.run(async (client): Promise<VerifyOutcome> => {
+      try {
+        await client.bind(bindName, password, capture.control);
+        return policyState(capture) ?? { status: 'valid', subjectId: bindName };
+      } catch (error) {
+        if (isInvalidCredentials(error)) return policyState(capture) ?? bindFailureOutcome(toError(error));
+        throw error;
+      }
+    });
+  }
+
+  function toProfile(entry: Entry, fallbackUsername?: string): Profile {
+    const settingsForProfiles = config.profiles;
+    if (!settingsForProfiles) throw new Error('unreachable');
+    const { usernameAttribute, subjectIdAttribute, email, givenName, surname, displayName, attributes } = settingsForProfiles;
+    const subjectId = subjectIdAttribute.toLowerCase() === 'dn' ? entry.dn : (textValue(entry, subjectIdAttribute) ?? entry.dn);
+    const username = (textValue(entry, usernameAttribute) ?? fallbackUsername ?? entry.dn).toLowerCase();
+    const profile: Profile = { subjectId, username, attributes: {}, cursor: entry.dn };
+    const set = (field: 'email' | 'givenName' | 'surname' | 'displayName', attribute: string): void => {
+      const value = attribute === '' ? undefined : textValue(entry, attribute);
+      if (value !== undefined) profile[field] = value;
+    };
+    set('email', email);
+    set('givenName', givenName);
+    set('surname', surname);
+    set('displayName', displayName);
+    const uac = textValue(entry, 'userAccountControl');
+    if (uac !== undefined) profile.enabled = !userAccountControlFlags(uac).disabled;
+    const extra: Record<string, unknown> = {};
+    for (const [claim, attribute] of Object.entries(attributes)) {
+      const value = textValue(entry, attribute);
+      if (value !== undefined) extra[claim] = value;
+    }
+    profile.attributes = extra;
+    return profile;
+  }
+
+  async function getProfile(username: string): Promise<Profile | null> {
+    const p = config.profiles;
+    if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
+    // eslint-disable-next-line no-control-regex -- see verify(): NUL and friends never name a user
+    if (typeof username !== 'string' || username.length === 0 || /[\u0000-\u001f\u007f]/u.test(username)) return null;
+    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributes());
+    if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
+    const entry = entries[0];
+    return entry ? toProfile(entry, username) : null;
+  }
+
+  function profileAttributes(): string[] {
+    const p = config.profiles;
+    if (!p) return [];
+    return [p.usernameAttribute, p.subjectIdAttribute, p.email, p.givenName, p.surname, p.displayName, 'userAccountControl', ...Object.values(p.attributes)].filter(
+      (attribute) => attribute !== '' && attribute.toLowerCase() !== 'dn',
+    );
+  }
+
+  return {
+    name: config.name,
+    verify,
+    /**
+     * An unknown user in search mode costs a search but no bind: bind once as a name that cannot exist, so
+     * the answer takes as long as a wrong password would.
+     */
+    async dummyVerify(password) {
+      const bindName =
+        config.bind.mode === 'search' || config.bind.mode === 'compare'
+          ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
+          : await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`);
+      if (bindName === undefined || password.length === 0) return;
+      await bindPool.run((client) => client.bind(bindName, password)).catch(() => undefined);
+    },
+    get: getProfile,
+    async *list(listOptions: ListOptions = {}) {
+      const p = config.profiles;
+      if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
+      const pageSize = Math.min(listOptions.batchSize ?? p.pageSize, p.pageSize);
+      // LDAP has no stable order to seek in: resuming skips entries up to and including the cursor's DN.
+      let skipping = listOptions.after !== undefined;
+      const client: Client = await connect(settings);
+      try {
+        if (service) await client.bind(service.dn, service.password);
+        const pages = client.searchPaginated(p.baseDn, {
+          scope: p.scope,
+          filter: p.listFilter,
+          attributes: profileAttributes(),
+          explicitBufferAttributes: binaryAttributes,
+          paged: { pageSize },
+        });
+        for await (const page of pages) {
+          listOptions.signal?.throwIfAborted();
+          for (const entry of page.searchEntries) {
+            if (skipping) {
+              if (entry.dn === listOptions.after) skipping = false;
+              continue;
+            }
+            yield toProfile(entry);
+          }
+        }
+      } finally {
+        closeQuietly(client);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.all([servicePool.close(), bindPool.close()]);
+    },
+  };
+}

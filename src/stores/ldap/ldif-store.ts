@@ -1,0 +1,400 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { z } from 'zod';
+import type { ListOptions, Profile, StoredCredential, UserStore, VerifyInput } from '../../core/contracts.js';
+import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
+import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
+import type { VerifyOutcome } from '../../core/outcome.js';
+import { parseOptions } from '../../core/validate.js';
+import type { HashRegistry } from '../../hashes/registry.js';
+import { decodeObjectGuid, fileTimeToDate, userAccountControlFlags } from './active-directory.js';
+import { parseLdif, type LdifEntry } from './ldif.js';
+
+/**
+ * A user store over an LDIF export (slapcat, ldapsearch -L, db2ldif): offline verification of the exported
+ * `userPassword` hashes and a profile source for bulk migration, with no directory server running. The file
+ * is read once, streamed, when the store is built; only the users' mapped fields and password values stay in
+ * memory.
+ */
+
+const attributeName = z.string().regex(/^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$/u, 'must be an LDAP attribute description');
+
+export const ldifStoreSchema = z
+  .object({
+    /** The LDIF file. */
+    path: z.string().min(1),
+    name: z.string().min(1).default('ldif'),
+    /** The attribute holding the sign-in name: `uid` (OpenLDAP, 389-DS), `sAMAccountName` or `userPrincipalName` (AD). */
+    usernameAttribute: attributeName.default('uid'),
+    passwordAttribute: attributeName.default('userPassword'),
+    /** Profile fields from attributes. Defaults: mail, displayName, givenName, sn; `attributes` maps extra claims. */
+    mapping: z
+      .object({
+        email: attributeName.optional(),
+        displayName: attributeName.optional(),
+        givenName: attributeName.optional(),
+        surname: attributeName.optional(),
+        attributes: z.record(z.string().min(1), attributeName).optional(),
+      })
+      .strict()
+      .optional(),
+    /** The hash registry; by default one with every built-in scheme, closed with the store. */
+    registry: z
+      .custom<HashRegistry>((value) => typeof value === 'object' && value !== null && 'verify' in value && 'identify' in value, 'must be a HashRegistry')
+      .optional(),
+    normalization: usernameNormalizationSchema.optional(),
+    /**
+     * Also find users by their email. An email two entries share finds neither (it is counted in `stats`);
+     * the usernames still work.
+     */
+    matchEmail: z.boolean().default(false),
+    /**
+     * Answer account states the export records, after a correct password only: AD userAccountControl,
+     * accountExpires and pwdLastSet 0; ppolicy pwdAccountLockedTime and pwdReset; 389-DS nsAccountLock;
+     * shadowExpire.
+     */
+    accountState: z.boolean().default(true),
+    /** Largest LDIF record in bytes (default 1 MiB). */
+    maxRecordBytes: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type LdifStoreOptions = z.input<typeof ldifStoreSchema>;
+
+export interface LdifStoreStats {
+  /** Entries read (change records with `changetype: add` included). */
+  entries: number;
+  /** Entries with a username: the users this store knows. */
+  users: number;
+  /** Entries without the username attribute (organizational units, groups, the base entry). */
+  entriesWithoutUsername: number;
+  /** Change records other than `add`, skipped. */
+  skippedChangeRecords: number;
+  /** Emails two or more entries share (only with `matchEmail`): they find nobody. */
+  ambiguousEmails: number;
+}
+
+export interface LdifUserStore extends UserStore {
+  readonly stats: Readonly<LdifStoreStats>;
+  /** Closes the hash registry the store built for itself (not one passed in). */
+  close(): Promise<void>;
+}
+
+/** What the export says about the account, checked only after the password matched. */
+type AccountState =
+  | { status: 'active' }
+  | { status: 'disabled'; detail: string }
+  | { status: 'locked'; detail: string }
+  | { status: 'must_change'; detail: string };
+
+interface StoredPassword {
+  value: string;
+  /** Registry scheme id, or undefined when no registered scheme can verify it. */
+  scheme: string | undefined;
+}
+
+interface StoredUser {
+  profile: Profile;
+  passwords: StoredPassword[];
+  state: AccountState;
+  /** accountExpires / shadowExpire, compared at verify time, not load time. */
+  expiresAt: Date | null;
+  line: number;
+}
+
+/** The ppolicy value an administrator writes to lock an account until it is unlocked by hand. */
+const permanentLock = '000001010000Z';
+
+const first = (entry: LdifEntry, attribute: string): string | Buffer | undefined => entry.attributes.get(attribute.toLowerCase())?.[0];
+const firstText = (entry: LdifEntry, attribute: string): string | undefined => {
+  const value = first(entry, attribute);
+  return typeof value === 'string' ? value : undefined;
+};
+const isTrue = (value: string | undefined): boolean => value?.trim().toUpperCase() === 'TRUE';
+
+function accountStateOf(entry: LdifEntry): { state: AccountState; expiresAt: Date | null } {
+  let expiresAt: Date | null = null;
+  const accountExpires = firstText(entry, 'accountExpires');
+  if (accountExpires !== undefined) expiresAt = fileTimeToDate(accountExpires);
+  const shadowExpire = firstText(entry, 'shadowExpire');
+  // shadowExpire counts days since 1970-01-01; -1 (or absent) means never.
+  if (shadowExpire !== undefined && /^\d{1,7}$/u.test(shadowExpire.trim())) {
+    const date = new Date(Number(shadowExpire.trim()) * 86_400_000);
+    if (expiresAt === null || date < expiresAt) expiresAt = date;
+  }
+
+  const uacText = firstText(entry, 'userAccountControl');
+  const uac = uacText === undefined ? undefined : userAccountControlFlags(uacText);
+  if (uac?.disabled) return { state: { status: 'disabled', detail: 'userAccountControl ACCOUNTDISABLE' }, expiresAt };
+  if (isTrue(firstText(entry, 'nsAccountLock'))) return { state: { status: 'disabled', detail: 'nsAccountLock' }, expiresAt };
+  const lockedTime = firstText(entry, 'pwdAccountLockedTime');
+  if (lockedTime?.trim() === permanentLock) return { state: { status: 'disabled', detail: 'pwdAccountLockedTime (administrative lock)' }, expiresAt };
+  if (lockedTime !== undefined) return { state: { status: 'locked', detail: 'pwdAccountLockedTime' }, expiresAt };
+  if (uac?.locked) return { state: { status: 'locked', detail: 'userAccountControl LOCKOUT' }, expiresAt };
+  if (isTrue(firstText(entry, 'pwdReset'))) return { state: { status: 'must_change', detail: 'pwdReset' }, expiresAt };
+  if (firstText(entry, 'pwdLastSet')?.trim() === '0') return { state: { status: 'must_change', detail: 'pwdLastSet 0' }, expiresAt };
+  return { state: { status: 'active' }, expiresAt };
+}
+
+/**
+ * The stable id: entryUUID (OpenLDAP, 389-DS), else objectGUID (AD, in the form AD tools print), else the
+ * DN. A live LDAP store must use the same rule, so a user pre-migrated from an export and one signing in
+ * later through the directory get the same subject.
+ */
+function subjectIdOf(entry: LdifEntry): string {
+  const entryUuid = firstText(entry, 'entryUUID');
+  if (entryUuid !== undefined && entryUuid.trim() !== '') return entryUuid.trim().toLowerCase();
+  const guid = first(entry, 'objectGUID');
+  if (guid instanceof Buffer && guid.length === 16) return decodeObjectGuid(guid);
+  return entry.dn;
+}
+
+const plaintextSchemes = ['ldap_plaintext', 'plaintext'];
+/**
+ * `{SCHEME}` at the start of a userPassword value; without one the value is clear text. slapd's lutil_passwd
+ * uses the same test (a `{`, then a `}` at least one character later) and fails a value whose scheme it does
+ * not know rather than comparing it as clear text.
+ */
+const schemePrefix = /^\{[^}]+\}/u;
+
+export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUserStore> {
+  const config = parseOptions(ldifStoreSchema, options, 'ldif store options');
+  const normalize = createUsernameNormalizer(config.normalization ?? {});
+  // Loaded only when needed, so importing legacy-idp/ldap does not load every hash scheme.
+  const registry = config.registry ?? (await import('../../hashes/registry.js')).createHashRegistry();
+  const ownsRegistry = config.registry === undefined;
+  const plaintextScheme = plaintextSchemes.find((id) => registry.get(id) !== undefined);
+  const mapping = {
+    email: config.mapping?.email ?? 'mail',
+    displayName: config.mapping?.displayName ?? 'displayName',
+    givenName: config.mapping?.givenName ?? 'givenName',
+    surname: config.mapping?.surname ?? 'sn',
+    attributes: config.mapping?.attributes ?? {},
+  };
+
+  /**
+   * A value with a `{SCHEME}` prefix goes to whichever scheme the registry identifies; a value without one is
+   * the clear password in LDAP (slapd compares it byte for byte), even if it looks like `$6$...`.
+   */
+  const schemeOf = (value: string): string | undefined => (schemePrefix.test(value) ? registry.identify(value)[0] : plaintextScheme);
+
+  const byName = new Map<string, StoredUser>();
+  const ordered: StoredUser[] = [];
+  const dnIndex = new Map<string, number>();
+  const emails = new Map<string, StoredUser | null>();
+  const schemeCounts = new Map<string, { count: number; value: string }>();
+  const stats: LdifStoreStats = { entries: 0, users: 0, entriesWithoutUsername: 0, skippedChangeRecords: 0, ambiguousEmails: 0 };
+
+  const addUser = (entry: LdifEntry): void => {
+    const names = (entry.attributes.get(config.usernameAttribute.toLowerCase()) ?? []).filter((v): v is string => typeof v === 'string').map(normalize);
+    const username = names.find((name) => name !== '');
+    if (username === undefined) {
+      stats.entriesWithoutUsername += 1;
+      return;
+    }
+    const passwords = (entry.attributes.get(config.passwordAttribute.toLowerCase()) ?? [])
+      .filter((v): v is string => typeof v === 'string' && v !== '')
+      .map((value): StoredPassword => ({ value, scheme: schemeOf(value) }));
+    for (const { value, scheme } of passwords) {
+      if (scheme === undefined) continue;
+      const seen = schemeCounts.get(scheme);
+      if (seen) seen.count += 1;
+      else schemeCounts.set(scheme, { count: 1, value });
+    }
+    let account: ReturnType<typeof accountStateOf>;
+    try {
+      account = config.accountState ? accountStateOf(entry) : { state: { status: 'active' }, expiresAt: null };
+    } catch (error) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_LDIF_INVALID', `LDIF line ${entry.line}: ${toError(error).message}`, { cause: error });
+    }
+    const credentialSource = passwords.find((p) => p.scheme !== undefined);
+    const credential: StoredCredential | undefined =
+      credentialSource?.scheme === undefined
+        ? undefined
+        : {
+            scheme: credentialSource.scheme,
+            hash: credentialSource.value,
+            ...(credentialSource.scheme === plaintextScheme ? { recoverable: true } : {}),
+          };
+    const email = firstText(entry, mapping.email);
+    const displayName = firstText(entry, mapping.displayName);
+    const givenName = firstText(entry, mapping.givenName);
+    const surname = firstText(entry, mapping.surname);
+    const attributes: Record<string, unknown> = { dn: entry.dn };
+    for (const [claim, attribute] of Object.entries(mapping.attributes)) {
+      const values = entry.attributes.get(attribute.toLowerCase());
+      if (values !== undefined) attributes[claim] = values.length === 1 ? values[0] : values;
+    }
+    const expiredAtLoad = account.expiresAt !== null && account.expiresAt.getTime() <= Date.now();
+    const profile: Profile = {
+      subjectId: subjectIdOf(entry),
+      username,
+      ...(email === undefined ? {} : { email }),
+      ...(displayName === undefined ? {} : { displayName }),
+      ...(givenName === undefined ? {} : { givenName }),
+      ...(surname === undefined ? {} : { surname }),
+      enabled: account.state.status !== 'disabled' && !expiredAtLoad,
+      attributes: Object.freeze(attributes),
+      ...(credential === undefined ? {} : { credential: Object.freeze(credential) }),
+      cursor: entry.dn,
+    };
+    // Callers get the stored object itself; freezing keeps one caller's edits from reaching the next.
+    Object.freeze(profile);
+    const user: StoredUser = { profile, passwords, state: account.state, expiresAt: account.expiresAt, line: entry.line };
+    // An export where two entries answer to one name cannot say which one signs in: refuse it whole.
+    for (const name of new Set(names.filter((n) => n !== ''))) {
+      const other = byName.get(name);
+      if (other) throw new LegacyIdpError('ERR_LEGACY_IDP_LDIF_INVALID', `LDIF line ${entry.line}: username already used by the entry at line ${other.line}`);
+      byName.set(name, user);
+    }
+    if (dnIndex.has(entry.dn)) throw new LegacyIdpError('ERR_LEGACY_IDP_LDIF_INVALID', `LDIF line ${entry.line}: DN repeats an earlier entry`);
+    dnIndex.set(entry.dn, ordered.length);
+    ordered.push(user);
+    stats.users += 1;
+    if (config.matchEmail && email !== undefined && email.trim() !== '') {
+      const key = normalize(email);
+      emails.set(key, emails.has(key) ? null : user);
+    }
+  };
+
+  try {
+    let handle: FileHandle;
+    try {
+      handle = await open(config.path, 'r');
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `cannot read LDIF file (${typeof code === 'string' ? code : 'error'})`, { cause: error });
+    }
+    const stream = handle.createReadStream();
+    try {
+      const entries = parseLdif(stream, {
+        ...(config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes }),
+        onSkippedRecord: () => {
+          stats.skippedChangeRecords += 1;
+        },
+      });
+      for await (const entry of entries) {
+        stats.entries += 1;
+        addUser(entry);
+      }
+    } catch (error) {
+      if (isLegacyIdpError(error)) throw error;
+      const code = (error as { code?: unknown }).code;
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `cannot read LDIF file (${typeof code === 'string' ? code : 'error'})`, { cause: error });
+    } finally {
+      stream.destroy();
+      await handle.close().catch(() => undefined);
+    }
+  } catch (error) {
+    if (ownsRegistry) await registry.close();
+    throw error;
+  }
+
+  for (const [email, user] of emails) {
+    if (user === null) stats.ambiguousEmails += 1;
+    else if (!byName.has(email)) byName.set(email, user);
+  }
+
+  // The dummy check runs the scheme most of the file uses, on one of its stored values: the same work a
+  // real wrong password costs for most users. Its answer is thrown away.
+  const dummy = [...schemeCounts.entries()].sort((a, b) => b[1].count - a[1].count)[0];
+
+  let closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw new LegacyIdpError('ERR_LEGACY_IDP_CLOSED', `store "${config.name}" is closed`);
+  };
+  const find = (username: string): StoredUser | undefined => byName.get(normalize(username));
+
+  const unavailable = (error: LegacyIdpError): VerifyOutcome => ({
+    status: 'unavailable',
+    // A full hashing queue passes; an unverifiable stored value needs the operator.
+    reason: error.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'backend_error' : 'misconfigured',
+    error,
+  });
+
+  async function verify({ username, password }: VerifyInput): Promise<VerifyOutcome> {
+    assertOpen();
+    if (password.length === 0) return { status: 'invalid', reason: 'empty_password' };
+    const user = find(username);
+    if (!user) return { status: 'unknown_user' };
+    if (user.passwords.length === 0) {
+      // slapd refuses a bind to an entry without userPassword the same way; spend the usual time first.
+      await dummyVerify(password);
+      return { status: 'invalid', reason: 'wrong_password', detail: `no ${config.passwordAttribute}` };
+    }
+    let problem: LegacyIdpError | undefined;
+    let matched: { scheme: string; needsUpgrade: boolean } | undefined;
+    // An entry may hold several values (during a hash migration, or one per device): any one may match.
+    for (const { value, scheme } of user.passwords) {
+      if (scheme === undefined) {
+        problem ??= new LegacyIdpError(
+          'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME',
+          `${config.name}: a ${config.passwordAttribute} value of the entry at LDIF line ${user.line} has a scheme no registered scheme verifies`,
+        );
+        continue;
+      }
+      try {
+        const result = await registry.verify(password, value, { scheme });
+        if (result.valid) {
+          matched = { scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+          break;
+        }
+      } catch (error) {
+        problem ??= isLegacyIdpError(error)
+          ? error
+          : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${config.name}: ${scheme} failed`, { cause: error });
+      }
+    }
+    // No match, but a value we could not check might have matched: neither valid nor a wrong password.
+    if (!matched) return problem ? unavailable(problem) : { status: 'invalid', reason: 'wrong_password' };
+
+    // States are told only to someone who knows the password, as AD and ppolicy do.
+    if (user.state.status === 'disabled') return { status: 'disabled', detail: user.state.detail };
+    if (user.expiresAt !== null && user.expiresAt.getTime() <= Date.now()) return { status: 'disabled', detail: 'account expired' };
+    if (user.state.status === 'locked') return { status: 'locked', by: 'legacy_store', detail: user.state.detail };
+    if (user.state.status === 'must_change') return { status: 'must_change', detail: user.state.detail };
+    return { status: 'valid', subjectId: user.profile.subjectId, scheme: matched.scheme, needsUpgrade: matched.needsUpgrade };
+  }
+
+  async function dummyVerify(password: string): Promise<void> {
+    if (!dummy) return;
+    await registry.verify(password, dummy[1].value, { scheme: dummy[0] }).catch(() => undefined);
+  }
+
+  async function* list(listOptions: ListOptions = {}): AsyncGenerator<Profile> {
+    assertOpen();
+    let start = 0;
+    if (listOptions.after !== undefined) {
+      const index = dnIndex.get(listOptions.after);
+      if (index === undefined) throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'list(): "after" is not a cursor this store produced');
+      start = index + 1;
+    }
+    for (let i = start; i < ordered.length; i++) {
+      listOptions.signal?.throwIfAborted();
+      const user = ordered[i];
+      if (user) yield user.profile;
+      // Yield to the event loop between items, as a paged directory source would.
+      await Promise.resolve();
+    }
+  }
+
+  return {
+    name: config.name,
+    stats: Object.freeze({ ...stats }),
+    verify,
+    async dummyVerify(password) {
+      assertOpen();
+      await dummyVerify(password);
+    },
+    async get(username) {
+      assertOpen();
+      await Promise.resolve();
+      return find(username)?.profile ?? null;
+    },
+    list,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsRegistry) await registry.close();
+    },
+  } satisfies LdifUserStore;
+}
