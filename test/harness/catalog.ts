@@ -26,9 +26,9 @@ export const SUITES_BY_SERVICE: Readonly<Record<ServiceName, readonly string[]>>
   postgres: ['test/services/postgres.test.ts'],
   mariadb: ['test/services/mariadb.test.ts'],
   redis: ['test/services/redis.test.ts', 'test/lockout/redis-store.test.ts', 'test/lockout/redis-two-processes.test.ts'],
-  slapd: ['test/services/slapd.test.ts'],
+  slapd: ['test/services/slapd.test.ts', 'test/stores/ldap/ldap-store.test.ts', 'test/stores/ldap/ldap-fault.test.ts'],
   'redis-server': ['test/services/redis-server.test.ts', 'test/lockout/redis-fault.test.ts', 'test/lockout/redis-store.test.ts (Redis Cluster)'],
-  'samba-ad': ['test/services/samba-ad.test.ts'],
+  'samba-ad': ['test/services/samba-ad.test.ts', 'test/stores/ldap/active-directory-store.test.ts'],
 };
 
 export const DEFAULT_URLS: ServiceUrls = {
