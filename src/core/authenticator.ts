@@ -6,10 +6,8 @@ import type { LockoutPolicy, LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
 import { passwordWasCorrect, type UnavailableReason, type VerifyOutcome } from './outcome.js';
-import { parseOptions } from './validate.js';
+import { hasFunction, parseOptions } from './validate.js';
 
-const hasFunction = (name: string) => (value: unknown) =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
 
 const authenticatorSchema = z
   .object({

@@ -32,3 +32,10 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, wha
     { cause: result.error, path },
   );
 }
+
+/** For z.custom(): the value is an object with a method of this name (a plugged-in store, logger, policy). */
+export const hasFunction =
+  (name: string) =>
+  (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
+

@@ -8,13 +8,11 @@ import { z } from 'zod';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../core/errors.js';
 import type { LockoutBeginOptions, LockoutDecision, LockoutKeys, LockoutPolicy, LockoutScope, LockoutTicket } from '../core/lockout.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { parseOptions } from '../core/validate.js';
+import { hasFunction, parseOptions } from '../core/validate.js';
 import { normalizeClientIp } from './client-ip.js';
 import { memoryLockoutStore } from './stores/memory.js';
 import type { LockoutKeyStatus, LockoutStore, LockoutTarget, MaybePromise, RepeatRule, ReserveResult } from './types.js';
 
-const hasFunction = (name: string) => (value: unknown) =>
-  typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
 const storeSchema = z.custom<LockoutStore>(hasFunction('reserve'), 'expected a LockoutStore (an object with reserve())');
 
 const minute = 60;

@@ -169,3 +169,9 @@ export function captureTail(stream: NodeJS.ReadableStream | null, limit = 4000):
   });
   return () => text.trim();
 }
+
+/** Puts a secret on an object as a non-enumerable property: printing, diffing or spreading never shows it. */
+export function hideSecret<T extends object, K extends string>(target: T, key: K, value: string): T & Readonly<Record<K, string>> {
+  return Object.defineProperty(target, key, { value, enumerable: false, writable: false }) as T & Readonly<Record<K, string>>;
+}
+

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
 import type { ServiceStatus } from './catalog.js';
-import { canConnect, captureTail, randomName, randomPassword, run, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
+import { canConnect, captureTail, hideSecret, randomName, randomPassword, run, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
 
 export const SAMBA_BIN = '/usr/sbin/samba';
 export const SAMBA_TOOL_BIN = '/usr/bin/samba-tool';
@@ -381,9 +381,6 @@ async function tryBind(url: string, dn: string, password: string): Promise<AdBin
 }
 
 /** Adds non-enumerable secrets so printing, diffing or spreading the object never shows them (as in slapd.ts). */
-function hideSecret<T extends object, K extends string>(target: T, key: K, value: string): T & Readonly<Record<K, string>> {
-  return Object.defineProperty(target, key, { value, enumerable: false, writable: false }) as T & Readonly<Record<K, string>>;
-}
 
 interface UserSpec {
   readonly name: string;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'ldapts';
-import { canConnect, captureTail, freePort, randomName, randomPassword, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
+import { canConnect, captureTail, freePort, hideSecret, randomName, randomPassword, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
 
 export const SLAPD_BIN = '/usr/sbin/slapd';
 export const SLAPADD_BIN = '/usr/sbin/slapadd';
@@ -86,6 +86,9 @@ export interface SlapdInstance {
   readonly pid: number;
   /** SIGTERM (SIGKILL after a grace period) and remove the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /** Stops the process but keeps its data (fault tests); `restart()` starts it again on the same ports. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 export function moduleAvailable(name: string): boolean {
@@ -186,9 +189,6 @@ function configLdif(dir: string, tls: Tls, modules: readonly string[], rootPwHas
  * Adds a non-enumerable property, so printing or diffing the object (vitest's pretty-format,
  * JSON.stringify, object spread) never shows the secret. Read it by name: `user.password`.
  */
-function hideSecret<T extends object, K extends string>(target: T, key: K, value: string): T & Readonly<Record<K, string>> {
-  return Object.defineProperty(target, key, { value, enumerable: false, writable: false }) as T & Readonly<Record<K, string>>;
-}
 
 /** Splits LDIF into entries (blank-line separated), dropping comment lines. */
 function ldifEntries(text: string): string[][] {
@@ -262,9 +262,13 @@ async function seedData(dir: string, modules: readonly string[], extraLdif: stri
   };
 }
 
-async function launch(dir: string, timeoutMs: number): Promise<{ port: number; ldapsPort: number; pid: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const ldapsPort = await freePort();
+async function launch(
+  dir: string,
+  timeoutMs: number,
+  ports?: { port: number; ldapsPort: number },
+): Promise<{ port: number; ldapsPort: number; pid: number; stop: () => Promise<void> }> {
+  const port = ports?.port ?? (await freePort());
+  const ldapsPort = ports?.ldapsPort ?? (await freePort());
   // -d 0 keeps slapd in the foreground so the child is slapd itself; stderr is kept for errors.
   const child = spawn(SLAPD_BIN, ['-F', join(dir, 'config'), '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`, '-d', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -302,12 +306,24 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     await writeFile(join(dir, 'data.ldif'), seed.ldif, { mode: 0o600 });
     await runChecked(SLAPADD_BIN, ['-q', '-n0', '-F', join(dir, 'config'), '-l', join(dir, 'config.ldif')]);
     await runChecked(SLAPADD_BIN, ['-q', '-n1', '-F', join(dir, 'config'), '-l', join(dir, 'data.ldif')]);
-    const server = await launch(dir, options.startTimeoutMs ?? 10_000);
+    let server = await launch(dir, options.startTimeoutMs ?? 10_000);
     const url = `ldap://127.0.0.1:${server.port}`;
     let stopped: Promise<void> | undefined;
+    let running = true;
     const stop = (): Promise<void> => {
-      stopped ??= server.stop().then(() => rm(dir, { recursive: true, force: true }));
+      stopped ??= (running ? server.stop() : Promise.resolve()).then(() => rm(dir, { recursive: true, force: true }));
       return stopped;
+    };
+    // For fault tests: stop the process but keep its data, then start it again on the same ports.
+    const kill = async (): Promise<void> => {
+      if (!running) return;
+      running = false;
+      await server.stop();
+    };
+    const restart = async (): Promise<void> => {
+      if (running) return;
+      server = await launch(dir, options.startTimeoutMs ?? 10_000, { port: server.port, ldapsPort: server.ldapsPort });
+      running = true;
     };
     try {
       await seedGroups(url, adminPassword);
@@ -323,8 +339,12 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
       caCertPem: tls.caCertPem,
       users: seed.users,
       modules,
-      pid: server.pid,
+      get pid() {
+        return server.pid;
+      },
       stop,
+      kill,
+      restart,
     };
     return hideSecret(instance, 'adminPassword', adminPassword);
   } catch (error) {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
 import type { VerifyOutcome } from '../../core/outcome.js';
+import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid, userAccountControlFlags } from './active-directory.js';
@@ -286,8 +287,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     // An empty password is an unauthenticated bind (RFC 4513 5.1.2), which many servers let "succeed".
     if (typeof password !== 'string' || password.length === 0) return { status: 'invalid', reason: 'empty_password' };
     // Control characters never belong in a username, and Samba cuts a name at NUL: `alice\0` bound as alice.
-    // eslint-disable-next-line no-control-regex -- the point is to find them
-    if (typeof username !== 'string' || username.length === 0 || /[\u0000-\u001f\u007f]/u.test(username)) {
+    if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) {
       return { status: 'invalid', reason: 'malformed_input' };
     }
     try {
@@ -346,8 +346,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
   async function getProfile(username: string): Promise<Profile | null> {
     const p = config.profiles;
     if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
-    // eslint-disable-next-line no-control-regex -- see verify(): NUL and friends never name a user
-    if (typeof username !== 'string' || username.length === 0 || /[\u0000-\u001f\u007f]/u.test(username)) return null;
+    // See verify(): NUL and friends never name a user.
+    if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) return null;
     const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributes());
     if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
     const entry = entries[0];

@@ -43,6 +43,37 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
     }
   }, 60_000);
 
+  it('slapd killed mid-load: every check unavailable within the timeout; restarted, the same store recovers', async () => {
+    const alice = slapd.users.find((user) => user.uid === 'alice');
+    if (!alice) throw new Error('fixture user alice missing');
+    const store = ldapUserStore({
+      urls: [slapd.url],
+      bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` },
+      operationTimeoutMs: 400,
+      connectTimeoutMs: 400,
+    });
+    const check = () => store.verify({ username: 'alice', password: alice.password });
+    try {
+      const load = Promise.all(Array.from({ length: 40 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i * 5)).then(check)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await slapd.kill();
+      const statuses = (await load).map((outcome) => outcome.status);
+      // Checks that finished before the kill are valid; none after it is valid or invalid.
+      expect(statuses.every((status) => status === 'valid' || status === 'unavailable')).toBe(true);
+      expect(statuses).toContain('unavailable');
+      const started = performance.now();
+      expect((await check()).status).toBe('unavailable');
+      expect(performance.now() - started).toBeLessThan(2_000);
+      await slapd.restart();
+      let after = await check();
+      for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
+      expect(after.status).toBe('valid');
+    } finally {
+      await store.close?.();
+      await slapd.restart();
+    }
+  }, 60_000);
+
   it('a stopped server is unavailable, never invalid or valid', async () => {
     const other = await startSlapd();
     const store = ldapUserStore({ urls: [other.url], bind: { mode: 'dn-template', template: `uid={username},ou=people,${other.baseDn}` }, connectTimeoutMs: 500 });
