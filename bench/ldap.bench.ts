@@ -52,7 +52,7 @@ try {
         await client.unbind();
       }
     });
-    const store = ldapUserStore({ urls: [slapd.url], bind: { mode: 'dn-template', template }, poolSize: 8 });
+    const store = ldapUserStore({ urls: [slapd.url], bind: { mode: 'dn-template', template }, poolSize: Number(process.env.BENCH_POOL ?? 8) });
     const pooled = await measure(async () => {
       const outcome = await store.verify({ username: 'alice', password: alice.password });
       if (outcome.status !== 'valid') throw new Error(`unexpected ${outcome.status}`);
