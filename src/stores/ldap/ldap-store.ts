@@ -302,11 +302,28 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     }
   }
 
+  /**
+   * Failed binds answer no faster than most failed binds lately. Directories answer an unknown name sooner
+   * than a wrong password (measured on Samba AD: 0.7 ms against 3.7 ms, both `data 52e`), which would tell an
+   * attacker which accounts exist; the store cannot tell the two apart, so every failure is held to the 90th
+   * percentile of the last 64 failures (capped at the operation timeout).
+   */
+  const failureLatencies: number[] = [];
+  async function holdFailure(startedAt: number): Promise<void> {
+    const elapsed = performance.now() - startedAt;
+    failureLatencies.push(elapsed);
+    if (failureLatencies.length > 64) failureLatencies.shift();
+    const sorted = [...failureLatencies].sort((a, b) => a - b);
+    const target = Math.min(sorted[Math.floor((sorted.length - 1) * 0.9)] ?? 0, config.operationTimeoutMs);
+    if (target > elapsed) await new Promise((resolve) => setTimeout(resolve, target - elapsed));
+  }
+
   async function verifyByBind(username: string, password: string): Promise<VerifyOutcome> {
     const bindName = await bindNameFor(username);
     if (bindName === undefined) return { status: 'unknown_user' };
     const capture = await policyCapture();
-    return bindPool.run(async (client): Promise<VerifyOutcome> => {
+    const startedAt = performance.now();
+    const outcome = await bindPool.run(async (client): Promise<VerifyOutcome> => {
       try {
         await client.bind(bindName, password, capture.control);
         return policyState(capture) ?? { status: 'valid', subjectId: bindName };
@@ -315,6 +332,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         throw error;
       }
     });
+    if (outcome.status === 'invalid') await holdFailure(startedAt);
+    return outcome;
   }
 
   function toProfile(entry: Entry, fallbackUsername?: string): Profile {
@@ -375,7 +394,9 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
           ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
           : await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`);
       if (bindName === undefined || password.length === 0) return;
+      const startedAt = performance.now();
       await bindPool.run((client) => client.bind(bindName, password)).catch(() => undefined);
+      await holdFailure(startedAt);
     },
     get: getProfile,
     async *list(listOptions: ListOptions = {}) {
