@@ -111,11 +111,15 @@ export type LdapStoreOptions = z.input<typeof ldapStoreSchema>;
 /** AD attributes that are binary; ldapts turns them into text unless told. */
 const binaryAttributes = ['objectGUID', 'objectSid'];
 
-function firstValue(entry: Entry, attribute: string): string | Buffer | undefined {
+/** Every value of an attribute, matched without regard to case (servers echo their own spelling). */
+function allValues(entry: Entry, attribute: string): (string | Buffer)[] {
   const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
-  const value = key === undefined ? undefined : entry[key];
-  const first: unknown = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' || Buffer.isBuffer(first) ? first : undefined;
+  const raw: unknown = key === undefined ? undefined : entry[key];
+  return (Array.isArray(raw) ? (raw as unknown[]) : [raw]).filter((value): value is string | Buffer => typeof value === 'string' || Buffer.isBuffer(value));
+}
+
+function firstValue(entry: Entry, attribute: string): string | Buffer | undefined {
+  return allValues(entry, attribute)[0];
 }
 
 function textValue(entry: Entry, attribute: string): string | undefined {
@@ -262,9 +266,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
     const entry = entries[0];
     if (!entry) return { status: 'unknown_user' };
-    const key = Object.keys(entry).find((name) => name.toLowerCase() === attribute.toLowerCase());
-    const raw: unknown = key === undefined ? undefined : entry[key];
-    const values = (Array.isArray(raw) ? raw : [raw]).filter((value): value is string | Buffer => typeof value === 'string' || Buffer.isBuffer(value));
+    const values = allValues(entry, attribute);
     if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute} readable` };
     registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
     for (const value of values) {
