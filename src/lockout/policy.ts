@@ -119,6 +119,11 @@ export interface ConfiguredLockoutPolicy extends LockoutPolicy {
   close(): Promise<void>;
 }
 
+/** The HMAC key derived from the server secret: 64 hex characters (tests check the HMAC against createHmac). */
+export function attemptHmacKey(secret: string | Uint8Array): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
 /**
  * HMAC-SHA256 (RFC 2104) keyed with K = hex(SHA-256(secret)), from two one-shot `crypto.hash` calls: the
  * digest is taken on every sign-in, and `createHmac` costs about twice as much per call (it builds a key
@@ -127,7 +132,7 @@ export interface ConfiguredLockoutPolicy extends LockoutPolicy {
  * test/lockout/policy.test.ts checks it against createHmac.
  */
 export function createAttemptHmac(secret: string | Uint8Array): (message: string) => string {
-  const key = createHash('sha256').update(secret).digest('hex');
+  const key = attemptHmacKey(secret);
   let innerPad = '';
   let outerPad = '';
   for (let i = 0; i < key.length; i++) {
@@ -142,9 +147,6 @@ export function createAttemptHmac(secret: string | Uint8Array): (message: string
     return hash('sha256', outer, 'base64url').slice(0, 22);
   };
 }
-
-/** The key createAttemptHmac uses, for tests that check it against node:crypto's own HMAC. */
-export const attemptHmacKey = (secret: string | Uint8Array): string => createHash('sha256').update(secret).digest('hex');
 
 const settledAlready: Promise<void> = Promise.resolve();
 

@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
 import type { ServiceStatus } from './catalog.js';
-import { canConnect, captureTail, hideSecret, randomName, randomPassword, run, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
+import { makeTestCertificates } from './certificates.js';
+import { canConnect, captureTail, hideSecret, randomName, randomPassword, run, stopProcess, tieToThisProcess, waitUntil } from './process.js';
 
 export const SAMBA_BIN = '/usr/sbin/samba';
 export const SAMBA_TOOL_BIN = '/usr/bin/samba-tool';
@@ -260,27 +261,6 @@ async function claimAddress(preferred: string | undefined): Promise<{ host: stri
 }
 
 // --- provisioning ---------------------------------------------------------------------------
-
-/** A test CA and a server certificate with an IP SAN for `host`, ECDSA because it is fast to make. */
-async function makeCertificates(dir: string, host: string): Promise<{ caFile: string; certFile: string; keyFile: string }> {
-  const file = (name: string): string => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runChecked('openssl', [
-    'req', '-x509', ...ec, '-days', '2', '-subj', '/CN=legacy-idp Samba test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', file('ca.key'), '-out', file('ca.pem'),
-  ]);
-  await runChecked('openssl', ['req', ...ec, '-subj', `/CN=${HOST_NAME}.${DNS_DOMAIN}`, '-keyout', file('server.key'), '-out', file('server.csr')]);
-  await writeFile(
-    file('server.ext'),
-    `subjectAltName=IP:${host},DNS:${HOST_NAME}.${DNS_DOMAIN}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
-  );
-  await runChecked('openssl', [
-    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', file('server.ext'), '-out', file('server.pem'),
-  ]);
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
-}
 
 /**
  * `samba-tool domain provision` into `dir`. It starts from an empty smb.conf (-s), so nothing is
@@ -541,14 +521,14 @@ export async function startSambaAd(options: SambaAdOptions = {}): Promise<SambaA
     const tlsDir = join(dir, 'tls');
     await Promise.all([mkdir(join(dir, 'run')), mkdir(join(dir, 'log')), mkdir(join(dir, 'cache')), mkdir(tlsDir, { mode: 0o700 })]);
     const provisionStarted = performance.now();
-    const [adminPassword, tls] = await Promise.all([provision(dir, host), makeCertificates(tlsDir, host)]);
+    const [adminPassword, tls] = await Promise.all([provision(dir, host), makeTestCertificates(tlsDir, { caName: 'legacy-idp Samba test CA', commonName: `${HOST_NAME}.${DNS_DOMAIN}`, ip: host, dnsName: `${HOST_NAME}.${DNS_DOMAIN}` })]);
     const provisionMs = performance.now() - provisionStarted;
     const confFile = join(dir, 'etc', 'samba.conf');
     await writeFile(confFile, runtimeConfig(dir, host, tls, options.requireStrongAuth ?? false));
 
     const url = `ldap://${host}:389`;
     const ldapsUrl = `ldaps://${host}:636`;
-    const caCertPem = await readFile(tls.caFile, 'utf8');
+    const { caCertPem } = tls;
     const startStarted = performance.now();
     // -i: foreground, logs on stdout. With stdin a pipe, Samba also exits on EOF there, so it
     // dies with the test process even if nothing else gets to kill it.

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'ldapts';
+import { makeTestCertificates, type TestCertificates } from './certificates.js';
 import { canConnect, captureTail, freePort, hideSecret, randomName, randomPassword, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
 
 export const SLAPD_BIN = '/usr/sbin/slapd';
@@ -103,34 +104,6 @@ export function missingSlapdParts(): string[] {
   return [...missing, ...modules];
 }
 
-interface Tls {
-  readonly caCertPem: string;
-  readonly caFile: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
-/** A test CA and a server certificate for 127.0.0.1/localhost, ECDSA because it is fast to make. */
-async function makeCertificates(dir: string): Promise<Tls> {
-  const file = (name: string): string => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await runChecked('openssl', [
-    'req', '-x509', ...ec, '-days', '2', '-subj', '/CN=legacy-idp test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', file('ca.key'), '-out', file('ca.pem'),
-  ]);
-  await runChecked('openssl', ['req', ...ec, '-subj', '/CN=localhost', '-keyout', file('server.key'), '-out', file('server.csr')]);
-  await writeFile(
-    file('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
-  );
-  await runChecked('openssl', [
-    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', file('server.ext'), '-out', file('server.pem'),
-  ]);
-  return { caCertPem: await readFile(file('ca.pem'), 'utf8'), caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
-}
-
 /** Hashes with the real tools; the secret goes through a 0600 file or stdin, never argv. */
 async function hashPassword(spec: SchemeSpec, password: string, dir: string): Promise<string> {
   if (spec.scheme === SCHEMES.cryptSha512.scheme) {
@@ -148,7 +121,7 @@ async function hashPassword(spec: SchemeSpec, password: string, dir: string): Pr
   }
 }
 
-function configLdif(dir: string, tls: Tls, modules: readonly string[], rootPwHash: string): string {
+function configLdif(dir: string, tls: TestCertificates, modules: readonly string[], rootPwHash: string): string {
   const schemas = ['core', 'cosine', 'nis', 'inetorgperson'].map((name) => `include: file://${SLAPD_SCHEMA_DIR}/${name}.ldif`);
   return [
     'dn: cn=config', 'objectClass: olcGlobal', 'cn: config',
@@ -298,7 +271,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     const modules = [...REQUIRED_MODULES, ...OPTIONAL_MODULES.filter((name) => moduleAvailable(name))];
     const adminPassword = randomPassword();
     const [tls, rootPwHash, seed] = await Promise.all([
-      makeCertificates(dir),
+      makeTestCertificates(dir, { caName: 'legacy-idp test CA', commonName: 'localhost', ip: '127.0.0.1', dnsName: 'localhost' }),
       hashPassword(SCHEMES.ssha, adminPassword, dir),
       seedData(dir, modules, options.extraLdif ?? ''),
     ]);

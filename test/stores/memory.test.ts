@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserStore } from '../../src/core/contracts.js';
 import { memoryUserStore, type MemoryUser } from '../../src/stores/memory/index.js';
-import { credentialVerifierConformance, profileSourceConformance } from '../../src/testing/index.js';
+import { describeStoreConformance } from './fixture-conformance.js';
 
 const users: MemoryUser[] = [
   { username: 'Alice', password: 'Wonderland-2024', email: 'alice@example.org', givenName: 'Alice', surname: 'Liddell' },
@@ -11,36 +11,8 @@ const users: MemoryUser[] = [
 ];
 
 const create = (): Promise<UserStore> => memoryUserStore({ users });
-const closedStore = async (): Promise<UserStore> => {
-  const store = await create();
-  await store.close?.();
-  return store;
-};
 
-describe('memory store: CredentialVerifier conformance', () => {
-  for (const c of credentialVerifierConformance({
-    create,
-    validUser: { username: 'alice', password: 'Wonderland-2024' },
-    otherUser: { username: 'bob', password: 'Builder-2024!' },
-    disabledUser: { username: 'dave', password: 'Disabled-2024' },
-    unicodeUser: { username: 'zoë', password: 'Crème-brûlée-ß-🔑' },
-    createUnavailable: closedStore,
-  })) {
-    it(c.name, c.run);
-  }
-});
-
-describe('memory store: ProfileSource conformance', () => {
-  for (const c of profileSourceConformance({
-    create,
-    usernames: ['alice', 'bob', 'zoë', 'dave'],
-    aliasesOfFirst: ['ALICE', '  Alice ', 'alice@example.org', 'Alice@Example.org'],
-    createUnavailable: closedStore,
-    resumable: true,
-  })) {
-    it(c.name, c.run);
-  }
-});
+describeStoreConformance('memory store', create);
 
 describe('memory store specifics', () => {
   it('answers the account state only after a correct password', async () => {

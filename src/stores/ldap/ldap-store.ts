@@ -369,19 +369,25 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
     // See verify(): NUL and friends never name a user.
     if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) return null;
-    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributes());
+    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributeList);
     if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
     const entry = entries[0];
     return entry ? toProfile(entry, username) : null;
   }
 
-  function profileAttributes(): string[] {
-    const p = config.profiles;
-    if (!p) return [];
-    return [p.usernameAttribute, p.subjectIdAttribute, p.email, p.givenName, p.surname, p.displayName, 'userAccountControl', ...Object.values(p.attributes)].filter(
-      (attribute) => attribute !== '' && attribute.toLowerCase() !== 'dn',
-    );
-  }
+  // The attributes every profile read asks for, fixed by the options: worked out once, not per sign-in.
+  const profileAttributeList: string[] = config.profiles
+    ? [
+        config.profiles.usernameAttribute,
+        config.profiles.subjectIdAttribute,
+        config.profiles.email,
+        config.profiles.givenName,
+        config.profiles.surname,
+        config.profiles.displayName,
+        'userAccountControl',
+        ...Object.values(config.profiles.attributes),
+      ].filter((attribute) => attribute !== '' && attribute.toLowerCase() !== 'dn')
+    : [];
 
   return {
     name: config.name,
@@ -413,7 +419,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         const pages = client.searchPaginated(p.baseDn, {
           scope: p.scope,
           filter: p.listFilter,
-          attributes: profileAttributes(),
+          attributes: profileAttributeList,
           explicitBufferAttributes: binaryAttributes,
           paged: { pageSize },
         });

@@ -1,6 +1,21 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { UserStore } from '../../../src/core/contracts.js';
+import type { VerifyOutcome } from '../../../src/core/outcome.js';
 import { ldapUserStore } from '../../../src/stores/ldap/ldap-store.js';
 import { describeWithService, startSlapd, type SlapdInstance } from '../../harness/services.js';
+
+/** A store with short timeouts over `instance`, and one check of alice's right password. */
+function aliceChecks(instance: SlapdInstance): { store: UserStore; check: () => Promise<VerifyOutcome> } {
+  const alice = instance.users.find((user) => user.uid === 'alice');
+  if (!alice) throw new Error('fixture user alice missing');
+  const store = ldapUserStore({
+    urls: [instance.url],
+    bind: { mode: 'dn-template', template: `uid={username},ou=people,${instance.baseDn}` },
+    operationTimeoutMs: 400,
+    connectTimeoutMs: 400,
+  });
+  return { store, check: () => store.verify({ username: 'alice', password: alice.password }) };
+}
 
 describeWithService('slapd', 'LDAP store when the server stops answering', () => {
   let slapd: SlapdInstance;
@@ -12,15 +27,7 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
   });
 
   it('a frozen server makes every check unavailable within the timeout; when it resumes, the same store recovers', async () => {
-    const alice = slapd.users.find((user) => user.uid === 'alice');
-    if (!alice) throw new Error('fixture user alice missing');
-    const store = ldapUserStore({
-      urls: [slapd.url],
-      bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` },
-      operationTimeoutMs: 400,
-      connectTimeoutMs: 400,
-    });
-    const check = () => store.verify({ username: 'alice', password: alice.password });
+    const { store, check } = aliceChecks(slapd);
     try {
       // Load with pooled connections open, then freeze the server in the middle of it.
       const before = await Promise.all(Array.from({ length: 20 }, check));
@@ -44,15 +51,7 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
   }, 60_000);
 
   it('slapd killed mid-load: every check unavailable within the timeout; restarted, the same store recovers', async () => {
-    const alice = slapd.users.find((user) => user.uid === 'alice');
-    if (!alice) throw new Error('fixture user alice missing');
-    const store = ldapUserStore({
-      urls: [slapd.url],
-      bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` },
-      operationTimeoutMs: 400,
-      connectTimeoutMs: 400,
-    });
-    const check = () => store.verify({ username: 'alice', password: alice.password });
+    const { store, check } = aliceChecks(slapd);
     try {
       const load = Promise.all(Array.from({ length: 40 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i * 5)).then(check)));
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -3,12 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UserStore } from '../../../src/core/contracts.js';
 import { publicProfile } from '../../../src/core/contracts.js';
 import { createAuthenticator } from '../../../src/core/authenticator.js';
 import { createHashRegistry } from '../../../src/hashes/index.js';
 import { ldifUserStore, type LdifStoreOptions, type LdifUserStore } from '../../../src/stores/ldap/index.js';
-import { credentialVerifierConformance, profileSourceConformance } from '../../../src/testing/index.js';
+import { describeStoreConformance } from '../fixture-conformance.js';
 
 /** `{SSHA}`: base64(sha1(password + salt) + salt), the RFC 2307 / OpenLDAP layout, built here with node:crypto. */
 function ssha(password: string, salt: Buffer = randomBytes(8)): string {
@@ -108,36 +107,7 @@ async function writeLdif(name: string, lines: string[]): Promise<string> {
 }
 
 const create = (): Promise<LdifUserStore> => ldifUserStore({ path: conformancePath, registry, matchEmail: true });
-const closedStore = async (): Promise<UserStore> => {
-  const store = await create();
-  await store.close();
-  return store;
-};
-
-describe('ldif store: CredentialVerifier conformance', () => {
-  for (const c of credentialVerifierConformance({
-    create,
-    validUser: { username: 'alice', password: 'Wonderland-2024' },
-    otherUser: { username: 'bob', password: 'Builder-2024!' },
-    disabledUser: { username: 'dave', password: 'Disabled-2024' },
-    unicodeUser: { username: 'zoë', password: 'Crème-brûlée-ß-🔑' },
-    createUnavailable: closedStore,
-  })) {
-    it(c.name, c.run);
-  }
-});
-
-describe('ldif store: ProfileSource conformance', () => {
-  for (const c of profileSourceConformance({
-    create,
-    usernames: ['alice', 'bob', 'zoë', 'dave'],
-    aliasesOfFirst: ['ALICE', '  Alice ', 'alice@example.org', 'Alice@Example.org'],
-    createUnavailable: closedStore,
-    resumable: true,
-  })) {
-    it(c.name, c.run);
-  }
-});
+describeStoreConformance('ldif store', create);
 
 describe('ldif store specifics', () => {
   it('maps profiles: subjectId from entryUUID else DN, names, mapped attributes, credential, cursor = DN', async () => {
