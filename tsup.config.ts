@@ -10,6 +10,7 @@ export const entries = {
   'lockout/index': 'src/lockout/index.ts',
   'lockout/redis': 'src/lockout/stores/redis.ts',
   'ldap/index': 'src/stores/ldap/index.ts',
+  'sql/index': 'src/stores/sql/index.ts',
 };
 
 /** Built but not exported: loaded by path from inside the package (the hash worker threads). */

@@ -79,6 +79,23 @@ export interface ProfileSource {
   close?(): Promise<void>;
 }
 
+/** What proves a user now lives in the new directory, handed to a store's write-back. */
+export interface MigrationConfirmation {
+  /** The new directory's object id for the user: write-back happens only after the new IdP confirmed it. */
+  objectId: string;
+  /** A new hash to store in place of a weak one, made after a valid sign-in (only where configured). */
+  upgradedHash?: { scheme: string; hash: string };
+}
+
+/**
+ * Optional write-back: a store that can record a completed migration (a flag, a timestamp, the new object
+ * id, an upgraded hash) in one update of the user's row. It never deletes anything. Resolves true when a row
+ * was updated, false when no row has this subject id.
+ */
+export interface MigrationWriteBack {
+  markMigrated(subjectId: string, confirmation: MigrationConfirmation): Promise<boolean>;
+}
+
 /** Most stores verify and read profiles from the same place. */
 export type UserStore = CredentialVerifier & ProfileSource;
 

@@ -1,7 +1,7 @@
 export { createAuthenticator } from './authenticator.js';
 export type { AuthenticateInput, AuthenticationResult, Authenticator, AuthenticatorOptions } from './authenticator.js';
 export { publicProfile } from './contracts.js';
-export type { CredentialVerifier, ListOptions, Profile, ProfileSource, StoredCredential, UserStore, VerifyInput } from './contracts.js';
+export type { CredentialVerifier, ListOptions, MigrationConfirmation, MigrationWriteBack, Profile, ProfileSource, StoredCredential, UserStore, VerifyInput } from './contracts.js';
 export { deadlineSignal } from './deadline.js';
 export type { Deadline } from './deadline.js';
 export { LegacyIdpError, errorCodes, isLegacyIdpError } from './errors.js';

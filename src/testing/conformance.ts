@@ -18,8 +18,8 @@ export interface FixtureUser {
 
 /**
  * Usernames that break naive stores: LDAP filter and DN metacharacters (RFC 4515/4514), SQL quoting,
- * NoSQL operator objects serialized to strings, wildcards, NUL and path tricks. None may ever match the
- * fixture user or make a store throw.
+ * comments, stacked statements and Unicode quote look-alikes, NoSQL operator objects serialized to strings,
+ * wildcards, NUL and path tricks. None may ever match the fixture user or make a store throw.
  */
 export function injectionUsernames(validUsername: string): string[] {
   return [
@@ -43,6 +43,19 @@ export function injectionUsernames(validUsername: string): string[] {
     `${validUsername}\u0000admin`,
     `../${validUsername}`,
     `${validUsername} `.repeat(2),
+    // SQL: comments, stacked statements, quote look-alikes that some collations or drivers fold to '.
+    `${validUsername}'/*`,
+    `${validUsername}' #`,
+    `${validUsername}'; UPDATE users SET password = 'x'; --`,
+    `${validUsername}\u2019 OR \u20191\u2019=\u20191`,
+    `${validUsername}\u02bc OR 1=1 --`,
+    `${validUsername}\uff07 OR \uff071\uff07=\uff071`,
+    `${validUsername}\\`,
+    // NoSQL: operator and code payloads as text, dotted and $-prefixed keys.
+    '{"$where": "1 == 1"}',
+    '{"$regex": ".*"}',
+    `${validUsername}.$ne`,
+    '$where',
   ];
 }
 

@@ -13,13 +13,18 @@ export const fixtureUsers = {
   unicode: { username: 'zoë', password: 'Crème-brûlée-ß-🔑' },
 } as const;
 
-/** `create` builds a store holding the fixture users (alice with email alice@example.org, dave disabled). */
-export function describeStoreConformance(title: string, create: () => Promise<UserStore>): void {
-  const closedStore = async (): Promise<UserStore> => {
-    const store = await create();
-    await store.close?.();
-    return store;
-  };
+/**
+ * `create` builds a store holding the fixture users (alice with email alice@example.org, dave disabled).
+ * `createUnavailable` builds one whose backend is down; by default a closed store stands in for it.
+ */
+export function describeStoreConformance(title: string, create: () => Promise<UserStore>, options: { createUnavailable?: () => Promise<UserStore> } = {}): void {
+  const closedStore =
+    options.createUnavailable ??
+    (async (): Promise<UserStore> => {
+      const store = await create();
+      await store.close?.();
+      return store;
+    });
   describe(`${title}: CredentialVerifier conformance`, () => {
     for (const c of credentialVerifierConformance({
       create,

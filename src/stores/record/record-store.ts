@@ -1,0 +1,238 @@
+import type { ListOptions, MigrationConfirmation, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
+import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
+import { hasControlCharacters } from '../../core/normalize.js';
+import type { UnavailableReason, VerifyOutcome } from '../../core/outcome.js';
+import type { HashRegistry } from '../../hashes/registry.js';
+import { mapRecord, type LegacyRecord, type RecordMapping, type Row } from './mapping.js';
+
+/**
+ * The part every hash-holding store shares (SQL dialects, MongoDB, export files): pick the one user a login
+ * names, verify the stored hash with the registry, answer account states only after a correct password,
+ * spend one dummy verification for unknown users, and stream every user in key order. A backend only finds
+ * rows and reads pages.
+ */
+
+/** A row a lookup found, and whether it matched on the username (else on the email). */
+export interface FoundRow {
+  row: Row;
+  byUsername: boolean;
+}
+
+export interface RecordBackend {
+  /**
+   * Rows whose username or (when enabled) email equals the normalized login, at most `limit`. Only ever a
+   * parameterized lookup: the login is data, never query text.
+   */
+  find(login: string, limit: number, signal?: AbortSignal): Promise<FoundRow[]>;
+  /** Up to `limit` rows after the row whose key is `after` (undefined: from the start), in key order. */
+  page(after: unknown, limit: number, signal?: AbortSignal): Promise<Row[]>;
+  /** The list cursor of a row, and back: the key value in a form that survives a restart. */
+  cursorOf(row: Row): string;
+  parseCursor(cursor: string): unknown;
+  /** 'misconfigured' for errors the operator must fix (a missing table or column); else 'backend_error'. */
+  classify(error: unknown): UnavailableReason;
+  /** Records a confirmed migration; resolves true when a row was updated. */
+  markMigrated?(subjectId: string, confirmation: MigrationConfirmation): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface RecordStoreSettings {
+  name: string;
+  backend: RecordBackend;
+  mapping: RecordMapping;
+  registry: HashRegistry;
+  /** Close the registry with the store (it was made for the store). */
+  ownsRegistry: boolean;
+  normalize: (username: string) => string;
+  /** Rows per `list()` round trip when the caller gives none; capped at `maxBatchSize`. */
+  batchSize: number;
+  maxBatchSize: number;
+}
+
+export interface RecordStoreStats {
+  /** Rows `list()` passed over because they have no subject id or no username. */
+  skippedRows: number;
+}
+
+export interface RecordUserStore extends UserStore {
+  readonly stats: Readonly<RecordStoreStats>;
+  /** Present when write-back is configured: see `MigrationWriteBack`. */
+  markMigrated?(subjectId: string, confirmation: MigrationConfirmation): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Logins longer than this name nobody: no store holds such a username, and the query is not worth running. */
+const maxLoginLength = 512;
+
+export function createRecordUserStore(settings: RecordStoreSettings): RecordUserStore {
+  const { name, backend, mapping, registry, normalize } = settings;
+  const stats: RecordStoreStats = { skippedRows: 0 };
+  let closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw new LegacyIdpError('ERR_LEGACY_IDP_CLOSED', `store "${name}" is closed`);
+  };
+
+  const backendFailure = (error: unknown, what: string): LegacyIdpError =>
+    isLegacyIdpError(error) ? error : new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `${name}: ${what} failed`, { cause: error });
+
+  /**
+   * The one user a login names. A username match wins over an email match; two users matching the same way
+   * (a case-insensitive match over a case-sensitive table, an email two accounts share) find nobody.
+   */
+  async function findOne(username: string, signal?: AbortSignal): Promise<{ record: LegacyRecord } | { ambiguous: number } | undefined> {
+    const login = normalize(username);
+    if (login.length === 0 || login.length > maxLoginLength || hasControlCharacters(login)) return undefined;
+    const found = await backend.find(login, 3, signal);
+    const byUsername = found.filter((hit) => hit.byUsername);
+    const candidates = byUsername.length > 0 ? byUsername : found;
+    if (candidates.length === 0) return undefined;
+    if (candidates.length > 1) return { ambiguous: candidates.length };
+    const record = mapRecord((candidates[0] as FoundRow).row, mapping, normalize);
+    return record === undefined ? undefined : { record };
+  }
+
+  // The dummy check verifies the scheme the store holds, on a stored value, so an unknown user costs what a
+  // wrong password costs. The sample is read once, lazily; a failure is retried on the next call.
+  let dummySample: Promise<LegacyRecord['credential']> | undefined;
+  async function sampleCredential(): Promise<LegacyRecord['credential']> {
+    const rows = await backend.page(undefined, 20);
+    for (const row of rows) {
+      const credential = mapRecord(row, mapping, normalize)?.credential;
+      if (credential) return credential;
+    }
+    return undefined;
+  }
+  async function dummyVerify(password: string, signal?: AbortSignal): Promise<void> {
+    dummySample ??= sampleCredential();
+    const sample = await dummySample.catch(() => {
+      dummySample = undefined;
+      return undefined;
+    });
+    signal?.throwIfAborted();
+    if (!sample) return;
+    await registry.verify(password, sample.hash, { scheme: sample.scheme, ...(sample.context ? { context: sample.context } : {}) }).catch(() => undefined);
+  }
+
+  async function verify({ username, password, signal }: VerifyInput): Promise<VerifyOutcome> {
+    assertOpen();
+    if (password.length === 0) return { status: 'invalid', reason: 'empty_password' };
+    let found: Awaited<ReturnType<typeof findOne>>;
+    try {
+      found = await findOne(username, signal);
+    } catch (error) {
+      return { status: 'unavailable', reason: backend.classify(error), error: backendFailure(error, 'user lookup') };
+    }
+    if (found === undefined) return { status: 'unknown_user' };
+    if ('ambiguous' in found) return { status: 'unknown_user', detail: `${found.ambiguous} users match this login` };
+    const { record } = found;
+    const credential = record.credential;
+    if (!credential) {
+      await dummyVerify(password, signal);
+      return { status: 'invalid', reason: 'wrong_password', detail: 'no stored password' };
+    }
+    let result;
+    try {
+      result = await registry.verify(password, credential.hash, { scheme: credential.scheme, ...(credential.context ? { context: credential.context } : {}) });
+    } catch (error) {
+      const typed = isLegacyIdpError(error)
+        ? error
+        : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${name}: the stored ${credential.scheme} value could not be verified`, { cause: error });
+      // A full hashing queue passes; a value no scheme can check needs the operator. Neither is a wrong password.
+      return { status: 'unavailable', reason: typed.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'backend_error' : 'misconfigured', error: typed };
+    }
+    if (result.disabled) return { status: 'disabled', detail: `${result.scheme} disabled-account marker` };
+    if (!result.valid) return { status: 'invalid', reason: 'wrong_password' };
+    // States are told only to someone who knows the password, as AD and ppolicy do.
+    const state = record.state;
+    switch (state.status) {
+      case 'active':
+        return { status: 'valid', subjectId: record.profile.subjectId, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+      case 'locked':
+        return { status: 'locked', by: 'legacy_store', detail: state.detail };
+      default:
+        return { status: state.status, detail: state.detail };
+    }
+  }
+
+  async function get(username: string, options: { signal?: AbortSignal } = {}): Promise<Profile | null> {
+    assertOpen();
+    try {
+      const found = await findOne(username, options.signal);
+      return found !== undefined && 'record' in found ? found.record.profile : null;
+    } catch (error) {
+      throw backendFailure(error, 'user lookup');
+    }
+  }
+
+  async function* list(options: ListOptions = {}): AsyncGenerator<Profile> {
+    assertOpen();
+    const batchSize = Math.min(Math.max(1, Math.floor(options.batchSize ?? settings.batchSize)), settings.maxBatchSize);
+    let after: unknown;
+    if (options.after !== undefined) {
+      try {
+        after = backend.parseCursor(options.after);
+      } catch (error) {
+        throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'list(): "after" is not a cursor this store produced', { cause: error });
+      }
+    }
+    for (;;) {
+      options.signal?.throwIfAborted();
+      assertOpen();
+      let rows: Row[];
+      try {
+        rows = await backend.page(after, batchSize, options.signal);
+      } catch (error) {
+        throw backendFailure(error, 'listing users');
+      }
+      for (const row of rows) {
+        const cursor = backend.cursorOf(row);
+        const record = mapRecord(row, mapping, normalize, cursor);
+        if (record) yield record.profile;
+        else stats.skippedRows += 1;
+      }
+      if (rows.length < batchSize) return;
+      const last = rows[rows.length - 1] as Row;
+      after = backend.parseCursor(backend.cursorOf(last));
+    }
+  }
+
+  const markMigrated = backend.markMigrated?.bind(backend);
+  return {
+    name,
+    stats,
+    verify,
+    async dummyVerify(password, options) {
+      assertOpen();
+      await dummyVerify(password, options?.signal);
+    },
+    get,
+    list,
+    ...(markMigrated
+      ? {
+          async markMigrated(subjectId: string, confirmation: MigrationConfirmation) {
+            assertOpen();
+            if (typeof subjectId !== 'string' || subjectId.length === 0) {
+              throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'markMigrated(): subjectId must be a non-empty string');
+            }
+            if (typeof (confirmation as MigrationConfirmation | undefined)?.objectId !== 'string' || confirmation.objectId.length === 0) {
+              throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', "markMigrated(): the new directory's objectId is required: write back only what the new IdP confirmed");
+            }
+            try {
+              return await markMigrated(subjectId, confirmation);
+            } catch (error) {
+              throw backendFailure(error, 'write-back');
+            }
+          },
+        }
+      : {}),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await backend.close();
+      } finally {
+        if (settings.ownsRegistry) await registry.close();
+      }
+    },
+  };
+}

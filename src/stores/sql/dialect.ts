@@ -1,0 +1,65 @@
+import { LegacyIdpError } from '../../core/errors.js';
+import type { UnavailableReason } from '../../core/outcome.js';
+import type { Row } from '../record/mapping.js';
+
+/**
+ * What the SQL store needs from a database: identifier quoting, parameter placeholders, a row-limit form,
+ * and parameterized execution. One file per dialect implements it over its driver (loaded lazily).
+ */
+
+export const sqlDialects = ['postgres', 'mysql', 'sqlite', 'mssql'] as const;
+export type SqlDialectName = (typeof sqlDialects)[number];
+
+export interface SqlConnection {
+  readonly dialect: SqlDialectName;
+  /** Quotes one identifier part already checked by `checkIdentifier`. */
+  quote(part: string): string;
+  /** The placeholder of the `index`-th parameter (1-based): `$1`, `?`, `@P1`. */
+  placeholder(index: number): string;
+  /** `limit`: `... LIMIT n`; `top`: `SELECT TOP (n) ...` (SQL Server). */
+  readonly limitStyle: 'limit' | 'top';
+  /** Runs a parameterized SELECT. */
+  query(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
+  /** Runs a parameterized UPDATE; resolves the number of rows changed. */
+  execute(sql: string, parameters: readonly unknown[]): Promise<number>;
+  /** 'misconfigured' when the operator must act (a missing table or column, a syntax error in the query). */
+  classify(error: unknown): UnavailableReason;
+  close(): Promise<void>;
+}
+
+/**
+ * A plain identifier, optionally qualified (`schema.table`, `db.schema.table`). Letters, digits, `_` and
+ * `$`, not starting with a digit: every name the presets need, and nothing that could end a quoted name.
+ */
+const identifierPart = /^[A-Za-z_][A-Za-z0-9_$]{0,127}$/u;
+
+export function checkIdentifier(name: string, where: string, options: { qualified?: boolean } = {}): string[] {
+  const parts = name.split('.');
+  const ok = parts.length >= 1 && parts.length <= (options.qualified ? 3 : 1) && parts.every((part) => identifierPart.test(part));
+  if (!ok) {
+    throw new LegacyIdpError(
+      'ERR_LEGACY_IDP_CONFIG_INVALID',
+      `${where}: "${name.slice(0, 80)}" is not a plain ${options.qualified ? 'table name (letters, digits, _ and $; schema.table allowed)' : 'column name (letters, digits, _ and $)'}`,
+      { path: where },
+    );
+  }
+  return parts;
+}
+
+export function quoteIdentifier(connection: SqlConnection, name: string, where: string, options: { qualified?: boolean } = {}): string {
+  return checkIdentifier(name, where, options)
+    .map((part) => connection.quote(part))
+    .join('.');
+}
+
+/** Error codes and messages that mean the configuration is wrong rather than the server down. */
+export function classifyByPatterns(error: unknown, codes: ReadonlySet<string | number>, messages: RegExp): UnavailableReason {
+  const record = error as { code?: unknown; number?: unknown; errno?: unknown; message?: unknown } | null;
+  if (record && typeof record === 'object') {
+    for (const value of [record.code, record.number, record.errno]) {
+      if ((typeof value === 'string' || typeof value === 'number') && codes.has(value)) return 'misconfigured';
+    }
+    if (typeof record.message === 'string' && messages.test(record.message)) return 'misconfigured';
+  }
+  return 'backend_error';
+}

@@ -1,0 +1,312 @@
+import { z } from 'zod';
+import type { MigrationConfirmation } from '../../core/contracts.js';
+import { LegacyIdpError } from '../../core/errors.js';
+import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
+import { parseOptions } from '../../core/validate.js';
+import type { HashRegistry } from '../../hashes/registry.js';
+import { mappedFields, recordMappingSchema, type RecordMapping, type Row } from '../record/mapping.js';
+import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordUserStore } from '../record/record-store.js';
+import { quoteIdentifier, sqlDialects, type SqlConnection, type SqlDialectName } from './dialect.js';
+import { resolveSqlPreset, sqlPresetSchema, type SqlPresetParts } from './presets.js';
+import type { SqlConnectionSettings } from './settings.js';
+
+/**
+ * A user store over a SQL table, view or operator-written SELECT: SQL Server (mssql), PostgreSQL (pg),
+ * MySQL/MariaDB (mysql2) and SQLite (better-sqlite3). Only parameterized statements; identifiers checked
+ * against a strict pattern and quoted per dialect; `list()` pages by key (never OFFSET).
+ */
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const sqlStoreSchema = z
+  .object({
+    dialect: z.enum(sqlDialects),
+    /** A connection URL/string, the driver's options object, or (SQLite) the database file path. */
+    connection: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    /** A pool/client/database made by the caller (pg Pool, mysql2 promise Pool, mssql ConnectionPool, better-sqlite3 Database); not closed by the store. */
+    client: z.custom<object>((value) => typeof value === 'object' && value !== null, 'must be a driver client object').optional(),
+    name: z.string().min(1).optional(),
+    /** Ready wiring for a product's schema: `'aspnet-identity'` or `{ name: 'wordpress', tablePrefix: 'wp_' }` (docs/stores/sql.md). */
+    preset: sqlPresetSchema.optional(),
+    /** The table or view (`schema.table` allowed). */
+    table: z.string().min(1).optional(),
+    /**
+     * A SELECT the operator writes (joins, computed columns); it is used as a sub-query, so it takes no
+     * parameters and no trailing semicolon. Configuration, never user input.
+     */
+    query: z.string().min(1).optional(),
+    /** Column equalities every lookup and page adds (`{ realm_id: 'master' }`), as parameters. */
+    where: z.record(z.string(), scalar).default({}),
+    /** Column mapping; merged over the preset's. Field names here are column names. */
+    mapping: recordMappingSchema.partial().optional(),
+    /**
+     * How the username (and email) column is compared with the normalized login: `lower` (LOWER(col) = ?,
+     * any stored case), `upper` (UPPER(col) = ?), `exact` (col = ?, index-friendly for columns that hold a
+     * normalized copy, such as NormalizedUserName, or case-insensitive collations).
+     */
+    usernameMatch: z.enum(['lower', 'upper', 'exact']).optional(),
+    /** Also find users by the email column. */
+    matchEmail: z.boolean().optional(),
+    normalization: usernameNormalizationSchema.optional(),
+    /**
+     * Optional write-back after a confirmed migration: one parameterized UPDATE of the user's row. Off unless
+     * at least one column is named.
+     */
+    writeBack: z
+      .object({
+        /** The table to update; defaults to `table` (required when `query` is used). */
+        table: z.string().min(1).optional(),
+        /** The key column; defaults to the subject id column. */
+        key: z.string().min(1).optional(),
+        /** Set to the time of the write-back. */
+        migratedAtColumn: z.string().min(1).optional(),
+        /** Set to true. */
+        migratedFlagColumn: z.string().min(1).optional(),
+        /** Set to the new directory's object id. */
+        objectIdColumn: z.string().min(1).optional(),
+        /** Set to an upgraded hash, when the caller passes one. */
+        hashColumn: z.string().min(1).optional(),
+        /** Set to the upgraded hash's scheme id. */
+        schemeColumn: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    registry: z.custom<HashRegistry>((value) => typeof (value as HashRegistry | undefined)?.verify === 'function', 'must be a HashRegistry').optional(),
+    connectTimeoutMs: z.number().int().positive().default(5_000),
+    queryTimeoutMs: z.number().int().positive().default(5_000),
+    poolSize: z.number().int().min(1).max(1_000).default(10),
+    /** Rows per `list()` round trip (default 1,000, at most 10,000). */
+    batchSize: z.number().int().min(1).max(10_000).default(1_000),
+  })
+  .strict();
+
+export type SqlStoreOptions = z.input<typeof sqlStoreSchema>;
+
+/** The column flag a lookup adds to tell username matches from email matches. */
+const byUsernameColumn = 'legacy_idp_by_username';
+const sourceAlias = 'legacy_idp_source';
+
+async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSettings): Promise<SqlConnection> {
+  switch (dialect) {
+    case 'postgres':
+      return (await import('./postgres.js')).postgresConnection(settings);
+    case 'mysql':
+      return (await import('./mysql.js')).mysqlConnection(settings);
+    case 'sqlite':
+      return (await import('./sqlite.js')).sqliteConnection(settings);
+    case 'mssql':
+      return (await import('./mssql.js')).mssqlConnection(settings);
+  }
+}
+
+/** The statements of one store, built once from checked identifiers. */
+interface SqlStatements {
+  find(login: string, limit: number): { sql: string; parameters: unknown[] };
+  page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
+  update?(subjectId: string, confirmation: MigrationConfirmation): { sql: string; parameters: unknown[] } | undefined;
+}
+
+function buildStatements(
+  connection: SqlConnection,
+  parts: { table?: string | undefined; query?: string | undefined; where: Record<string, unknown>; mapping: RecordMapping; usernameMatch: 'lower' | 'upper' | 'exact'; matchEmail: boolean },
+  writeBack: z.output<typeof sqlStoreSchema>['writeBack'],
+): SqlStatements {
+  const column = (name: string, where: string): string => quoteIdentifier(connection, name, where);
+  let source: string;
+  if (parts.query !== undefined) {
+    const query = parts.query.trim().replace(/;\s*$/u, '');
+    if (query.includes(';') || !/^(?:select|with)\b/iu.test(query)) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `query` must be one SELECT (or WITH ... SELECT) without semicolons', { path: 'query' });
+    }
+    source = `(${query}) ${sourceAlias}`;
+  } else if (parts.table !== undefined) {
+    source = quoteIdentifier(connection, parts.table, 'table', { qualified: true });
+  } else {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: give `table`, `query` or a `preset`', { path: 'table' });
+  }
+  const fields = mappedFields(parts.mapping);
+  const selectList = fields.map((field) => column(field, `mapping (${field})`)).join(', ');
+  const key = column(parts.mapping.subjectId, 'mapping.subjectId');
+  const whereEntries = Object.entries(parts.where).map(([name, value]) => ({ column: column(name, `where.${name}`), value }));
+
+  /** Placeholders numbered from `start`; returns the condition text and its parameters. */
+  const fixedConditions = (start: number): { text: string[]; parameters: unknown[] } => {
+    const text: string[] = [];
+    const parameters: unknown[] = [];
+    for (const entry of whereEntries) {
+      if (entry.value === null) text.push(`${entry.column} IS NULL`);
+      else {
+        parameters.push(entry.value);
+        text.push(`${entry.column} = ${connection.placeholder(start + parameters.length - 1)}`);
+      }
+    }
+    return { text, parameters };
+  };
+  const compare = (quoted: string, placeholder: string): string =>
+    parts.usernameMatch === 'lower' ? `LOWER(${quoted}) = ${placeholder}` : parts.usernameMatch === 'upper' ? `UPPER(${quoted}) = ${placeholder}` : `${quoted} = ${placeholder}`;
+  const withLimit = (select: string, rest: string, limit: number): string => {
+    const n = Math.floor(limit);
+    return connection.limitStyle === 'top' ? `SELECT TOP (${n}) ${select} ${rest}` : `SELECT ${select} ${rest} LIMIT ${n}`;
+  };
+  const usernameColumn = column(parts.mapping.username, 'mapping.username');
+  const emailColumn = parts.matchEmail && parts.mapping.email !== undefined ? column(parts.mapping.email, 'mapping.email') : undefined;
+  if (parts.matchEmail && emailColumn === undefined) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `matchEmail` needs `mapping.email`', { path: 'matchEmail' });
+  }
+
+  const statements: SqlStatements = {
+    find(login, limit) {
+      // The login appears once per comparison: `?` placeholders cannot be reused, so it is bound each time.
+      const parameters: unknown[] = [login];
+      const byUsername = compare(usernameColumn, connection.placeholder(1));
+      let match = byUsername;
+      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2))} THEN 1 ELSE 0 END`;
+      parameters.push(login);
+      if (emailColumn !== undefined) {
+        parameters.push(login);
+        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3))})`;
+      } else {
+        // Without email matching every hit is a username hit.
+        flag = '1';
+        parameters.pop();
+      }
+      const fixed = fixedConditions(parameters.length + 1);
+      parameters.push(...fixed.parameters);
+      const where = [match, ...fixed.text].join(' AND ');
+      return { sql: withLimit(`${selectList}, ${flag} AS ${connection.quote(byUsernameColumn)}`, `FROM ${source} WHERE ${where}`, limit), parameters };
+    },
+    page(after, limit) {
+      const parameters: unknown[] = [];
+      const conditions: string[] = [];
+      if (after !== undefined) {
+        parameters.push(after);
+        conditions.push(`${key} > ${connection.placeholder(1)}`);
+      }
+      const fixed = fixedConditions(parameters.length + 1);
+      parameters.push(...fixed.parameters);
+      conditions.push(...fixed.text);
+      const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+      return { sql: withLimit(selectList, `FROM ${source}${where} ORDER BY ${key}`, limit), parameters };
+    },
+  };
+
+  if (writeBack && Object.keys(writeBack).some((name) => name.endsWith('Column'))) {
+    const table = writeBack.table ?? parts.table;
+    if (table === undefined) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `writeBack.table` is required when the store reads from `query`', {
+        path: 'writeBack.table',
+      });
+    }
+    const target = quoteIdentifier(connection, table, 'writeBack.table', { qualified: true });
+    const keyColumn = column(writeBack.key ?? parts.mapping.subjectId, 'writeBack.key');
+    const optional = (name: string | undefined, where: string): string | undefined => (name === undefined ? undefined : column(name, where));
+    const migratedAt = optional(writeBack.migratedAtColumn, 'writeBack.migratedAtColumn');
+    const migratedFlag = optional(writeBack.migratedFlagColumn, 'writeBack.migratedFlagColumn');
+    const objectId = optional(writeBack.objectIdColumn, 'writeBack.objectIdColumn');
+    const hash = optional(writeBack.hashColumn, 'writeBack.hashColumn');
+    const scheme = optional(writeBack.schemeColumn, 'writeBack.schemeColumn');
+    statements.update = (subjectId, confirmation) => {
+      const assignments: string[] = [];
+      const parameters: unknown[] = [];
+      const set = (quoted: string | undefined, value: unknown): void => {
+        if (quoted === undefined) return;
+        parameters.push(value);
+        assignments.push(`${quoted} = ${connection.placeholder(parameters.length)}`);
+      };
+      set(migratedAt, new Date());
+      set(migratedFlag, true);
+      set(objectId, confirmation.objectId);
+      if (confirmation.upgradedHash) {
+        set(hash, confirmation.upgradedHash.hash);
+        if (hash !== undefined) set(scheme, confirmation.upgradedHash.scheme);
+      }
+      if (assignments.length === 0) return undefined;
+      parameters.push(subjectId);
+      return { sql: `UPDATE ${target} SET ${assignments.join(', ')} WHERE ${keyColumn} = ${connection.placeholder(parameters.length)}`, parameters };
+    };
+  }
+  return statements;
+}
+
+/** Key values as cursors: JSON of a string or number, so a restarted run resumes at the same row. */
+function cursorValue(value: unknown): string | number {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store: the subject id column must hold numbers, text, dates or binary (it orders list())');
+}
+
+export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUserStore> {
+  const config = parseOptions(sqlStoreSchema, options, 'sql store options');
+  const preset: SqlPresetParts | undefined = config.preset === undefined ? undefined : resolveSqlPreset(config.preset);
+  const mapping = parseOptions(recordMappingSchema, { ...preset?.mapping, ...config.mapping }, 'sql store options (mapping)');
+  const normalization = config.normalization ?? preset?.normalization ?? {};
+  const normalize = createUsernameNormalizer(normalization);
+  const writeBack = config.writeBack ?? preset?.writeBack;
+  const name = config.name ?? (preset ? `sql:${preset.name}` : `sql:${config.dialect}`);
+
+  const connection = await openConnection(config.dialect, {
+    connection: config.connection,
+    client: config.client,
+    connectTimeoutMs: config.connectTimeoutMs,
+    queryTimeoutMs: config.queryTimeoutMs,
+    poolSize: config.poolSize,
+    readOnly: writeBack === undefined,
+  });
+  let statements: SqlStatements;
+  try {
+    statements = buildStatements(
+      connection,
+      {
+        table: config.table ?? (config.query === undefined ? preset?.table : undefined),
+        query: config.query ?? (config.table === undefined ? preset?.query : undefined),
+        where: { ...preset?.where, ...config.where },
+        mapping,
+        usernameMatch: config.usernameMatch ?? preset?.usernameMatch ?? 'lower',
+        matchEmail: config.matchEmail ?? preset?.matchEmail ?? false,
+      },
+      writeBack,
+    );
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+
+  const transform = preset?.transformRow;
+  const rows = (result: Row[]): Row[] => (transform ? result.map(transform) : result);
+  const update = statements.update?.bind(statements);
+  const backend: RecordBackend = {
+    async find(login, limit) {
+      const { sql, parameters } = statements.find(login, limit);
+      const found = await connection.query(sql, parameters);
+      return rows(found).map((row): FoundRow => ({ row, byUsername: Number(row[byUsernameColumn]) === 1 }));
+    },
+    async page(after, limit) {
+      const { sql, parameters } = statements.page(after, limit);
+      return rows(await connection.query(sql, parameters));
+    },
+    cursorOf: (row) => JSON.stringify(cursorValue(row[mapping.subjectId])),
+    parseCursor(cursor) {
+      const value: unknown = JSON.parse(cursor);
+      if (typeof value !== 'string' && typeof value !== 'number') throw new TypeError('cursor is not a key value');
+      return value;
+    },
+    classify: (error) => connection.classify(error),
+    ...(update
+      ? {
+          async markMigrated(subjectId: string, confirmation: MigrationConfirmation) {
+            const statement = update(subjectId, confirmation);
+            if (!statement) return false;
+            return (await connection.execute(statement.sql, statement.parameters)) > 0;
+          },
+        }
+      : {}),
+    close: () => connection.close(),
+  };
+
+  let registry = config.registry;
+  const ownsRegistry = registry === undefined;
+  registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
+  return createRecordUserStore({ name, backend, mapping, registry, ownsRegistry, normalize, batchSize: config.batchSize, maxBatchSize: 10_000 });
+}
