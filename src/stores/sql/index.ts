@@ -2,8 +2,8 @@
 // optional peer, loaded only by the dialect that needs it.
 export { sqlStoreSchema, sqlUserStore } from './sql-store.js';
 export type { SqlStoreOptions } from './sql-store.js';
-export { registerSqlPreset, resolveSqlPreset, sqlPresetNames } from './presets.js';
-export type { SqlPresetParts } from './presets.js';
+export { defineSqlPreset, registerSqlPreset, resolveSqlPreset, sqlPresetNames } from './presets.js';
+export type { SqlPresetDefinition, SqlPresetParts } from './presets.js';
 export { checkIdentifier, sqlDialects } from './dialect.js';
 export type { SqlConnection, SqlDialectName } from './dialect.js';
 export { accountStateOf, mapRecord, recordMappingSchema, stateRuleSchema, textOf, valueAt } from '../record/mapping.js';

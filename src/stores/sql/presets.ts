@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LegacyIdpError } from '../../core/errors.js';
-import type { UsernameNormalizationOptions } from '../../core/normalize.js';
-import type { RecordMappingOptions, Row } from '../record/mapping.js';
+import type { SqlPresetParts } from './preset-definition.js';
+import { builtinSqlPresets } from './presets/index.js';
 
 /**
  * Ready wiring for the schemas of products our users leave: the table or query, the column mapping, the
@@ -9,31 +9,13 @@ import type { RecordMappingOptions, Row } from '../record/mapping.js';
  * source schema it follows (docs/stores/sql.md).
  */
 
-export interface SqlPresetParts {
-  name: string;
-  table?: string;
-  query?: string;
-  where?: Record<string, string | number | boolean | null>;
-  mapping: RecordMappingOptions;
-  usernameMatch?: 'lower' | 'upper' | 'exact';
-  matchEmail?: boolean;
-  normalization?: UsernameNormalizationOptions;
-  writeBack?: {
-    table?: string;
-    key?: string;
-    migratedAtColumn?: string;
-    migratedFlagColumn?: string;
-    objectIdColumn?: string;
-    hashColumn?: string;
-    schemeColumn?: string;
-  };
-  /** Derives fields a mapping cannot express (a JSON column split into scheme input, a computed state). */
-  transformRow?: (row: Row) => Row;
-}
-
 type PresetFactory = (options: Record<string, unknown>) => SqlPresetParts;
 
+export { defineSqlPreset } from './preset-definition.js';
+export type { SqlPresetDefinition, SqlPresetParts } from './preset-definition.js';
+
 const presets = new Map<string, { options: z.ZodType<Record<string, unknown>>; build: PresetFactory }>();
+for (const preset of builtinSqlPresets) presets.set(preset.name, { options: preset.options, build: preset.build });
 
 /** Adds a preset to the table `preset: '<name>'` resolves from (the built-in presets register themselves). */
 export function registerSqlPreset<S extends z.ZodType<Record<string, unknown>>>(name: string, options: S, build: (options: z.output<S>) => SqlPresetParts): void {
