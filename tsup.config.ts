@@ -11,6 +11,8 @@ export const entries = {
   'lockout/redis': 'src/lockout/stores/redis.ts',
   'ldap/index': 'src/stores/ldap/index.ts',
   'sql/index': 'src/stores/sql/index.ts',
+  'mongo/index': 'src/stores/mongo/index.ts',
+  'file/index': 'src/stores/file/index.ts',
 };
 
 /** Built but not exported: loaded by path from inside the package (the hash worker threads). */
