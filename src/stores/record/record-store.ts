@@ -80,6 +80,8 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
    * (a case-insensitive match over a case-sensitive table, an email two accounts share) find nobody.
    */
   async function findOne(username: string, signal?: AbortSignal): Promise<{ record: LegacyRecord } | { ambiguous: number } | undefined> {
+    // A JavaScript caller can pass anything; an object ({ $ne: null }) must never reach a query.
+    if (typeof username !== 'string') return undefined;
     const login = normalize(username);
     if (login.length === 0 || login.length > maxLoginLength || hasControlCharacters(login)) return undefined;
     const found = await backend.find(login, 3, signal);
