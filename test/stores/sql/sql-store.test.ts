@@ -12,6 +12,7 @@ import { injectionUsernames } from '../../../src/testing/conformance.js';
 import type { SqlDialectName } from '../../../src/stores/sql/dialect.js';
 import { sqlUserStore, type SqlStoreOptions } from '../../../src/stores/sql/sql-store.js';
 import { createMariadbDatabase, createPostgresDatabase, describeWithService, type ThrowawayDatabase } from '../../harness/services.js';
+import { startTdsServer } from '../../harness/tds-server.js';
 import { describeStoreConformance, fixtureUsers } from '../fixture-conformance.js';
 import { fixtureStatements, fixtureStoreOptions, type FixtureRow } from './sql-fixture.js';
 
@@ -93,6 +94,52 @@ const mariadbSetup: DialectSetup = {
     };
   },
   down: 'mysql://root@127.0.0.1:1/none',
+};
+
+/**
+ * SQL Server through the real mssql/tedious driver against the in-repo TDS 7.4 server, which runs the
+ * statements on SQLite (no SQL Server can run here; docs/stores/sql.md says what that leaves untested).
+ */
+const mssqlSetup: DialectSetup = {
+  dialect: 'mssql',
+  async prepare(extra) {
+    const database = new Database(':memory:');
+    for (const statement of fixtureStatements('sqlite', extra)) database.exec(statement);
+    const server = await startTdsServer({ database });
+    const { mssqlConfig: c } = server;
+    return {
+      connection: `Server=${c.server},${c.port};Database=${c.database};User Id=${c.user};Password=${c.password};Encrypt=false;TrustServerCertificate=true`,
+      count: () => Promise.resolve((database.prepare('SELECT COUNT(*) AS n FROM legacy_users').get() as { n: number }).n),
+      cleanup: async () => {
+        await server.close();
+        database.close();
+      },
+    };
+  },
+  down: 'Server=127.0.0.1,1;Database=none;User Id=sa;Password=none-such-1;Encrypt=false;TrustServerCertificate=true',
+};
+
+/**
+ * Opt-in: a real SQL Server from LEGACY_IDP_TEST_MSSQL_URL (an mssql connection string to a database where the
+ * test may create and drop the table `legacy_users`).
+ */
+const realMssql = process.env['LEGACY_IDP_TEST_MSSQL_URL'];
+const realMssqlSetup: DialectSetup = {
+  dialect: 'mssql',
+  async prepare(extra) {
+    const mssql = (await import('mssql')).default;
+    const pool = await new mssql.ConnectionPool(realMssql as string).connect();
+    await pool.request().batch('DROP TABLE IF EXISTS legacy_users');
+    for (const statement of fixtureStatements('mssql', extra)) await pool.request().batch(statement);
+    return {
+      connection: realMssql as string,
+      count: async () => Number((await pool.request().query<{ n: number }>('SELECT COUNT(*) AS n FROM legacy_users')).recordset[0]?.n),
+      cleanup: async () => {
+        await pool.request().batch('DROP TABLE IF EXISTS legacy_users');
+        await pool.close();
+      },
+    };
+  },
 };
 
 function describeDialect(setup: DialectSetup): void {
@@ -227,8 +274,76 @@ function describeDialect(setup: DialectSetup): void {
 }
 
 describe('sql sqlite', () => { describeDialect(sqliteSetup); });
+describe('sql mssql (TDS test server)', () => {
+  describeDialect(mssqlSetup);
+});
 describeWithService('postgres', 'sql postgres', () => { describeDialect(postgresSetup); });
 describeWithService('mariadb', 'sql mariadb', () => { describeDialect(mariadbSetup); });
+
+if (realMssql !== undefined) {
+  describe('sql mssql against the real server of LEGACY_IDP_TEST_MSSQL_URL', () => {
+    describeDialect(realMssqlSetup);
+  });
+}
+
+describe('sql mssql: driver paths through the TDS test server', () => {
+  const mssqlOptions = (connection: string): SqlStoreOptions => ({ dialect: 'mssql', connection, connectTimeoutMs: 1_500, queryTimeoutMs: 800, ...fixtureStoreOptions });
+  const serve = async () => {
+    const database = new Database(':memory:');
+    for (const statement of fixtureStatements('sqlite')) database.exec(statement);
+    const server = await startTdsServer({ database, password: 'Right-Pass-1' });
+    const { mssqlConfig: c } = server;
+    const connection = (password: string): string =>
+      `Server=${c.server},${c.port};Database=${c.database};User Id=${c.user};Password=${password};Encrypt=false;TrustServerCertificate=true`;
+    return { server, database, connection };
+  };
+
+  it('binds the login as an sp_executesql parameter, never as SQL text', async () => {
+    const { server, database, connection } = await serve();
+    const store = await sqlUserStore(mssqlOptions(connection('Right-Pass-1')));
+    try {
+      const probe = "alice' or '1'='1"; // already normalized (lower case), as the store binds it
+      expect((await store.verify({ username: probe, password: fixtureUsers.valid.password })).status).toBe('unknown_user');
+      const lookup = server.queries.find((query) => Object.values(query.parameters).includes(probe));
+      expect(lookup?.sql).toMatch(/LOWER\(\[username\]\) = @P1/u);
+      expect(lookup?.sql).not.toContain(probe);
+      expect(server.queries.some((query) => query.sql.includes(probe))).toBe(false);
+    } finally {
+      await store.close();
+      await server.close();
+      database.close();
+    }
+  });
+
+  it('answers unavailable for a refused service login (18456), a silent server and a stopped one, and recovers', async () => {
+    const { server, database, connection } = await serve();
+    const refused = await sqlUserStore(mssqlOptions(connection('Wrong-Pass-1')));
+    const store = await sqlUserStore(mssqlOptions(connection('Right-Pass-1')));
+    try {
+      const login = await refused.verify(fixtureUsers.valid);
+      expect(login).toMatchObject({ status: 'unavailable', reason: 'backend_error' });
+      expect(JSON.stringify(login)).not.toContain('Wrong-Pass-1');
+      expect((await store.verify(fixtureUsers.valid)).status).toBe('valid');
+      server.setSilent(true);
+      expect(await store.verify(fixtureUsers.valid)).toMatchObject({ status: 'unavailable', reason: 'backend_error' });
+      server.setSilent(false);
+      await server.close();
+      expect((await store.verify(fixtureUsers.valid)).status).toBe('unavailable');
+      await server.restart();
+      let status = 'unavailable';
+      for (let i = 0; i < 20 && status !== 'valid'; i++) {
+        status = (await store.verify(fixtureUsers.valid)).status;
+        if (status !== 'valid') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(status).toBe('valid');
+    } finally {
+      await refused.close();
+      await store.close();
+      await server.close();
+      database.close();
+    }
+  });
+});
 
 describe('sql store options', () => {
   it.each([
