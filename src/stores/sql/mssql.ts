@@ -19,7 +19,9 @@ export async function mssqlConnection(settings: SqlConnectionSettings): Promise<
     // A connection string is parsed by mssql itself; an object is the driver's own config. Either way the
     // store's timeouts apply unless the operator's config sets its own.
     const base = typeof settings.connection === 'string' ? mssql.ConnectionPool.parseConnectionString(settings.connection) : (settings.connection as unknown as MssqlConfig);
-    owned = new mssql.ConnectionPool({ ...timeouts, ...base });
+    // tedious waits cancelTimeout (5 s) more for a cancelled request's acknowledgement: a silent server would
+    // hold a check for queryTimeoutMs + 5 s. Bound that wait by the query timeout too.
+    owned = new mssql.ConnectionPool({ ...timeouts, ...base, options: { cancelTimeout: settings.queryTimeoutMs, ...base.options } });
     // Errors of idle connections surface on the pool; the next query reports the outage instead of a crash.
     owned.on('error', () => undefined);
     pool = owned;
