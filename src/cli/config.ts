@@ -22,10 +22,19 @@ const memoryStoreConfig = z
   .strict()
   .refine((store) => (store.users === undefined) !== (store.usersFile === undefined), 'give exactly one of "users" or "usersFile"');
 
+/**
+ * Stores with their own option schemas: the CLI checks the type here and leaves every other key to the
+ * store's factory, whose validation names the bad key. Secrets can come from the environment instead of the
+ * file: `connectionEnv` (SQL), `uriEnv` (MongoDB), `serviceAccount.passwordEnv` (LDAP).
+ */
+const sqlStoreConfig = z.looseObject({ type: z.literal('sql'), connectionEnv: z.string().min(1).optional() });
+const mongoStoreConfig = z.looseObject({ type: z.literal('mongo'), uriEnv: z.string().min(1).optional() });
+const ldapStoreConfig = z.looseObject({ type: z.literal('ldap') });
+
 export const cliConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    store: z.discriminatedUnion('type', [memoryStoreConfig]),
+    store: z.discriminatedUnion('type', [memoryStoreConfig, sqlStoreConfig, mongoStoreConfig, ldapStoreConfig]),
     normalization: usernameNormalizationSchema.optional(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('silent') }).strict().default({ level: 'silent' }),
     /** Milliseconds a single check may take before it is answered `unavailable`. */
@@ -82,9 +91,46 @@ const storeOpeners: StoreOpeners = {
       ...(store.matchEmail === undefined ? {} : { matchEmail: store.matchEmail }),
     });
   },
+  async sql(store, loaded) {
+    const { sqlUserStore } = await import('../stores/sql/sql-store.js');
+    const { type: _type, connectionEnv, ...options } = store;
+    let connection = connectionEnv === undefined ? options['connection'] : fromEnvironment(connectionEnv, 'store.connectionEnv');
+    // A SQLite file is found next to the config file, like every other path in it.
+    if (options['dialect'] === 'sqlite' && typeof connection === 'string') connection = resolve(dirname(loaded.path), connection);
+    const { normalization } = loaded.config;
+    return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(connection === undefined ? {} : { connection }) } as Parameters<typeof sqlUserStore>[0]);
+  },
+  async mongo(store, loaded) {
+    const { mongoUserStore } = await import('../stores/mongo/mongo-store.js');
+    const { type: _type, uriEnv, ...options } = store;
+    const uri = uriEnv === undefined ? options['uri'] : fromEnvironment(uriEnv, 'store.uriEnv');
+    const { normalization } = loaded.config;
+    return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(uri === undefined ? {} : { uri }) } as Parameters<typeof mongoUserStore>[0]);
+  },
+  async ldap(store) {
+    const { ldapUserStore } = await import('../stores/ldap/ldap-store.js');
+    const { type: _type, ...options } = store;
+    const service = options['serviceAccount'] as { passwordEnv?: unknown; password?: unknown } | undefined;
+    if (service && typeof service.passwordEnv === 'string') {
+      const { passwordEnv, ...rest } = service;
+      options['serviceAccount'] = { ...rest, password: fromEnvironment(passwordEnv, 'store.serviceAccount.passwordEnv') };
+    }
+    return ldapUserStore(options as Parameters<typeof ldapUserStore>[0]);
+  },
 };
+
+/** The value of an environment variable a config names for a secret; a typed error when it is not set. */
+function fromEnvironment(name: string, key: string): string {
+  const value = process.env[name];
+  if (value === undefined || value.length === 0) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: "${key}" names the environment variable ${name}, which is not set`, { path: key });
+  }
+  return value;
+}
 
 export function openStore(loaded: LoadedConfig): Promise<UserStore> {
   const { store } = loaded.config;
-  return storeOpeners[store.type](store, loaded);
+  // The mapped type pairs each opener with its branch; TypeScript cannot follow that through the index.
+  const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig) => Promise<UserStore>;
+  return open(store, loaded);
 }
