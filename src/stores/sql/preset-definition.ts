@@ -21,6 +21,8 @@ export interface SqlPresetParts {
     hashColumn?: string;
     schemeColumn?: string;
   };
+  /** Columns to read beyond the mapping's, for `transformRow` (checked and quoted like mapped columns). */
+  extraColumns?: string[];
   /** Derives fields a mapping cannot express (a JSON column split into scheme input, a computed state). */
   transformRow?: (row: Row) => Row;
 }

@@ -39,7 +39,7 @@ export function resolveSqlPreset(preset: z.output<typeof sqlPresetSchema>): SqlP
   const parsed = entry.options.safeParse(rest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `sql store options: preset "${name}": ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim(), {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `sql store options: preset "${name}": ${[issue?.path.join('.'), issue?.message ?? 'invalid'].filter(Boolean).join(' ')}`, {
       path: 'preset',
     });
   }

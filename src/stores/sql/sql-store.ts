@@ -108,7 +108,16 @@ interface SqlStatements {
 
 function buildStatements(
   connection: SqlConnection,
-  parts: { table?: string | undefined; query?: string | undefined; where: Record<string, unknown>; mapping: RecordMapping; usernameMatch: 'lower' | 'upper' | 'exact'; matchEmail: boolean },
+  parts: {
+    table?: string | undefined;
+    query?: string | undefined;
+    where: Record<string, unknown>;
+    mapping: RecordMapping;
+    usernameMatch: 'lower' | 'upper' | 'exact';
+    matchEmail: boolean;
+    /** Columns read for a preset's `transformRow` beyond the mapped ones. */
+    extraColumns: readonly string[];
+  },
   writeBack: z.output<typeof sqlStoreSchema>['writeBack'],
 ): SqlStatements {
   const column = (name: string, where: string): string => quoteIdentifier(connection, name, where);
@@ -124,7 +133,7 @@ function buildStatements(
   } else {
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: give `table`, `query` or a `preset`', { path: 'table' });
   }
-  const fields = mappedFields(parts.mapping);
+  const fields = [...new Set([...mappedFields(parts.mapping), ...parts.extraColumns])];
   const selectList = fields.map((field) => column(field, `mapping (${field})`)).join(', ');
   const key = column(parts.mapping.subjectId, 'mapping.subjectId');
   const whereEntries = Object.entries(parts.where).map(([name, value]) => ({ column: column(name, `where.${name}`), value }));
@@ -190,7 +199,7 @@ function buildStatements(
     },
   };
 
-  if (writeBack && Object.keys(writeBack).some((name) => name.endsWith('Column'))) {
+  if (writeBack && Object.entries(writeBack).some(([name, value]) => name.endsWith('Column') && value !== undefined)) {
     const table = writeBack.table ?? parts.table;
     if (table === undefined) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `writeBack.table` is required when the store reads from `query`', {
@@ -243,7 +252,9 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
   const mapping = parseOptions(recordMappingSchema, { ...preset?.mapping, ...config.mapping }, 'sql store options (mapping)');
   const normalization = config.normalization ?? preset?.normalization ?? {};
   const normalize = createUsernameNormalizer(normalization);
-  const writeBack = config.writeBack ?? preset?.writeBack;
+  // A preset may name the table and key of its write-back; the operator's columns switch it on.
+  const writeBack = config.writeBack === undefined ? preset?.writeBack : { ...preset?.writeBack, ...config.writeBack };
+  const writes = writeBack !== undefined && Object.entries(writeBack).some(([name, value]) => name.endsWith('Column') && value !== undefined);
   const name = config.name ?? (preset ? `sql:${preset.name}` : `sql:${config.dialect}`);
 
   const connection = await openConnection(config.dialect, {
@@ -252,7 +263,7 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
     connectTimeoutMs: config.connectTimeoutMs,
     queryTimeoutMs: config.queryTimeoutMs,
     poolSize: config.poolSize,
-    readOnly: writeBack === undefined,
+    readOnly: !writes,
   });
   let statements: SqlStatements;
   try {
@@ -265,6 +276,7 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
         mapping,
         usernameMatch: config.usernameMatch ?? preset?.usernameMatch ?? 'lower',
         matchEmail: config.matchEmail ?? preset?.matchEmail ?? false,
+        extraColumns: preset?.extraColumns ?? [],
       },
       writeBack,
     );

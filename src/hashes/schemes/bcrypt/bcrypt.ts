@@ -16,8 +16,13 @@ export const bcrypt: HashScheme = {
   execution: 'worker',
   threadpoolWith: nativeBcryptBackend,
   upgradeAdvice: 'Keep at cost >= 10 ($2b$/$2y$); hashes below cost 10 or in the original $2$ form are re-hashed at sign-in.',
+  contextKeys: [{ key: 'pepper', required: false, description: "appended to the password before bcrypt: Rails Devise's config.pepper" }],
   identify: (hash) => isBcryptShape(hash, variants),
-  verify: ({ password, hash, limits }) => bcryptMatches(password, hash, id, variants, limits),
+  verify: ({ password, hash, context, limits }) => {
+    // Devise hashes "#{password}#{pepper}"; no other product here peppers bcrypt.
+    const pepper = context['pepper'];
+    return bcryptMatches(typeof pepper === 'string' ? `${password}${pepper}` : password, hash, id, variants, limits);
+  },
   needsUpgrade: (hash) => hash.startsWith('$2$') || weakShape.test(hash),
   hash: (password, options, limits) => newBcryptHash(password, options, limits, id),
 };
