@@ -1,0 +1,345 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { z } from 'zod';
+import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
+import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
+import { parseOptions } from '../../core/validate.js';
+import type { HashRegistry } from '../../hashes/registry.js';
+import { mappedFields, recordMappingSchema, textOf, valueAt, type RecordMapping, type Row } from '../record/mapping.js';
+import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordStoreStats, type RecordUserStore } from '../record/record-store.js';
+import { readCsv } from './parsers/csv.js';
+import { maxRecordBytesCeiling, type FileRecord } from './parsers/input.js';
+import { readJsonArray } from './parsers/json-array.js';
+import { readJsonLines } from './parsers/jsonl.js';
+import { fileFormats, type FileFormat, type FilePresetParts } from './preset-definition.js';
+import { filePresetSchema, resolveFilePreset } from './presets.js';
+
+/**
+ * A user store over an export file: JSON Lines, a JSON array (bare or under a top-level key) or CSV, plain
+ * or gzipped. The file is read once, streamed, when the store is built; only the mapped fields of each
+ * record stay in memory, in an index by normalized username (and email). Verification, account states,
+ * dummy checks for unknown users and listing are the record core's, as for the SQL store.
+ */
+
+const csvDelimiter = z
+  .string()
+  .length(1)
+  .refine((value) => value.charCodeAt(0) < 0x80 && !'"\r\n'.includes(value), 'must be one ASCII character other than a quote or a line end');
+
+export const fileStoreSchema = z
+  .object({
+    /** The export file. A name ending in `.gz` is gunzipped while it is read. */
+    path: z.string().min(1),
+    /** `auto` (default): the preset's format, else from the extension (.jsonl/.ndjson, .json, .csv/.tsv). */
+    format: z.enum(['auto', ...fileFormats]).default('auto'),
+    /** JSON: the top-level key whose value is the users array (`users` for `{"users": [...]}`). */
+    jsonKey: z.string().min(1).optional(),
+    /** JSON: accept `//` and `/* *\/` comments (files written for Newtonsoft.Json). */
+    jsonComments: z.boolean().optional(),
+    csv: z
+      .object({
+        /** Default `,` (tab for a .tsv file). */
+        delimiter: csvDelimiter.optional(),
+        /** `true` (default): the first row names the columns; or the column names of a file without a header row. */
+        header: z
+          .union([
+            z.literal(true),
+            z
+              .array(z.string())
+              .min(1)
+              .refine((names) => {
+                const named = names.filter((name) => name !== '');
+                return new Set(named).size === named.length;
+              }, 'names a column twice'),
+          ])
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    /** Field mapping, merged over the preset's. Field names may be dotted paths into nested JSON objects. */
+    mapping: recordMappingSchema.partial().optional(),
+    /** `'auth0'`, `'ms-sample'`, or `{ name: 'firebase', signerKey, ... }` (docs/stores/file.md). */
+    preset: filePresetSchema.optional(),
+    /** Also find users by the email field (an email two records share finds neither). */
+    matchEmail: z.boolean().optional(),
+    normalization: usernameNormalizationSchema.optional(),
+    /** The hash registry; by default one with every built-in scheme, closed with the store. */
+    registry: z.custom<HashRegistry>((value) => typeof (value as HashRegistry | undefined)?.verify === 'function', 'must be a HashRegistry').optional(),
+    name: z.string().min(1).optional(),
+    /** Largest record in bytes (a JSONL line, a JSON array element, a CSV row). Default 1 MiB. */
+    maxRecordBytes: z.number().int().min(1).max(maxRecordBytesCeiling).optional(),
+    /** Users per `list()` batch (default 1,000, at most 10,000). */
+    batchSize: z.number().int().min(1).max(10_000).default(1_000),
+  })
+  .strict();
+
+export type FileStoreOptions = z.input<typeof fileStoreSchema>;
+
+export interface FileStoreStats extends RecordStoreStats {
+  /** Records read from the file. */
+  records: number;
+  /** Records without a subject id or a username (social-only or phone-only accounts, blank rows): not kept. */
+  skippedRows: number;
+  /** Records kept: the users the store knows. */
+  users: number;
+  /** Usernames (normalized) that two or more records share: a login naming one of them finds nobody. */
+  usernameCollisions: number;
+  /** Emails that two or more records share (with `matchEmail`): such an email finds nobody. */
+  ambiguousEmails: number;
+  /** Subject ids that two or more records share: the export is suspect, and bulk migration would see them twice. */
+  duplicateSubjectIds: number;
+}
+
+export interface FileUserStore extends RecordUserStore {
+  readonly stats: Readonly<FileStoreStats>;
+}
+
+const extensionFormats: Record<string, FileFormat> = { jsonl: 'jsonl', ndjson: 'jsonl', jsonlines: 'jsonl', json: 'json', csv: 'csv', tsv: 'csv' };
+
+function fileNameParts(path: string): { gzip: boolean; extension: string } {
+  const name = basename(path).toLowerCase();
+  const gzip = name.endsWith('.gz');
+  const inner = gzip ? name.slice(0, -3) : name;
+  const dot = inner.lastIndexOf('.');
+  return { gzip, extension: dot < 0 ? '' : inner.slice(dot + 1) };
+}
+
+function formatOf(configured: 'auto' | FileFormat, preset: FilePresetParts | undefined, path: string): FileFormat {
+  if (configured !== 'auto') return configured;
+  if (preset?.format !== undefined) return preset.format;
+  const format = extensionFormats[fileNameParts(path).extension];
+  if (format === undefined) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `file store options: cannot tell the format of "${basename(path)}" from its extension; set \`format\``, {
+      path: 'format',
+    });
+  }
+  return format;
+}
+
+const unreadable = (path: string, error: unknown): LegacyIdpError => {
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = typeof code === 'string' ? (code.startsWith('Z_') ? 'not a valid gzip file' : code) : 'read error';
+  return new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `file store: cannot read ${path} (${reason})`, { cause: error });
+};
+
+/**
+ * The users of the file, in file order: each one the mapped fields' values (in `fields` order), nothing else.
+ * An array per user, not a row object: its values are what the user costs in memory.
+ */
+interface LoadedUsers {
+  fields: readonly string[];
+  users: unknown[][];
+  byUsername: Map<string, number>;
+  byEmail: Map<string, number>;
+  /** Keys that two or more users share, with every user holding them: a lookup finds them all. */
+  sharedUsernames: Map<string, number[]>;
+  sharedEmails: Map<string, number[]>;
+  stats: FileStoreStats;
+}
+
+function addKey(index: Map<string, number>, shared: Map<string, number[]>, key: string, user: number): boolean {
+  const first = index.get(key);
+  if (first === undefined) {
+    index.set(key, user);
+    return false;
+  }
+  const all = shared.get(key);
+  if (all) all.push(user);
+  else shared.set(key, [first, user]);
+  return all === undefined;
+}
+
+async function loadUsers(
+  records: AsyncIterable<FileRecord>,
+  settings: { mapping: RecordMapping; normalize: (value: string) => string; matchEmail: boolean; emptyIsNull: boolean; transform: ((record: Row) => Row) | undefined },
+): Promise<LoadedUsers> {
+  const { mapping, normalize, matchEmail, emptyIsNull, transform } = settings;
+  const fields = mappedFields(mapping);
+  const subjectAt = fields.indexOf(mapping.subjectId);
+  const usernameAt = fields.indexOf(mapping.username);
+  const emailAt = mapping.email === undefined ? -1 : fields.indexOf(mapping.email);
+  const loaded: LoadedUsers = {
+    fields,
+    users: [],
+    byUsername: new Map(),
+    byEmail: new Map(),
+    sharedUsernames: new Map(),
+    sharedEmails: new Map(),
+    stats: { records: 0, users: 0, skippedRows: 0, usernameCollisions: 0, ambiguousEmails: 0, duplicateSubjectIds: 0 },
+  };
+  const { stats } = loaded;
+  // Only for counting: dropped once the file is read.
+  const subjects = new Set<string>();
+  for await (const record of records) {
+    stats.records += 1;
+    const row = transform ? transform(record) : record;
+    const values = fields.map((field) => {
+      const value = valueAt(row, field);
+      // CSV has no null: an empty field is one, so `null` / `not-null` state rules read CSV as they read JSON.
+      return emptyIsNull && value === '' ? undefined : value;
+    });
+    const subjectId = textOf(values[subjectAt]);
+    const rawUsername = textOf(values[usernameAt]);
+    const username = rawUsername === undefined ? '' : normalize(rawUsername);
+    if (subjectId === undefined || username === '') {
+      stats.skippedRows += 1;
+      continue;
+    }
+    const user = loaded.users.length;
+    loaded.users.push(values);
+    if (subjects.has(subjectId)) stats.duplicateSubjectIds += 1;
+    else subjects.add(subjectId);
+    if (addKey(loaded.byUsername, loaded.sharedUsernames, username, user)) stats.usernameCollisions += 1;
+    if (matchEmail && emailAt >= 0) {
+      const email = textOf(values[emailAt]);
+      const key = email === undefined ? '' : normalize(email);
+      if (key !== '' && addKey(loaded.byEmail, loaded.sharedEmails, key, user)) stats.ambiguousEmails += 1;
+    }
+  }
+  stats.users = loaded.users.length;
+  return loaded;
+}
+
+/** The cursor of a user is its position in the file: stable while the file is unchanged. */
+const cursorPattern = /^(?:0|[1-9]\d{0,14})$/u;
+
+function memoryBackend(loaded: LoadedUsers, matchEmail: boolean): RecordBackend {
+  let { users } = loaded;
+  const { fields, byUsername, byEmail, sharedUsernames, sharedEmails } = loaded;
+  const positions = new WeakMap<Row, number>();
+
+  const rowAt = (user: number): Row => {
+    const values = users[user] ?? [];
+    // fromEntries defines own properties, so a field named __proto__ stays a field.
+    const row = Object.fromEntries(fields.map((field, i) => [field, values[i]]));
+    positions.set(row, user);
+    return row;
+  };
+  const usersFor = (index: Map<string, number>, shared: Map<string, number[]>, key: string): readonly number[] => {
+    const all = shared.get(key);
+    if (all) return all;
+    const one = index.get(key);
+    return one === undefined ? [] : [one];
+  };
+
+  return {
+    async find(login, limit) {
+      await Promise.resolve();
+      const named = usersFor(byUsername, sharedUsernames, login);
+      const found: FoundRow[] = named.slice(0, limit).map((user) => ({ row: rowAt(user), byUsername: true }));
+      if (matchEmail) {
+        for (const user of usersFor(byEmail, sharedEmails, login)) {
+          if (found.length >= limit) break;
+          // A user whose username is also its email is one match, not two.
+          if (!named.includes(user)) found.push({ row: rowAt(user), byUsername: false });
+        }
+      }
+      return found;
+    },
+    async page(after, limit) {
+      await Promise.resolve();
+      const start = after === undefined ? 0 : (after as number) + 1;
+      const rows: Row[] = [];
+      for (let user = start; user < users.length && rows.length < limit; user++) rows.push(rowAt(user));
+      return rows;
+    },
+    cursorOf(row) {
+      const position = positions.get(row);
+      if (position === undefined) throw new TypeError('not a row this store listed');
+      return String(position);
+    },
+    parseCursor(cursor) {
+      if (!cursorPattern.test(cursor)) throw new TypeError('cursor is not a record position');
+      return Number(cursor);
+    },
+    // Nothing here can fail the way a server does; whatever throws is a bug, not an outage.
+    classify: () => 'backend_error',
+    async close() {
+      await Promise.resolve();
+      // Let the users go with the store, so a closed store holds no hashes.
+      users = [];
+      byUsername.clear();
+      byEmail.clear();
+      sharedUsernames.clear();
+      sharedEmails.clear();
+    },
+  };
+}
+
+export async function fileUserStore(options: FileStoreOptions): Promise<FileUserStore> {
+  const config = parseOptions(fileStoreSchema, options, 'file store options');
+  const preset = config.preset === undefined ? undefined : resolveFilePreset(config.preset);
+  const mapping = parseOptions(recordMappingSchema, { ...preset?.mapping, ...config.mapping }, 'file store options (mapping)');
+  const normalize = createUsernameNormalizer(config.normalization ?? preset?.normalization ?? {});
+  const matchEmail = config.matchEmail ?? preset?.matchEmail ?? false;
+  if (matchEmail && mapping.email === undefined) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'file store options: `matchEmail` needs `mapping.email`', { path: 'matchEmail' });
+  }
+  const format = formatOf(config.format, preset, config.path);
+  const jsonKey = config.jsonKey ?? preset?.jsonKey;
+  const { gzip, extension } = fileNameParts(config.path);
+  const limits = config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes };
+  const name = config.name ?? (preset ? `file:${preset.name}` : `file:${format}`);
+
+  let registry = config.registry;
+  const ownsRegistry = registry === undefined;
+  registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
+  try {
+    // A scheme the registry lacks would fail every sign-in as `misconfigured`: say so before reading the file.
+    if (mapping.scheme !== 'auto' && registry.get(mapping.scheme) === undefined) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `file store options: the registry has no scheme "${mapping.scheme}"`, { path: 'mapping.scheme' });
+    }
+    const loaded = await readUsers(config.path, { format, gzip, mapping, normalize, matchEmail, transform: preset?.transformRecord }, (source) =>
+      format === 'jsonl'
+        ? readJsonLines(source, limits)
+        : format === 'json'
+          ? readJsonArray(source, { ...limits, ...(jsonKey === undefined ? {} : { key: jsonKey }), comments: config.jsonComments ?? preset?.jsonComments ?? false })
+          : readCsv(source, { ...limits, delimiter: config.csv?.delimiter ?? (extension === 'tsv' ? '\t' : ','), header: config.csv?.header ?? true }),
+    );
+    const stats: FileStoreStats = Object.freeze({ ...loaded.stats });
+    const store = createRecordUserStore({
+      name,
+      backend: memoryBackend(loaded, matchEmail),
+      mapping,
+      registry,
+      ownsRegistry,
+      normalize,
+      batchSize: config.batchSize,
+      maxBatchSize: 10_000,
+    });
+    return { ...store, stats };
+  } catch (error) {
+    if (ownsRegistry) await registry.close();
+    throw error;
+  }
+}
+
+/** Opens, reads and closes the file; the users it holds, or a typed error naming the file. */
+async function readUsers(
+  path: string,
+  settings: { format: FileFormat; gzip: boolean } & Omit<Parameters<typeof loadUsers>[1], 'emptyIsNull'>,
+  reader: (source: Readable) => AsyncIterable<FileRecord>,
+): Promise<LoadedUsers> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  // The stream closes the handle when it ends or is destroyed; the explicit close covers an early failure.
+  const stream: Readable = handle.createReadStream({ highWaterMark: 64 * 1024 });
+  const source: Readable = settings.gzip ? pipeline(stream, createGunzip(), () => undefined) : stream;
+  try {
+    return await loadUsers(reader(source), { ...settings, emptyIsNull: settings.format === 'csv' });
+  } catch (error) {
+    if (!isLegacyIdpError(error)) throw unreadable(path, error);
+    // The reader's message says where in the file; the operator also needs to know which file.
+    throw new LegacyIdpError(error.code, `${basename(path)}: ${error.message}`, { cause: error, ...(error.path === undefined ? {} : { path: error.path }) });
+  } finally {
+    source.destroy();
+    stream.destroy();
+    await handle.close().catch(() => undefined);
+  }
+}
