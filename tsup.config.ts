@@ -13,6 +13,10 @@ export const entries = {
   'sql/index': 'src/stores/sql/index.ts',
   'mongo/index': 'src/stores/mongo/index.ts',
   'file/index': 'src/stores/file/index.ts',
+  'graph/index': 'src/graph/index.ts',
+  'jit/index': 'src/jit/index.ts',
+  'jit/b2c': 'src/jit/b2c.ts',
+  'jit/entra': 'src/jit/entra.ts',
 };
 
 /** Built but not exported: loaded by path from inside the package (the hash worker threads). */

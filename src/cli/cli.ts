@@ -15,6 +15,8 @@ export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
+  /** Aborted to stop a long-running command (`serve`): SIGINT or SIGTERM in the real CLI. */
+  stopSignal?: AbortSignal;
 }
 
 /** Exit codes, documented in docs/cli.md. */
@@ -49,7 +51,7 @@ const commands: Record<string, Command> = {
       'legacy-idp check-login --username <name> [--config <file>]',
       '',
       'The password is read from standard input (one trailing newline dropped) or, on a terminal, from a',
-      'hidden prompt. Without --config the bundled demo users are used (examples/demo/users.json).',
+      'hidden prompt. Without --config the bundled demo users are used (examples/demo/users.jsonl).',
       '',
       'Exit status: 0 valid, 1 any other sign-in outcome, 2 usage or config error, 3 store unavailable.',
     ].join('\n'),
@@ -63,10 +65,21 @@ const commands: Record<string, Command> = {
     run: doctor,
   },
   serve: {
-    summary: 'Run the just-in-time migration endpoint (B2C, Entra External ID)',
-    usage: 'legacy-idp serve --config <file>',
+    summary: 'Run the just-in-time migration endpoint (B2C, Entra External ID, generic JSON)',
+    usage: [
+      'legacy-idp serve [--config <file>] [--port <n>]',
+      '',
+      'Without --config: the embedded default (bundled demo users, in-memory lockout, every protocol on',
+      '127.0.0.1, an API key made for this run) and ready-to-paste curl lines. With --config: the file\'s',
+      '"serve" and "lockout" sections (docs/serve.md). --port 0 picks a free port. Stops on SIGINT/SIGTERM.',
+    ].join('\n'),
     options: { ...help, config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
-    comingWith: 'the JIT migration endpoints',
+    run: async (values, io) => {
+      const embedded = typeof values.config !== 'string';
+      const loaded = await loadConfig(embedded ? demoConfigPath : (values.config as string));
+      const { serve } = await import('./serve.js');
+      return serve(values, io, loaded, embedded);
+    },
   },
   hashes: {
     summary: 'List, identify, verify and test legacy password hashes',

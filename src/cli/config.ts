@@ -30,15 +30,20 @@ const memoryStoreConfig = z
 const sqlStoreConfig = z.looseObject({ type: z.literal('sql'), connectionEnv: z.string().min(1).optional() });
 const mongoStoreConfig = z.looseObject({ type: z.literal('mongo'), uriEnv: z.string().min(1).optional() });
 const ldapStoreConfig = z.looseObject({ type: z.literal('ldap') });
+const fileStoreConfig = z.looseObject({ type: z.literal('file'), path: z.string().min(1) });
 
 export const cliConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    store: z.discriminatedUnion('type', [memoryStoreConfig, sqlStoreConfig, mongoStoreConfig, ldapStoreConfig]),
+    store: z.discriminatedUnion('type', [memoryStoreConfig, sqlStoreConfig, mongoStoreConfig, ldapStoreConfig, fileStoreConfig]),
     normalization: usernameNormalizationSchema.optional(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('silent') }).strict().default({ level: 'silent' }),
     /** Milliseconds a single check may take before it is answered `unavailable`. */
     deadlineMs: z.number().int().positive().max(300_000).default(10_000),
+    /** `legacy-idp serve`: routes, caller authentication, TLS (checked by the serve command). */
+    serve: z.unknown().optional(),
+    /** Lockout policy options and store for `legacy-idp serve`. */
+    lockout: z.unknown().optional(),
   })
   .strict();
 
@@ -47,6 +52,8 @@ export type CliConfig = z.output<typeof cliConfigSchema>;
 export interface LoadedConfig {
   path: string;
   config: CliConfig;
+  /** The file's JSON as read, for sections another command validates. */
+  raw: Record<string, unknown>;
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -68,8 +75,9 @@ async function readJson(path: string, what: string): Promise<unknown> {
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const absolute = resolve(path);
-  const config = parseOptions(cliConfigSchema, await readJson(absolute, 'config file'), `config file ${absolute}`);
-  return { path: absolute, config };
+  const raw = await readJson(absolute, 'config file');
+  const config = parseOptions(cliConfigSchema, raw, `config file ${absolute}`);
+  return { path: absolute, config, raw: raw as Record<string, unknown> };
 }
 
 type StoreConfig = CliConfig['store'];
@@ -106,6 +114,12 @@ const storeOpeners: StoreOpeners = {
     const uri = uriEnv === undefined ? options['uri'] : fromEnvironment(uriEnv, 'store.uriEnv');
     const { normalization } = loaded.config;
     return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(uri === undefined ? {} : { uri }) } as Parameters<typeof mongoUserStore>[0]);
+  },
+  async file(store, loaded) {
+    const { fileUserStore } = await import('../stores/file/file-store.js');
+    const { type: _type, path, ...options } = store;
+    const { normalization } = loaded.config;
+    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, path: resolve(dirname(loaded.path), path) });
   },
   async ldap(store) {
     const { ldapUserStore } = await import('../stores/ldap/ldap-store.js');

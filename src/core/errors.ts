@@ -24,6 +24,9 @@ export const errorCodes = {
   ERR_LEGACY_IDP_HASH_UNSUPPORTED: 'The scheme cannot do this (e.g. create new hashes).',
   ERR_LEGACY_IDP_LDAP_DECODE: 'A value read from a directory (response control, objectGUID, objectSid, FILETIME) has the wrong shape.',
   ERR_LEGACY_IDP_LDIF_INVALID: 'An LDIF file is malformed, exceeds a size limit, or refers to an external file or URL.',
+  ERR_LEGACY_IDP_GRAPH_ERROR: 'Microsoft Graph refused a request (a 4xx answer such as Request_BadRequest or ObjectConflict).',
+  ERR_LEGACY_IDP_GRAPH_UNAVAILABLE: 'Microsoft Graph could not be reached or kept failing (timeout, network, 429/5xx after the retries).',
+  ERR_LEGACY_IDP_GRAPH_AUTH: 'The token endpoint refused the app\'s credentials, or Graph kept refusing a fresh token.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -147,7 +147,7 @@ describe('legacy-idp doctor', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as { version: string; config: { store: string }; optionalPackages: Record<string, string> };
     expect(report.version).toBe(version);
-    expect(report.config.store).toBe('memory');
+    expect(report.config.store).toBe('file');
     // Every optional driver is a dev dependency here.
     expect(Object.keys(report.optionalPackages).sort()).toEqual(['argon2', 'better-sqlite3', 'ioredis', 'ldapts', 'mongodb', 'mssql', 'mysql2', 'pg']);
     expect(Object.values(report.optionalPackages).every((state) => state === 'installed')).toBe(true);

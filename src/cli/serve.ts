@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { createAuthenticator } from '../core/authenticator.js';
+import type { UserStore } from '../core/contracts.js';
+import { LegacyIdpError } from '../core/errors.js';
+import { jsonLogger, type Logger } from '../core/logger.js';
+import { parseOptions } from '../core/validate.js';
+import type { JitHandler } from '../jit/endpoint.js';
+import type { CliIo } from './cli.js';
+import { openStore, type LoadedConfig } from './config.js';
+
+/**
+ * `legacy-idp serve`: the JIT endpoint from the config file's `serve` and `lockout` sections, or, without a
+ * config file, the embedded default: the bundled demo users, in-memory lockout, every protocol on 127.0.0.1,
+ * a fresh API key, and ready-to-paste curl lines.
+ *
+ * Anywhere in those sections, `{ "env": "NAME" }` stands for an environment variable's value and
+ * `{ "file": "path" }` for a file's content (relative to the config file), so secrets and keys stay out of it.
+ */
+
+const routeSchema = z.looseObject({
+  path: z.string().regex(/^\/[A-Za-z0-9/_.~-]*$/u, 'must be a URL path such as /api/b2c/signin'),
+  protocol: z.enum(['b2c', 'entra', 'generic']),
+});
+
+export const serveConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Client address from X-Forwarded-For (only behind your own proxy): the lockout's IP scope uses it. */
+    trustProxy: z.boolean().default(false),
+    tls: z
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        ca: z.string().min(1).optional(),
+        requestClientCertificate: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** `createCallerAuth` options (docs/jit-security.md); every route uses them. */
+    callerAuth: z.record(z.string(), z.unknown()),
+    routes: z.array(routeSchema).min(1),
+    /** Microsoft Graph client options, for B2C routes in `create` mode (docs/graph.md). */
+    graph: z.record(z.string(), z.unknown()).optional(),
+    shutdownTimeoutMs: z.number().int().positive().max(120_000).default(10_000),
+  })
+  .strict();
+
+export type ServeConfig = z.output<typeof serveConfigSchema>;
+
+const lockoutConfigSchema = z.looseObject({
+  /** `memory` (default, one process) or `{ redis: <url>, keyPrefix? }` (shared by every instance). */
+  store: z.union([z.literal('memory'), z.object({ redis: z.string().min(1), keyPrefix: z.string().optional() }).strict()]).default('memory'),
+});
+
+/** Replaces `{ env }` and `{ file }` references, depth first. */
+export function resolveReferences(value: unknown, baseDir: string, env: Readonly<Record<string, string | undefined>>, path = ''): unknown {
+  if (Array.isArray(value)) return value.map((item, index) => resolveReferences(item, baseDir, env, `${path}[${index}]`));
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]?.[0] === 'env' && typeof entries[0][1] === 'string') {
+    const name = entries[0][1];
+    const found = env[name];
+    if (found === undefined || found.length === 0) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: "${path}" names the environment variable ${name}, which is not set`, { path });
+    }
+    return found;
+  }
+  if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
+    const file = resolve(baseDir, entries[0][1]);
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `config file: "${path}" names ${file}, which cannot be read`, { cause: error });
+    }
+  }
+  return Object.fromEntries(entries.map(([key, item]) => [key, resolveReferences(item, baseDir, env, path === '' ? key : `${path}.${key}`)]));
+}
+
+interface DemoExtras {
+  apiKey: string;
+  entraRequestFile: string;
+}
+
+/** The embedded default's serve section: every protocol, an API key made for this run, an Entra key pair. */
+async function demoServeSection(port: number): Promise<{ serve: unknown; extras: DemoExtras }> {
+  const jose = await import('jose');
+  const apiKey = randomBytes(24).toString('base64url');
+  const { publicKey, privateKey } = await jose.generateKeyPair('RSA-OAEP-256', { extractable: true });
+  const privatePem = await jose.exportPKCS8(privateKey);
+  // What Entra would send for alice: an RSA JWE over an unsigned JWS, made with this run's public key.
+  const jws = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
+    JSON.stringify({ 'user-password': 'Wonderland-2024', nonce: 'demo-nonce-0001', username: 'alice@example.org' }),
+  ).toString('base64url')}.`;
+  const jwe = await new jose.CompactEncrypt(new TextEncoder().encode(jws)).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'demo' }).encrypt(publicKey);
+  const entraRequestFile = join(tmpdir(), `legacy-idp-demo-entra-${process.pid}.json`);
+  writeFileSync(
+    entraRequestFile,
+    JSON.stringify({
+      type: 'microsoft.graph.authenticationEvent.passwordSubmit',
+      data: {
+        '@odata.type': 'microsoft.graph.onPasswordSubmitCalloutData',
+        tenantId: '00000000-0000-4000-8000-000000000000',
+        encryptedPasswordContext: jwe,
+        authenticationContext: { correlationId: 'demo', client: { ip: '127.0.0.1', locale: 'en-us' }, user: { mail: 'alice@example.org' } },
+      },
+    }),
+    { mode: 0o600 },
+  );
+  return {
+    serve: {
+      host: '127.0.0.1',
+      port,
+      callerAuth: { apiKey: { header: 'x-api-key', keys: [{ label: 'demo', value: apiKey }] } },
+      routes: [
+        { path: '/api/verify', protocol: 'generic' },
+        { path: '/api/b2c/signin', protocol: 'b2c', mode: 'claims' },
+        { path: '/api/b2c/seamless', protocol: 'b2c', mode: 'seamless' },
+        { path: '/api/b2c/signup-check', protocol: 'b2c', mode: 'signup-check' },
+        { path: '/api/b2c/reset-discovery', protocol: 'b2c', mode: 'reset-discovery' },
+        { path: '/api/entra', protocol: 'entra', keys: [{ kid: 'demo', privateKey: privatePem }] },
+      ],
+    },
+    extras: { apiKey, entraRequestFile },
+  };
+}
+
+function curlLines(url: string, extras: DemoExtras): string[] {
+  const header = `-H 'x-api-key: ${extras.apiKey}' -H 'content-type: application/json'`;
+  return [
+    `curl -s ${url}/api/verify ${header} -d '{"username":"alice","password":"Wonderland-2024"}'`,
+    `curl -s ${url}/api/b2c/signin ${header} -d '{"signInName":"bob@example.org","password":"Builder-2024!"}'`,
+    `curl -s ${url}/api/b2c/signin ${header} -d '{"signInName":"bob@example.org","password":"wrong"}'`,
+    `curl -s ${url}/api/b2c/seamless ${header} -d '{"signInName":"erin","password":"Identity-V3-2024"}'`,
+    `curl -s ${url}/api/b2c/signup-check ${header} -d '{"signInName":"alice@example.org"}'`,
+    `curl -s ${url}/api/entra ${header} -d @${extras.entraRequestFile}`,
+    `curl -s ${url}/readyz`,
+  ];
+}
+
+async function buildHandler(
+  route: z.output<typeof routeSchema>,
+  shared: { authenticator: ReturnType<typeof createAuthenticator>; store: UserStore; callerAuth: import('../jit/caller-auth.js').CallerAuthenticator; logger: Logger; graph: unknown },
+): Promise<JitHandler> {
+  const { path: _path, protocol, ...options } = route;
+  const common = { authenticator: shared.authenticator, callerAuth: shared.callerAuth, logger: shared.logger };
+  switch (protocol) {
+    case 'generic': {
+      const { genericHandler } = await import('../jit/generic.js');
+      return genericHandler({ ...common, ...options });
+    }
+    case 'entra': {
+      const { entraHandler } = await import('../jit/entra.js');
+      return entraHandler({ ...common, ...options } as Parameters<typeof entraHandler>[0]);
+    }
+    case 'b2c': {
+      const { b2cHandler } = await import('../jit/b2c.js');
+      const create = options['create'] as Record<string, unknown> | undefined;
+      const writeBack = create?.['writeBack'] === true ? { writeBack: shared.store } : {};
+      if (create && !shared.graph) {
+        throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: route ${route.path} creates users and needs serve.graph`, { path: 'serve.graph' });
+      }
+      return b2cHandler({
+        ...common,
+        profiles: shared.store,
+        ...options,
+        ...(create ? { create: { ...create, graph: shared.graph, ...writeBack } } : {}),
+      } as unknown as Parameters<typeof b2cHandler>[0]);
+    }
+  }
+}
+
+/** Runs until `io.stopSignal` aborts (SIGINT/SIGTERM in the real CLI); returns the exit status. */
+export async function serve(values: Record<string, string | boolean | undefined>, io: CliIo, loaded: LoadedConfig, embedded: boolean): Promise<number> {
+  const raw = loaded.raw;
+  const portOption = typeof values.port === 'string' ? Number(values.port) : undefined;
+  if (portOption !== undefined && (!Number.isInteger(portOption) || portOption < 0 || portOption > 65_535)) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_USAGE', 'serve: --port must be a port number (0 picks a free one)');
+  }
+  let extras: DemoExtras | undefined;
+  let serveSection: unknown = raw['serve'];
+  if (embedded) {
+    const demo = await demoServeSection(portOption ?? 8080);
+    serveSection = demo.serve;
+    extras = demo.extras;
+  }
+  if (serveSection === undefined) {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file ${loaded.path}: no "serve" section (routes, callerAuth)`, { path: 'serve' });
+  }
+  const baseDir = dirname(loaded.path);
+  const serveConfig = parseOptions(serveConfigSchema, resolveReferences(serveSection, baseDir, io.env, 'serve'), `config file ${loaded.path} (serve)`);
+  if (portOption !== undefined) serveConfig.port = portOption;
+  const lockoutConfig = parseOptions(lockoutConfigSchema, resolveReferences(raw['lockout'] ?? {}, baseDir, io.env, 'lockout'), `config file ${loaded.path} (lockout)`);
+  const level = loaded.config.log.level === 'silent' ? 'info' : loaded.config.log.level;
+  const logger = jsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
+
+  const store = await openStore(loaded);
+  const closers: Array<() => Promise<unknown>> = [async () => store.close?.()];
+  try {
+    const { createLockoutPolicy } = await import('../lockout/policy.js');
+    const { store: lockoutStoreOption, ...policyOptions } = lockoutConfig;
+    let lockoutStore;
+    if (lockoutStoreOption !== 'memory') {
+      const { redisLockoutStore } = await import('../lockout/stores/redis.js');
+      lockoutStore = redisLockoutStore({ connection: lockoutStoreOption.redis, ...(lockoutStoreOption.keyPrefix ? { keyPrefix: lockoutStoreOption.keyPrefix } : {}) });
+      const opened = lockoutStore;
+      closers.push(async () => opened.close?.());
+    }
+    const lockout = createLockoutPolicy({ ...policyOptions, ...(lockoutStore ? { store: lockoutStore } : {}), logger });
+    const { normalization, deadlineMs } = loaded.config;
+    const authenticator = createAuthenticator({ verifier: store, profiles: store, lockout, logger, defaultDeadlineMs: deadlineMs, ...(normalization ? { normalization } : {}) });
+    closers.unshift(() => authenticator.close());
+    const { createCallerAuth } = await import('../jit/caller-auth.js');
+    const callerAuth = createCallerAuth({ ...serveConfig.callerAuth, logger });
+    let graph: unknown;
+    if (serveConfig.graph) {
+      const { createGraphClient } = await import('../graph/index.js');
+      graph = createGraphClient({ ...serveConfig.graph, logger } as Parameters<typeof createGraphClient>[0]);
+    }
+    const routes: Record<string, JitHandler> = {};
+    for (const route of serveConfig.routes) {
+      if (routes[route.path]) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: route ${route.path} is listed twice`, { path: 'serve.routes' });
+      routes[route.path] = await buildHandler(route, { authenticator, store, callerAuth, logger, graph });
+    }
+    const { startJitServer } = await import('../jit/server.js');
+    const server = await startJitServer({
+      host: serveConfig.host,
+      port: serveConfig.port,
+      trustProxy: serveConfig.trustProxy,
+      routes,
+      logger,
+      shutdownTimeoutMs: serveConfig.shutdownTimeoutMs,
+      ...(serveConfig.tls
+        ? { tls: { cert: serveConfig.tls.cert, key: serveConfig.tls.key, ...(serveConfig.tls.ca ? { ca: serveConfig.tls.ca } : {}), requestClientCertificate: serveConfig.tls.requestClientCertificate } }
+        : {}),
+      // Ready when the store answers a lookup (any answer, even "no such user").
+      ready: async () => {
+        await store.get('legacy-idp-readiness-probe');
+        return true;
+      },
+    });
+    closers.unshift(() => server.close());
+    io.stdout.write(`legacy-idp serve: listening on ${server.url} (${Object.keys(routes).join(', ')})\n`);
+    if (extras) {
+      io.stdout.write(
+        [
+          `Embedded default: the bundled demo users (${loaded.path.replace(/legacy-idp\.json$/u, 'users.jsonl')}), in-memory lockout, an API key made for this run.`,
+          'Demo passwords: alice Wonderland-2024 (bcrypt), bob Builder-2024! (Django PBKDF2), erin Identity-V3-2024 (ASP.NET Identity V3),',
+          'frank Argon2id-2024 (argon2id), grace Ssha-Directory-2024 ({SSHA}), carol Expired-2019 (sha512-crypt, expired), dave Disabled-2020 (disabled).',
+          'Try:',
+          ...curlLines(server.url, extras).map((line) => `  ${line}`),
+          '',
+        ].join('\n'),
+      );
+    }
+    await new Promise<void>((resolveStop) => {
+      if (io.stopSignal?.aborted) resolveStop();
+      io.stopSignal?.addEventListener('abort', () => {
+        resolveStop();
+      });
+    });
+    io.stdout.write('legacy-idp serve: stopping\n');
+    return 0;
+  } finally {
+    for (const close of closers) await close().catch(() => undefined);
+  }
+}

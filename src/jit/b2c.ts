@@ -1,0 +1,354 @@
+import { z } from 'zod';
+import type { Authenticator } from '../core/authenticator.js';
+import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contracts.js';
+import { LegacyIdpError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { VerifyOutcome } from '../core/outcome.js';
+import { hasFunction, parseOptions } from '../core/validate.js';
+import { isObjectConflict } from '../graph/errors.js';
+import { buildLocalAccountUser } from '../graph/users.js';
+import type { CallerAuthenticator } from './caller-auth.js';
+import { createJitEndpoint, jsonResponse, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { messagesFor, messagesSchema, type MessageKey, type Messages } from './messages.js';
+
+/**
+ * The Azure AD B2C RESTful technical profile contract (shared/reference/b2c-contracts.md §1-2): a flat JSON
+ * body of input claims in, a flat JSON body of output claims out with 200, or 409
+ * `{ version, status, userMessage }` for a message the page shows. Five modes, one per technical profile:
+ *
+ * - `claims` (the jit-migration-v2 shape): validate, answer the profile claims and `needToMigrate`; B2C writes
+ *   the user itself. The password is never echoed unless `returnPassword` is set explicitly.
+ * - `create` (the jit-migration-v1 shape): validate, create the user through Microsoft Graph (an existing
+ *   identity counts as created), and only then record the migration through the optional write-back.
+ * - `seamless`: for pre-migrated users flagged `requiresMigration`: validate and answer `tokenSuccess`.
+ * - `signup-check`: 409 when the sign-up name exists in the legacy store.
+ * - `reset-discovery`: 200 when the name exists in the legacy store (or the directory already found it).
+ *
+ * Unlike Microsoft's samples, nothing here deletes or changes legacy data before the new directory holds the
+ * user, a request field cannot skip the password check (v2's `useInputPassword`), and exception text never
+ * reaches the page.
+ */
+
+const claimName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/u, 'must be a claim name');
+const modes = ['claims', 'create', 'seamless', 'signup-check', 'reset-discovery'] as const;
+export type B2cMode = (typeof modes)[number];
+
+/** What `create` needs of a Graph client (src/graph's `createGraphClient` has it). */
+export interface GraphUserWriter {
+  createUser(user: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<{ id: string }>;
+  findUserByIdentity(identity: { issuer: string; issuerAssignedId: string; signInType?: string }, options?: { signal?: AbortSignal }): Promise<{ id: string } | null>;
+}
+
+export const b2cHandlerSchema = z
+  .object({
+    mode: z.enum(modes),
+    /** The sign-in path (lockout included); required by `claims`, `create` and `seamless`. */
+    authenticator: z.custom<Authenticator>(hasFunction('authenticate'), 'must be an Authenticator').optional(),
+    /** Looks legacy users up; required by `signup-check` and `reset-discovery`. */
+    profiles: z.custom<ProfileSource>(hasFunction('get'), 'must be a ProfileSource').optional(),
+    callerAuth: z.custom<CallerAuthenticator>((value) => typeof value === 'function', 'must be a CallerAuthenticator'),
+    /** Input claim names as the technical profile sends them (its PartnerClaimType). */
+    inputClaims: z
+      .object({
+        username: claimName.default('signInName'),
+        password: claimName.default('password'),
+        /** A claim carrying the page's locale (`{Culture:RFC5646}`), for localized messages. */
+        locale: claimName.default('locale'),
+        objectId: claimName.default('objectId'),
+      })
+      .strict()
+      .default({ username: 'signInName', password: 'password', locale: 'locale', objectId: 'objectId' }),
+    /** Output claim names; profile attributes map to further claims by `attributes` (attribute -> claim). */
+    outputClaims: z
+      .object({
+        needToMigrate: claimName.default('needToMigrate'),
+        email: claimName.default('email'),
+        displayName: claimName.default('displayName'),
+        givenName: claimName.default('givenName'),
+        surname: claimName.default('surname'),
+        objectId: claimName.default('objectId'),
+        tokenSuccess: claimName.default('tokenSuccess'),
+        migrationRequired: claimName.default('migrationRequired'),
+        attributes: z.record(z.string().min(1), claimName).default({}),
+      })
+      .strict()
+      .default({
+        needToMigrate: 'needToMigrate',
+        email: 'email',
+        displayName: 'displayName',
+        givenName: 'givenName',
+        surname: 'surname',
+        objectId: 'objectId',
+        tokenSuccess: 'tokenSuccess',
+        migrationRequired: 'migrationRequired',
+        attributes: {},
+      }),
+    /**
+     * `claims` mode: also answer the typed password in this claim (the v2 sample's `newPassword`), for
+     * policies whose AAD technical profile writes it. The password then crosses the wire back to B2C: off by
+     * default, and a warning is logged when the handler is built.
+     */
+    returnPassword: z.union([z.literal(false), z.object({ claim: claimName }).strict()]).default(false),
+    /** `claims` mode: a profile attribute that, when truthy, says the user was already migrated: answer as for a non-legacy user. */
+    migratedAttribute: z.string().min(1).optional(),
+    /** A correct but expired password (`password_expired`, `must_change`): migrate it, or refuse with `mustChange`. */
+    expiredPasswords: z.enum(['migrate', 'reject']).default('migrate'),
+    messages: messagesSchema,
+    /** The `version` of every answer body. */
+    version: z.string().min(1).max(32).default('1.0.0'),
+    /** Adds `code`, `requestId` and `developerMessage` to 409 answers (B2C shows them only with DebugMode on). */
+    debug: z.boolean().default(false),
+    /** Time budget of one verification; B2C waits 30 s and tries 3 times. */
+    deadlineMs: z.number().int().positive().max(29_000).default(20_000),
+    /** `create` mode. */
+    create: z
+      .object({
+        graph: z.custom<GraphUserWriter>(hasFunction('createUser'), 'must be a Graph client'),
+        /** The tenant's default domain, the issuer of local identities (`contoso.onmicrosoft.com`). */
+        tenant: z.string().min(1),
+        signInType: z.enum(['emailAddress', 'userName']).default('emailAddress'),
+        /** Add DisableStrongPassword: legacy passwords may not meet B2C's strong policy. */
+        disableStrongPassword: z.boolean().default(false),
+        /** b2c-extensions-app client id, for `extensions`. */
+        extensionAppId: z.string().optional(),
+        /** Extension attributes set on the new user: short name -> constant value. */
+        extensions: z.record(z.string(), z.union([z.string(), z.boolean(), z.number()])).optional(),
+        /** Records the migration in the legacy store after the create (never before). */
+        writeBack: z.custom<MigrationWriteBack>(hasFunction('markMigrated'), 'must have markMigrated()').optional(),
+        /** How long a created user's id is remembered, so B2C's retries of one submit do not create twice. */
+        rememberMs: z.number().int().nonnegative().default(300_000),
+      })
+      .strict()
+      .optional(),
+    maxBodyBytes: z.number().int().positive().max(1_048_576).default(16_384),
+    logger: z.custom<Logger>(hasFunction('warn'), 'must be a Logger').optional(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const needsAuthenticator = config.mode === 'claims' || config.mode === 'create' || config.mode === 'seamless';
+    if (needsAuthenticator && !config.authenticator) context.addIssue({ code: 'custom', path: ['authenticator'], message: `mode ${config.mode} needs an authenticator` });
+    if (!needsAuthenticator && !config.profiles) context.addIssue({ code: 'custom', path: ['profiles'], message: `mode ${config.mode} needs a profile source` });
+    if (config.mode === 'create' && !config.create) context.addIssue({ code: 'custom', path: ['create'], message: 'mode create needs `create` (the Graph client and tenant)' });
+  });
+
+export type B2cHandlerOptions = z.input<typeof b2cHandlerSchema>;
+
+/** Machine codes of 409 answers (debug mode only). */
+const errorCodes: Record<MessageKey, string> = {
+  invalid: 'LEGACY_IDP_INVALID_CREDENTIALS',
+  locked: 'LEGACY_IDP_LOCKED',
+  disabled: 'LEGACY_IDP_DISABLED',
+  mustChange: 'LEGACY_IDP_PASSWORD_EXPIRED',
+  unavailable: 'LEGACY_IDP_UNAVAILABLE',
+  badRequest: 'LEGACY_IDP_BAD_REQUEST',
+  signupExists: 'LEGACY_IDP_USER_EXISTS',
+  resetNotFound: 'LEGACY_IDP_USER_NOT_FOUND',
+};
+
+type Input = Record<string, unknown>;
+
+/** Flat claims: keys with no value are left out, as B2C asks ("don't include JSON keys with a null value"). */
+function flatClaims(entries: ReadonlyArray<readonly [string, unknown]>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of entries) {
+    if (value === undefined || value === null || value === '') continue;
+    body[key] = typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : value;
+  }
+  return body;
+}
+
+export function b2cHandler(options: B2cHandlerOptions): JitHandler {
+  const config = parseOptions(b2cHandlerSchema, options, 'B2C handler options');
+  const { inputClaims, outputClaims } = config;
+  if (config.returnPassword !== false) {
+    config.logger?.warn('B2C handler answers the typed password in a claim (returnPassword): only for policies whose AAD technical profile writes it', {
+      claim: config.returnPassword.claim,
+    });
+  }
+  const needsPassword = config.mode === 'claims' || config.mode === 'create' || config.mode === 'seamless';
+  const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `longer than ${max} characters`);
+  const input = z
+    .looseObject({
+      [inputClaims.username]: text(256),
+      ...(needsPassword ? { [inputClaims.password]: text(1024) } : {}),
+      [inputClaims.locale]: z.string().max(64).optional(),
+      [inputClaims.objectId]: z.string().max(64).optional(),
+    })
+    .transform((value) => value as Input);
+
+  const errorBody = (status: number, key: MessageKey, messages: Messages, requestId: string, developerMessage: string): Response =>
+    jsonResponse(status, {
+      version: config.version,
+      status,
+      userMessage: messages[key],
+      ...(config.debug ? { code: errorCodes[key], requestId, developerMessage } : {}),
+    });
+
+  const conflict = (key: MessageKey, messages: Messages, context: JitCallContext, outcome: string, developerMessage: string, username?: string): JitResult => ({
+    response: errorBody(409, key, messages, context.requestId, developerMessage),
+    outcome,
+    ...(username === undefined ? {} : { username }),
+  });
+
+  // A user this process created recently, by normalized sign-in name: B2C retries a submit that timed out,
+  // and the retry must find the first call's user instead of creating (or failing on) a second.
+  const created = new Map<string, { id: string; at: number }>();
+
+  async function createInDirectory(profile: Profile | null, signInName: string, password: string, signal: AbortSignal): Promise<string> {
+    const create = config.create;
+    if (!create) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'create mode without create options');
+    const remembered = created.get(signInName);
+    if (remembered && Date.now() - remembered.at < create.rememberMs) return remembered.id;
+    const issuerAssignedId = create.signInType === 'emailAddress' ? (profile?.email ?? signInName) : (profile?.username ?? signInName);
+    const user = buildLocalAccountUser({
+      tenant: create.tenant,
+      signInType: create.signInType,
+      issuerAssignedId,
+      password,
+      ...(profile?.displayName ? { displayName: profile.displayName } : {}),
+      ...(profile?.givenName ? { givenName: profile.givenName.slice(0, 64) } : {}),
+      ...(profile?.surname ? { surname: profile.surname.slice(0, 64) } : {}),
+      ...(profile?.email ? { mail: profile.email } : {}),
+      disableStrongPassword: create.disableStrongPassword,
+      ...(create.extensionAppId === undefined ? {} : { extensionAppId: create.extensionAppId }),
+      ...(create.extensions === undefined ? {} : { extensions: create.extensions }),
+    });
+    let id: string;
+    try {
+      id = (await create.graph.createUser(user as unknown as Record<string, unknown>, { signal })).id;
+    } catch (error) {
+      // The identity exists: an earlier try of this submit (or a bulk run) created it. That is success.
+      if (!isObjectConflict(error)) throw error;
+      const issuer = user.identities[0].issuer;
+      const existing = await create.graph.findUserByIdentity({ issuer, issuerAssignedId, signInType: create.signInType }, { signal });
+      if (!existing) throw error;
+      id = existing.id;
+    }
+    created.set(signInName, { id, at: Date.now() });
+    // Old entries go as new ones come; the map never grows past the users of the last few minutes.
+    for (const [name, entry] of created) {
+      if (Date.now() - entry.at < create.rememberMs) break;
+      created.delete(name);
+    }
+    return id;
+  }
+
+  /** The answer for every outcome but a correct password (shared by the three verifying modes). */
+  function failureFor(outcome: VerifyOutcome, messages: Messages, context: JitCallContext, username: string): JitResult | undefined {
+    switch (outcome.status) {
+      case 'invalid':
+        return conflict('invalid', messages, context, 'invalid', `invalid: ${outcome.reason}`, username);
+      case 'locked':
+        return conflict('locked', messages, context, `locked_${outcome.by}`, `locked by ${outcome.by}`, username);
+      case 'disabled':
+        return conflict('disabled', messages, context, 'disabled', 'the legacy account is disabled', username);
+      case 'unavailable':
+        return conflict('unavailable', messages, context, `unavailable_${outcome.reason}`, `legacy store unavailable (${outcome.error.code})`, username);
+      case 'password_expired':
+      case 'must_change':
+        return config.expiredPasswords === 'reject' ? conflict('mustChange', messages, context, outcome.status, outcome.status, username) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  async function handle(body: Input, context: JitCallContext): Promise<JitResult> {
+    const locale = body[inputClaims.locale];
+    const messages = messagesFor(config.messages, typeof locale === 'string' ? locale : undefined);
+    const signInName = body[inputClaims.username] as string;
+
+    if (config.mode === 'signup-check' || config.mode === 'reset-discovery') {
+      const objectId = body[inputClaims.objectId];
+      if (config.mode === 'reset-discovery' && typeof objectId === 'string' && objectId.length > 0) {
+        // The directory already found the user (a migrated account): nothing to look up.
+        return { response: jsonResponse(200, {}), outcome: 'directory_user' };
+      }
+      let profile: Profile | null;
+      try {
+        profile = await (config.profiles as ProfileSource).get(signInName, { signal: context.signal });
+      } catch (error) {
+        const code = error instanceof LegacyIdpError ? error.code : 'unknown';
+        return conflict('unavailable', messages, context, 'unavailable_backend_error', `legacy store unavailable (${code})`);
+      }
+      if (config.mode === 'signup-check') {
+        return profile ? conflict('signupExists', messages, context, 'signup_conflict', 'the name exists in the legacy store') : { response: jsonResponse(200, {}), outcome: 'signup_free' };
+      }
+      return profile ? { response: jsonResponse(200, {}), outcome: 'legacy_user' } : conflict('resetNotFound', messages, context, 'reset_not_found', 'no legacy or directory user');
+    }
+
+    const password = body[inputClaims.password] as string;
+    const authenticator = config.authenticator as Authenticator;
+    const result = await authenticator.authenticate({
+      username: signInName,
+      password,
+      ...(context.clientIp === undefined ? {} : { clientIp: context.clientIp }),
+      requestId: context.requestId,
+      deadline: config.deadlineMs,
+    });
+    const { outcome, username } = result;
+    if (outcome.status === 'unknown_user') {
+      // Not a legacy user: B2C goes on with its own directory (an account created there, or migrated).
+      return { response: jsonResponse(200, {}), outcome: 'unknown_user', username };
+    }
+    const failure = failureFor(outcome, messages, context, username);
+    if (failure) return failure;
+
+    const profile = result.profile;
+    if (config.mode === 'seamless') {
+      return { response: jsonResponse(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username };
+    }
+    if (config.mode === 'create') {
+      let objectId: string;
+      try {
+        objectId = await createInDirectory(profile, signInName.trim(), password, context.signal);
+      } catch (error) {
+        // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
+        const code = error instanceof LegacyIdpError ? error.code : 'unknown';
+        context.logger.warn('b2c create failed', { requestId: context.requestId, code });
+        return conflict('unavailable', messages, context, 'create_failed', `creating the user in the directory failed (${code})`, username);
+      }
+      const writeBack = config.create?.writeBack;
+      if (writeBack && profile) {
+        // After the directory confirmed the user, never before; a failed write-back only means the next
+        // sign-in finds the user again and the create answers "exists".
+        await writeBack.markMigrated(profile.subjectId, { objectId }).catch((error: unknown) => {
+          context.logger.warn('b2c write-back failed', { requestId: context.requestId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
+        });
+      }
+      return { response: jsonResponse(200, { [outputClaims.objectId]: objectId }), outcome: 'created', username };
+    }
+
+    // claims mode
+    if (config.migratedAttribute !== undefined && profile && isTruthy(profile.attributes[config.migratedAttribute])) {
+      return { response: jsonResponse(200, {}), outcome: 'already_migrated', username };
+    }
+    const claims = flatClaims([
+      [outputClaims.needToMigrate, 'local'],
+      [outputClaims.email, profile?.email ?? (signInName.includes('@') ? signInName.trim() : undefined)],
+      [outputClaims.displayName, profile?.displayName],
+      [outputClaims.givenName, profile?.givenName],
+      [outputClaims.surname, profile?.surname],
+      ...Object.entries(outputClaims.attributes).map(([attribute, claim]) => [claim, profile?.attributes[attribute]] as const),
+      ...(config.returnPassword === false ? [] : [[config.returnPassword.claim, password] as const]),
+    ]);
+    return { response: jsonResponse(200, claims), outcome: outcome.status, username };
+  }
+
+  return createJitEndpoint(
+    {
+      name: 'b2c',
+      input,
+      errorResponse(kind: JitErrorKind, { requestId, detail }) {
+        const status = kind === 'bad_request' ? 409 : ({ unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, internal: 409 } as const)[kind];
+        const key: MessageKey = kind === 'internal' ? 'unavailable' : 'badRequest';
+        return errorBody(status, key, messagesFor(config.messages, undefined), requestId, kind === 'internal' ? 'internal error' : detail);
+      },
+      handle,
+    },
+    { callerAuth: config.callerAuth, maxBodyBytes: config.maxBodyBytes, ...(config.logger ? { logger: config.logger } : {}) },
+  );
+}
+
+function isTruthy(value: unknown): boolean {
+  return value === true || value === 1 || (typeof value === 'string' && /^(?:1|true|yes|y|t)$/iu.test(value.trim())) || value instanceof Date;
+}

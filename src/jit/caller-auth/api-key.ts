@@ -1,0 +1,56 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { digestSecret, type CallerMethod } from './shared.js';
+
+/**
+ * A shared key in a request header: B2C `AuthenticationType` `ApiKeyHeader`, where the CryptographicKey's
+ * `Id` is the header name (`<Key Id="x-functions-key" StorageReferenceId="B2C_1A_RestApiKey" />`). B2C sends
+ * one header only, so one header name per authenticator; several keys allow a rotation.
+ */
+
+// RFC 9110 §5.1 field-name (a token).
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u;
+
+export const apiKeySchema = z
+  .object({
+    /** Header name, case-insensitive; B2C uses the key `Id` here (e.g. `x-functions-key`). */
+    header: z
+      .string()
+      .regex(headerName, 'an HTTP header name')
+      .default('x-api-key')
+      .transform((name) => name.toLowerCase()),
+    keys: z
+      .array(
+        z
+          .object({
+            /** Names the key in logs (`caller: api-key`, subject = label); never the key itself. */
+            label: z.string().min(1).max(100).optional(),
+            value: z.string().min(16, 'at least 16 characters (generate one: openssl rand -base64 32)').max(1024),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict()
+  .refine((apiKey) => new Set(apiKey.keys.map((key) => key.value)).size === apiKey.keys.length, { error: 'each key value may appear once', path: ['keys'] });
+
+export type ApiKeyOptions = z.input<typeof apiKeySchema>;
+
+export function apiKeyMethod(options: z.output<typeof apiKeySchema>): CallerMethod {
+  const keys = options.keys.map((key, index) => ({ subject: key.label ?? `keys[${index}]`, digest: digestSecret(key.value) }));
+  const header = options.header;
+  return (request) => {
+    // Headers.get is case-insensitive and joins repeated headers with ", ", which then matches no key.
+    const presented = request.headers.get(header);
+    if (presented === null) return { ok: false, reason: `no ${header} header` };
+    if (presented === '') return { ok: false, reason: `empty ${header} header` };
+    const digest = digestSecret(presented);
+    let matched: string | undefined;
+    // All keys are compared, without an early exit: the timing does not say which key (if any) matched.
+    for (const key of keys) {
+      if (timingSafeEqual(digest, key.digest)) matched = key.subject;
+    }
+    if (matched !== undefined) return { ok: true, identity: { method: 'api-key', subject: matched } };
+    return { ok: false, reason: `${header} matches no configured key` };
+  };
+}

@@ -1,0 +1,242 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import type { Authenticator } from '../core/authenticator.js';
+import { LegacyIdpError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { VerifyOutcome } from '../core/outcome.js';
+import { hasFunction, parseOptions } from '../core/validate.js';
+import { checkStrongPassword } from '../graph/password.js';
+import type { CallerAuthenticator } from './caller-auth.js';
+import { createJitEndpoint, jsonResponse, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { messagesFor, messagesSchema, type Messages } from './messages.js';
+
+/**
+ * Microsoft Entra External ID's OnPasswordSubmit custom authentication extension (shared/reference/
+ * b2c-contracts.md §4): the request carries the typed password in `encryptedPasswordContext`, an RSA JWE made
+ * with the public key of the operator's certificate, whose plaintext is an unsigned JWS with `user-password`,
+ * `nonce` (and `username`). The answer is exactly one action, with the nonce echoed:
+ * MigratePassword (right password), UpdatePassword (right but weak or expired), Retry (wrong), Block (locked,
+ * disabled, or the legacy store down). Entra gives up after 200-2000 ms (1000 by default, 2000 in the how-to),
+ * so the verification has its own, shorter budget and the answer for "could not tell in time" is configured.
+ */
+
+export const entraActions = ['MigratePassword', 'UpdatePassword', 'Retry', 'Block'] as const;
+export type EntraAction = (typeof entraActions)[number];
+
+/** RSA key management only: a symmetric `dir`/`A*KW` JWE would mean anyone with the key could forge one. */
+const keyManagementAlgorithms = ['RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'];
+const contentEncryptionAlgorithms = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'];
+
+const keySchema = z
+  .object({
+    /** The `kid` the JWE header names (the certificate's key id); a key without one is tried for any JWE. */
+    kid: z.string().min(1).optional(),
+    /** PKCS#8 or PKCS#1 PEM, or a private JWK object. */
+    privateKey: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+  })
+  .strict();
+
+export const entraHandlerSchema = z
+  .object({
+    authenticator: z.custom<Authenticator>(hasFunction('authenticate'), 'must be an Authenticator'),
+    callerAuth: z.custom<CallerAuthenticator>((value) => typeof value === 'function', 'must be a CallerAuthenticator'),
+    /** Decryption keys; several during a rotation (matched by `kid`). */
+    keys: z.array(keySchema).min(1),
+    /**
+     * Where the sign-in name comes from, in order: the JWE's `username` claim, the user's `mail`, their
+     * `userPrincipalName`. The legacy store is asked with the first that is present.
+     */
+    usernameFrom: z.array(z.enum(['jwe:username', 'user.mail', 'user.userPrincipalName'])).min(1).default(['jwe:username', 'user.mail', 'user.userPrincipalName']),
+    /** Verification budget in ms; keep it under the extension's timeoutInMilliseconds (default 1000, how-to 2000). */
+    deadlineMs: z.number().int().min(50).max(10_000).default(1_500),
+    /** The action when the legacy store cannot answer (down, timeout, misconfigured): Block (default) or Retry. */
+    onUnavailable: z.enum(['Block', 'Retry']).default('Block'),
+    /** The action for a name the legacy store does not hold. Retry tells nothing a wrong password would not. */
+    onUnknownUser: z.enum(['Retry', 'Block']).default('Retry'),
+    /**
+     * A correct password that is too weak for the new tenant gets UpdatePassword (the user sets a new one)
+     * instead of MigratePassword: `entra-strong` applies Entra's strong-password rules; `none` migrates every
+     * correct password; or a minimum length.
+     */
+    passwordPolicy: z.union([z.enum(['entra-strong', 'none']), z.object({ minLength: z.number().int().min(1).max(256) }).strict()]).default('entra-strong'),
+    /**
+     * The action type's casing: the how-to's JSON says `passwordSubmit`; its C# template and Microsoft's
+     * migration tool send `passwordsubmit`. Whether the service minds is undocumented.
+     */
+    actionNamespace: z.enum(['microsoft.graph.passwordSubmit', 'microsoft.graph.passwordsubmit']).default('microsoft.graph.passwordSubmit'),
+    /** Title of Block answers. */
+    blockTitle: z.string().min(1).max(256).default('Sign-in blocked'),
+    messages: messagesSchema,
+    maxBodyBytes: z.number().int().positive().max(1_048_576).default(64 * 1024),
+    logger: z.custom<Logger>(hasFunction('warn'), 'must be a Logger').optional(),
+  })
+  .strict();
+
+export type EntraHandlerOptions = z.input<typeof entraHandlerSchema>;
+
+const requestSchema = z.looseObject({
+  type: z.literal('microsoft.graph.authenticationEvent.passwordSubmit'),
+  data: z.looseObject({
+    '@odata.type': z.literal('microsoft.graph.onPasswordSubmitCalloutData'),
+    tenantId: z.string().max(64).optional(),
+    encryptedPasswordContext: z.string().min(1).max(32_768),
+    authenticationContext: z
+      .looseObject({
+        correlationId: z.string().max(128).optional(),
+        client: z.looseObject({ ip: z.string().max(64).optional(), locale: z.string().max(64).optional() }).optional(),
+        user: z
+          .looseObject({
+            id: z.string().max(128).optional(),
+            mail: z.string().max(320).nullish(),
+            userPrincipalName: z.string().max(320).nullish(),
+          })
+          .optional(),
+      })
+      .optional(),
+  }),
+});
+
+type EntraRequest = z.output<typeof requestSchema>;
+
+const passwordContextSchema = z.looseObject({
+  'user-password': z.string().max(1024),
+  nonce: z.string().min(1).max(256),
+  username: z.string().max(320).optional(),
+});
+
+interface DecryptionKey {
+  kid: string | undefined;
+  key: KeyObject | Awaited<ReturnType<typeof import('jose').importJWK>>;
+}
+
+/** The plaintext is an unsigned JWS (alg none) inside the authenticated encryption, or bare JSON. */
+function readPasswordContext(plaintext: Uint8Array): z.output<typeof passwordContextSchema> {
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext).trim();
+  let json: unknown;
+  if (text.startsWith('{')) json = JSON.parse(text);
+  else {
+    const parts = text.split('.');
+    if (parts.length !== 3) throw new Error('the decrypted context is neither JSON nor a compact JWS');
+    json = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8'));
+  }
+  return passwordContextSchema.parse(json);
+}
+
+export async function entraHandler(options: EntraHandlerOptions): Promise<JitHandler> {
+  const config = parseOptions(entraHandlerSchema, options, 'Entra handler options');
+  const jose = await import('jose');
+  const keys: DecryptionKey[] = [];
+  for (const [index, entry] of config.keys.entries()) {
+    try {
+      const key =
+        typeof entry.privateKey === 'string'
+          ? createPrivateKey(entry.privateKey)
+          : await jose.importJWK(entry.privateKey, (entry.privateKey['alg'] as string | undefined) ?? 'RSA-OAEP-256');
+      keys.push({ kid: entry.kid ?? (typeof entry.privateKey === 'object' ? (entry.privateKey['kid'] as string | undefined) : undefined), key });
+    } catch (error) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `Entra handler options: keys[${index}] is not a readable RSA private key`, { path: `keys[${index}]`, cause: error });
+    }
+  }
+
+  const action = (name: EntraAction, extra: Record<string, string> = {}): Record<string, string> => ({ '@odata.type': `${config.actionNamespace}.${name}`, ...extra });
+  const answer = (nonce: string, name: EntraAction, extra: Record<string, string> = {}): Response =>
+    jsonResponse(200, { data: { '@odata.type': 'microsoft.graph.onPasswordSubmitResponseData', actions: [action(name, extra)], nonce } });
+  const block = (nonce: string, message: string): Response => answer(nonce, 'Block', { title: config.blockTitle, message });
+
+  async function decrypt(jwe: string): Promise<z.output<typeof passwordContextSchema>> {
+    const header = jose.decodeProtectedHeader(jwe);
+    const candidates = keys.filter((key) => key.kid === undefined || header.kid === undefined || key.kid === header.kid);
+    let lastError: unknown = new Error(`no key for kid ${String(header.kid)}`);
+    for (const candidate of candidates) {
+      try {
+        const { plaintext } = await jose.compactDecrypt(jwe, candidate.key, { keyManagementAlgorithms, contentEncryptionAlgorithms });
+        return readPasswordContext(plaintext);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  const isWeak = (password: string): boolean => {
+    const policy = config.passwordPolicy;
+    if (policy === 'none') return false;
+    if (policy === 'entra-strong') return !checkStrongPassword(password).ok;
+    // Characters as people count them: code points, so an emoji is one.
+    return Array.from(password).length < policy.minLength;
+  };
+
+  function decide(outcome: VerifyOutcome, password: string, messages: Messages, nonce: string): { response: Response; action: EntraAction } {
+    const respond = (name: EntraAction, response: Response = answer(nonce, name)) => ({ response, action: name });
+    switch (outcome.status) {
+      case 'valid':
+        return respond(isWeak(password) ? 'UpdatePassword' : 'MigratePassword');
+      case 'password_expired':
+      case 'must_change':
+        return respond('UpdatePassword');
+      case 'invalid':
+        return respond('Retry');
+      case 'unknown_user':
+        return config.onUnknownUser === 'Retry' ? respond('Retry') : respond('Block', block(nonce, messages.invalid));
+      case 'locked':
+        return respond('Block', block(nonce, messages.locked));
+      case 'disabled':
+        return respond('Block', block(nonce, messages.disabled));
+      case 'unavailable':
+        return config.onUnavailable === 'Retry' ? respond('Retry') : respond('Block', block(nonce, messages.unavailable));
+    }
+  }
+
+  async function handle(request: EntraRequest, context: JitCallContext): Promise<JitResult> {
+    let passwordContext: z.output<typeof passwordContextSchema>;
+    try {
+      passwordContext = await decrypt(request.data.encryptedPasswordContext);
+    } catch (error) {
+      // A key mismatch (rotation), a tampered or foreign JWE: nothing to answer with, not even the nonce.
+      context.logger.warn('entra: encryptedPasswordContext could not be decrypted', { requestId: context.requestId, error: error instanceof Error ? error.name : 'unknown' });
+      return { response: jsonResponse(400, { error: 'invalid_request', error_description: 'encryptedPasswordContext could not be decrypted', requestId: context.requestId }), outcome: 'undecryptable' };
+    }
+    const user = request.data.authenticationContext?.user;
+    const sources: Record<(typeof config.usernameFrom)[number], string | null | undefined> = {
+      'jwe:username': passwordContext.username,
+      'user.mail': user?.mail,
+      'user.userPrincipalName': user?.userPrincipalName,
+    };
+    const username = config.usernameFrom.map((source) => sources[source]).find((value): value is string => typeof value === 'string' && value.length > 0);
+    const nonce = passwordContext.nonce;
+    const messages = messagesFor(config.messages, request.data.authenticationContext?.client?.locale);
+    if (username === undefined) {
+      return { response: answer(nonce, 'Retry'), outcome: 'no_username', fields: { action: 'Retry' } };
+    }
+    const clientIp = request.data.authenticationContext?.client?.ip ?? context.clientIp;
+    // The budget counts from the request's arrival: decryption and parsing already spent part of it.
+    const remaining = Math.max(1, Math.floor(config.deadlineMs - (performance.now() - context.startedAt)));
+    const result = await config.authenticator.authenticate({
+      username,
+      password: passwordContext['user-password'],
+      ...(clientIp === undefined ? {} : { clientIp }),
+      requestId: context.requestId,
+      deadline: remaining,
+    });
+    const decision = decide(result.outcome, passwordContext['user-password'], messages, nonce);
+    return {
+      response: decision.response,
+      outcome: result.outcome.status === 'unavailable' ? `unavailable_${result.outcome.reason}` : result.outcome.status,
+      username: result.username,
+      fields: { action: decision.action, ...(request.data.authenticationContext?.correlationId ? { correlationId: request.data.authenticationContext.correlationId } : {}) },
+    };
+  }
+
+  return createJitEndpoint(
+    {
+      name: 'entra',
+      input: requestSchema,
+      errorResponse(kind: JitErrorKind, { requestId }) {
+        const status = { unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, bad_request: 400, internal: 500 }[kind];
+        return jsonResponse(status, { error: kind === 'unauthorized' ? 'unauthorized' : kind === 'internal' ? 'server_error' : 'invalid_request', requestId });
+      },
+      handle,
+    },
+    { callerAuth: config.callerAuth, maxBodyBytes: config.maxBodyBytes, ...(config.logger ? { logger: config.logger } : {}) },
+  );
+}

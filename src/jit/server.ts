@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import type { JitHandler } from './endpoint.js';
+import { toNodeListener, type NodeHostOptions } from './hosts/node.js';
+
+/**
+ * The HTTP server of `legacy-idp serve`: JIT handlers on their paths, `/healthz` (the process answers) and
+ * `/readyz` (the legacy store answers), TLS with optional client certificates, and a graceful stop that lets
+ * calls in flight finish.
+ */
+
+export interface JitServerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CAs whose client certificates are accepted (mutual TLS). */
+  ca?: string | Buffer;
+  /** Ask callers for a certificate; a route's caller authentication decides what it accepts. */
+  requestClientCertificate?: boolean;
+}
+
+export interface JitServerOptions extends NodeHostOptions {
+  host?: string;
+  port?: number;
+  tls?: JitServerTls;
+  /** Path -> handler; exact match. */
+  routes: Readonly<Record<string, JitHandler>>;
+  /** `/readyz`: resolves true when the legacy store is reachable. */
+  ready?: () => Promise<boolean>;
+  logger?: Logger;
+  /** How long a stop waits for calls in flight before closing their connections. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface JitServer {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const reserved = new Set(['/healthz', '/readyz']);
+
+function sendJson(response: ServerResponse, status: number, body: unknown, requestId: string): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'x-request-id': requestId, 'cache-control': 'no-store' });
+  response.end(text);
+}
+
+export async function startJitServer(options: JitServerOptions): Promise<JitServer> {
+  const logger = options.logger ?? silentLogger;
+  for (const path of Object.keys(options.routes)) {
+    if (!path.startsWith('/') || reserved.has(path)) throw new Error(`route path ${path} must start with / and not be /healthz or /readyz`);
+  }
+  const listeners = new Map(Object.entries(options.routes).map(([path, handler]) => [path, toNodeListener(handler, options)]));
+  let stopping = false;
+
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const route = listeners.get(path);
+    if (route) {
+      route(request, response);
+      return;
+    }
+    const requestId = randomUUID();
+    if (path === '/healthz') {
+      sendJson(response, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ok' }, requestId);
+    } else if (path === '/readyz') {
+      const check = stopping ? Promise.resolve(false) : (options.ready?.() ?? Promise.resolve(true));
+      check
+        .catch(() => false)
+        .then((ready) => {
+          sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' }, requestId);
+        })
+        .catch(() => undefined);
+    } else {
+      request.resume();
+      sendJson(response, 404, { error: 'not_found' }, requestId);
+    }
+  };
+
+  const server: Server = options.tls
+    ? createHttpsServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
+          requestCert: options.tls.requestClientCertificate ?? false,
+          // The handler's caller authentication decides; the TLS layer only reports whether the chain verified.
+          rejectUnauthorized: false,
+          minVersion: 'TLSv1.2',
+        },
+        listener,
+      )
+    : createHttpServer(listener);
+  // Slow-loris bounds: a sign-in is one small request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${address.port}`;
+  logger.info('jit server listening', { url, routes: Object.keys(options.routes) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        stopping = true;
+        server.close(() => {
+          resolve();
+        });
+        server.closeIdleConnections();
+        // Calls in flight get their time; then their connections go too.
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+        }, options.shutdownTimeoutMs ?? 10_000);
+        timer.unref();
+      }).then(() => {
+        logger.info('jit server stopped', { url });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Logger } from '../../src/core/logger.js';
+import { createGraphClient, type GraphClientOptions } from '../../src/graph/index.js';
+import type { GraphEmulator } from '../harness/graph-emulator.js';
+
+/** A clock shared by the client (token expiry, waits) and the emulator (token expiry, quota refill). */
+export function fakeClock(start = Date.parse('2025-03-01T12:00:00Z')): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+  };
+}
+
+/** Every log line, as the JSON a sink would write (fields not redacted: the client itself must not pass secrets). */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const at =
+    (level: string) =>
+    (message: string, fields?: Readonly<Record<string, unknown>>): void => {
+      lines.push(JSON.stringify({ level, message, ...fields }, (_key, value: unknown) => (value instanceof Error ? { message: value.message, code: (value as { code?: unknown }).code } : value)));
+    };
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+/** A client for the emulator whose waits are recorded (and advance `clock` when given) instead of slept. */
+export function emulatorClient(
+  emulator: GraphEmulator,
+  overrides: Partial<GraphClientOptions> = {},
+  clock?: { now: () => number; advance: (ms: number) => void },
+): { client: ReturnType<typeof createGraphClient>; waits: number[] } {
+  const waits: number[] = [];
+  const client = createGraphClient({
+    tenantId: emulator.tenantId,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    authorityUrl: emulator.url,
+    graphUrl: emulator.url,
+    sleep: (ms) => {
+      waits.push(ms);
+      clock?.advance(ms);
+      return Promise.resolve();
+    },
+    ...(clock === undefined ? {} : { now: clock.now }),
+    ...overrides,
+  });
+  return { client, waits };
+}
+
+let counter = 0;
+/** A distinct e-mail sign-in name per call. */
+export const uniqueEmail = (prefix = 'user'): string => `${prefix}${++counter}@example.com`;
