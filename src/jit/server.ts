@@ -121,7 +121,14 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     close() {
       closing ??= new Promise<void>((resolve) => {
         stopping = true;
+        // Connections kept alive after their last answer are closed as they fall idle, so a stop takes as long
+        // as the slowest call in flight, not a keep-alive timeout.
+        const idle = setInterval(() => {
+          server.closeIdleConnections();
+        }, 50);
+        idle.unref();
         server.close(() => {
+          clearInterval(idle);
           resolve();
         });
         server.closeIdleConnections();
