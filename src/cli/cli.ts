@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
@@ -23,7 +24,25 @@ export interface CliIo {
 export const exitCodes = { valid: 0, rejected: 1, usage: 2, unavailable: 3, internal: 70 } as const;
 
 // src/cli and dist/cli both sit two levels below the package root.
-const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The package root: the nearest folder above this module whose package.json is ours. Not a fixed number of
+ * levels: the bundler may place this code in a shared chunk at the top of dist/.
+ */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (manifest.name === 'legacy-idp') return `${dir}/`;
+    } catch {
+      // No package.json here: go up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('legacy-idp: cannot find the package root');
+    dir = parent;
+  }
+}
+const packageRoot = findPackageRoot();
 export const demoConfigPath = `${packageRoot}examples/demo/legacy-idp.json`;
 
 function packageVersion(): string {
@@ -103,9 +122,32 @@ const commands: Record<string, Command> = {
   },
   premigrate: {
     summary: 'Bulk-create every legacy user in Entra External ID / Azure AD B2C (or a JSONL file)',
-    usage: 'legacy-idp premigrate --config <file> [--dry-run]',
-    options: { ...help, config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' } },
-    comingWith: 'the bulk pre-migration engine',
+    usage: [
+      'legacy-idp premigrate --config <file> [--dry-run] [--retry-failed] [--journal <file>]',
+      '       legacy-idp premigrate --config <file> --reconcile',
+      '',
+      'Reads every user of the config\'s store, maps it per the "premigrate" section and creates it through',
+      'Microsoft Graph ($batch, paced to the quotas) or writes the payloads to a JSONL file. A journal records',
+      'every outcome: run again after a crash and it resumes, creating nobody twice. --dry-run maps and checks',
+      'everything and creates nothing. --retry-failed sends the failed users again. --reconcile lists users',
+      'missing on either side. Writes a JSON report and a CSV of failures (docs/premigrate.md).',
+      '',
+      'Exit status: 0 every user created or already there, 1 some users failed (see the report), 2 usage or config error.',
+    ].join('\n'),
+    options: {
+      ...help,
+      config: { type: 'string', short: 'c' },
+      'dry-run': { type: 'boolean' },
+      'retry-failed': { type: 'boolean' },
+      reconcile: { type: 'boolean' },
+      journal: { type: 'string' },
+    },
+    run: async (values, io) => {
+      if (typeof values.config !== 'string') throw usage('premigrate needs --config <file> (the store and the "premigrate" section)');
+      const loaded = await loadConfig(values.config);
+      const { premigrate } = await import('./premigrate.js');
+      return premigrate(values, io, loaded);
+    },
   },
 };
 

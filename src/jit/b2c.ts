@@ -55,9 +55,20 @@ export const b2cHandlerSchema = z
         /** A claim carrying the page's locale (`{Culture:RFC5646}`), for localized messages. */
         locale: claimName.default('locale'),
         objectId: claimName.default('objectId'),
+        /**
+         * The user's address, sent by the policy with the `{Context:IPAddress}` claims resolver: the lockout's
+         * IP scope counts per end user, not per B2C front end.
+         */
+        clientIp: claimName.default('clientIp'),
       })
       .strict()
-      .default({ username: 'signInName', password: 'password', locale: 'locale', objectId: 'objectId' }),
+      .default({ username: 'signInName', password: 'password', locale: 'locale', objectId: 'objectId', clientIp: 'clientIp' }),
+    /**
+     * Where the lockout's client address comes from: the `clientIp` input claim only (default: B2C calls come
+     * from Microsoft's addresses, and counting those would let failures of all users lock everyone out), or
+     * that claim and else the connection's address (a caller that is the user's own front end).
+     */
+    clientIpFrom: z.enum(['claim', 'claim-or-connection']).default('claim'),
     /** Output claim names; profile attributes map to further claims by `attributes` (attribute -> claim). */
     outputClaims: z
       .object({
@@ -173,6 +184,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       ...(needsPassword ? { [inputClaims.password]: text(1024) } : {}),
       [inputClaims.locale]: z.string().max(64).optional(),
       [inputClaims.objectId]: z.string().max(64).optional(),
+      [inputClaims.clientIp]: z.string().max(64).optional(),
     })
     .transform((value) => value as Input);
 
@@ -278,10 +290,12 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
 
     const password = body[inputClaims.password] as string;
     const authenticator = config.authenticator as Authenticator;
+    const claimedIp = body[inputClaims.clientIp];
+    const clientIp = typeof claimedIp === 'string' && claimedIp.length > 0 ? claimedIp : config.clientIpFrom === 'claim-or-connection' ? context.clientIp : undefined;
     const result = await authenticator.authenticate({
       username: signInName,
       password,
-      ...(context.clientIp === undefined ? {} : { clientIp: context.clientIp }),
+      ...(clientIp === undefined ? {} : { clientIp }),
       requestId: context.requestId,
       deadline: config.deadlineMs,
     });

@@ -13,3 +13,15 @@ export { startJitServer } from './server.js';
 export type { JitServer, JitServerOptions, JitServerTls } from './server.js';
 export { connectionInfo, requestFromNode, toNodeListener, writeNodeResponse } from './hosts/node.js';
 export type { NodeHostOptions } from './hosts/node.js';
+export { clientGoneSignal } from './hosts/node.js';
+// Framework and serverless adapters: typed structurally, so none of them loads its framework (src/jit/hosts).
+export { expressJitRoute } from './hosts/express.js';
+export type { ExpressJitRoute, ExpressJitRouteOptions, ExpressRequestLike } from './hosts/express.js';
+export { fastifyJitPlugin } from './hosts/fastify.js';
+export type { FastifyJitPluginOptions, FastifyReplyLike, FastifyRequestLike, FastifyScopeLike } from './hosts/fastify.js';
+export { honoJitRoute } from './hosts/hono.js';
+export type { HonoContextLike, HonoJitRouteOptions } from './hosts/hono.js';
+export { azureFunctionsJitHandler } from './hosts/azure-functions.js';
+export type { AzureFunctionsJitOptions, AzureHttpRequestLike, AzureHttpResponseInit } from './hosts/azure-functions.js';
+export { lambdaJitHandler } from './hosts/lambda.js';
+export type { LambdaHttpEventLike, LambdaHttpResult, LambdaJitOptions } from './hosts/lambda.js';

@@ -198,6 +198,21 @@ describe('B2C contract details', () => {
     expect((await call(target, { signInName: { $ne: null }, password: 'Legacy-Pass-1' })).status).toBe(409);
   });
 
+  it("counts the lockout's IP scope per end user (the clientIp claim), never per B2C front end", async () => {
+    const ipLimited = () =>
+      handler({ authenticator: createAuthenticator({ verifier: store, profiles: store, lockout: createLockoutPolicy({ account: { threshold: 50, windowSeconds: 600 }, ip: { threshold: 3, windowSeconds: 600 } }) }) });
+    // Every call arrives from the same connection address (B2C's), for different users.
+    const shared = ipLimited();
+    for (const name of ['u1', 'u2', 'u3', 'u4']) expect((await call(shared, { signInName: `${name}@contoso.com`, password: 'guess-guess' })).status).toBe(200);
+    expect((await call(shared, { signInName: 'alice@contoso.com', password: 'Legacy-Pass-1' })).body['needToMigrate']).toBe('local');
+    // With the user's address in the claim, one address guessing across accounts is stopped.
+    const claimed = ipLimited();
+    for (let i = 0; i < 3; i++) await call(claimed, { signInName: 'alice@contoso.com', password: `guess-${i}`, clientIp: '198.51.100.77' });
+    const locked = await call(claimed, { signInName: 'alice@contoso.com', password: 'Legacy-Pass-1', clientIp: '198.51.100.77' });
+    expect(locked.body['userMessage']).toMatch(/temporarily locked/u);
+    expect((await call(claimed, { signInName: 'alice@contoso.com', password: 'Legacy-Pass-1', clientIp: '198.51.100.78' })).body['needToMigrate']).toBe('local');
+  });
+
   it('writes one secret-free log line per call', async () => {
     logLines.length = 0;
     const canary = 'Canary-Password-8e1d';

@@ -35,12 +35,18 @@ export function connectionInfo(request: IncomingMessage, options: NodeHostOption
   return info;
 }
 
-export function requestFromNode(request: IncomingMessage, signal?: AbortSignal): Request {
+/**
+ * `body`: bytes a framework already read off the stream (a body parser ran), sent instead of the stream. Their
+ * length is the new content-length, and the framing and coding headers of the original go, as they describe
+ * bytes this Request no longer carries (a parser has already inflated a gzipped body, for one).
+ */
+export function requestFromNode(request: IncomingMessage, signal?: AbortSignal, body?: Uint8Array): Request {
   const secure = typeof (request.socket as Partial<TLSSocket>).getPeerCertificate === 'function';
-  const url = new URL(request.url ?? '/', `${secure ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}`);
+  const url = requestUrl(request, secure ? 'https' : 'http');
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
+    if (body !== undefined && rebuiltBodyDrops.has(name)) continue;
     for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
   }
   const method = request.method ?? 'GET';
@@ -48,9 +54,32 @@ export function requestFromNode(request: IncomingMessage, signal?: AbortSignal):
   return new Request(url, {
     method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(request) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    ...(hasBody ? { body: body ?? (Readable.toWeb(request) as ReadableStream<Uint8Array>), duplex: 'half' } : {}),
     ...(signal ? { signal } : {}),
   });
+}
+
+/**
+ * The request's URL. Node accepts a Host header no URL can hold (`Host: a b`), and a throw here would escape
+ * toNodeListener and end the process; the handlers do not route on host or path, so a stand-in does.
+ */
+function requestUrl(request: IncomingMessage, scheme: 'http' | 'https'): URL {
+  const target = request.url ?? '/';
+  for (const base of [`${scheme}://${request.headers.host ?? 'localhost'}`, `${scheme}://localhost`]) {
+    if (URL.canParse(target, base)) return new URL(target, base);
+  }
+  return new URL(`${scheme}://localhost/`);
+}
+
+const rebuiltBodyDrops = new Set(['content-length', 'transfer-encoding', 'content-encoding']);
+
+/** Aborted when the client goes away before the answer is written; a finished answer does not abort it. */
+export function clientGoneSignal(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 export async function writeNodeResponse(response: Response, target: ServerResponse): Promise<void> {
