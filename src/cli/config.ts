@@ -44,6 +44,8 @@ export const cliConfigSchema = z
     serve: z.unknown().optional(),
     /** Lockout policy options and store for `legacy-idp serve`. */
     lockout: z.unknown().optional(),
+    /** `legacy-idp premigrate`: mapping, sink, journal, report (checked by the premigrate command). */
+    premigrate: z.unknown().optional(),
   })
   .strict();
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { runCli } from './cli.js';
 
 // SIGINT/SIGTERM stop a long-running command (serve) gracefully; a second signal exits at once.
 const stop = new AbortController();
+// Every operation of a long run (each Graph call, each query) listens on this one signal.
+setMaxListeners(0, stop.signal);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stop.signal.aborted) process.exit(130);

@@ -27,6 +27,8 @@ export const errorCodes = {
   ERR_LEGACY_IDP_GRAPH_ERROR: 'Microsoft Graph refused a request (a 4xx answer such as Request_BadRequest or ObjectConflict).',
   ERR_LEGACY_IDP_GRAPH_UNAVAILABLE: 'Microsoft Graph could not be reached or kept failing (timeout, network, 429/5xx after the retries).',
   ERR_LEGACY_IDP_GRAPH_AUTH: 'The token endpoint refused the app\'s credentials, or Graph kept refusing a fresh token.',
+  ERR_LEGACY_IDP_OUTPUT_FILE: 'An output file (the pre-migration JSONL payload file) could not be created, read back or written.',
+  ERR_LEGACY_IDP_DECRYPT_FAILED: 'A reversibly encrypted legacy password did not decrypt (wrong key or algorithm, or a corrupt value).',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

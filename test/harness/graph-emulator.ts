@@ -27,7 +27,7 @@
  * - Client credentials: the v2.0 token endpoint's form parameters and answer fields.
  *
  * The emulator's own choices, where the reference says nothing, are marked "Emulator's choice" below.
- * Not modelled: paging (@odata.nextLink), other query options ($top beyond its cost, $orderby, $count),
+ * Not modelled: other query options ($top beyond its cost, $orderby, $count),
  * other resources, federated-identity rules, the global 2,000 requests/s limit, the application-wide and
  * tenant-wide quotas (only the app+tenant pair), CPU-based throttling, TLS, JWT access tokens (tokens
  * are opaque), permissions (403), object-count limits, replication delay (a created user is visible at once).
@@ -59,6 +59,11 @@ export interface GraphEmulatorFaults {
   delay?: RequestSelector & { ms: number };
   /** Token endpoint: answer `status` (default 503) on these token request numbers. */
   token?: RequestSelector & { status?: number };
+  /**
+   * $batch items, numbered from 1 over every item received: answer `status` (default 429) without executing.
+   * Retry-After is `retryAfter` (a function of the item number gives each item its own; null or absent: none).
+   */
+  batchItem?: RequestSelector & { status?: number; retryAfter?: string | null | ((itemNumber: number) => string | null) };
 }
 
 export interface GraphEmulatorOptions {
@@ -541,7 +546,22 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       );
     }
     const select = query.get('$select');
-    return { status: 200, headers: {}, body: { '@odata.context': `${url}/v1.0/$metadata#users`, value: found.map((user) => view(user, select)) } };
+    // Paging as Graph documents it: at most $top (default 100, max 999) per page and an opaque @odata.nextLink.
+    // Emulator's choice: the skip token is the offset into the users in creation order.
+    const top = Math.min(Math.max(Number(query.get('$top') ?? 100) || 100, 1), 999);
+    const skip = Math.max(Number(query.get('$skiptoken') ?? 0) || 0, 0);
+    const page = found.slice(skip, skip + top);
+    const next = new URLSearchParams(query);
+    next.set('$skiptoken', String(skip + top));
+    return {
+      status: 200,
+      headers: {},
+      body: {
+        '@odata.context': `${url}/v1.0/$metadata#users`,
+        value: page.map((user) => view(user, select)),
+        ...(skip + top < found.length ? { '@odata.nextLink': `${url}/v1.0/users?${next.toString()}` } : {}),
+      },
+    };
   }
 
   /** One Graph operation (a whole request, or one batch item), after authentication. */
@@ -575,6 +595,16 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
 
   // ---- $batch ---------------------------------------------------------------------------------------
 
+  function batchItemFault(fault: NonNullable<GraphEmulatorFaults['batchItem']>, itemNumber: number): Answer {
+    const retryAfter = typeof fault.retryAfter === 'function' ? fault.retryAfter(itemNumber) : (fault.retryAfter ?? null);
+    const status = fault.status ?? 429;
+    if (status === 429) return throttled(retryAfter, 'WriteLimitExceeded', 'WriteLimit');
+    counts.unavailableCount++;
+    const answer = graphError(status, 'serviceNotAvailable', 'Service unavailable.'); // Emulator's choice: code and text, as for `unavailable`.
+    if (retryAfter !== null) answer.headers['Retry-After'] = retryAfter;
+    return answer;
+  }
+
   function batch(body: unknown, seq: number): Answer {
     // Emulator's choice: the texts of the whole-batch 400s.
     if (!isRecord(body) || !Array.isArray(body.requests)) return graphError(400, 'BadRequest', 'Invalid batch payload format.');
@@ -601,9 +631,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       const item = raw as { id: string; method: string; url: string; body?: unknown; dependsOn?: string[] };
       counts.batchItemCount++;
       const failedDependency = (item.dependsOn ?? []).some((id) => (statusById.get(id.toLowerCase()) ?? 500) >= 400);
+      const itemFault = faults.batchItem !== undefined && selected(faults.batchItem, counts.batchItemCount) ? faults.batchItem : undefined;
       const answer = failedDependency
         ? graphError(424, 'FailedDependency', 'A request this request depends on failed.') // Emulator's choice: the body.
-        : execute(item.method.toUpperCase(), item.url.startsWith('/') ? item.url : `/${item.url}`, item.body);
+        : itemFault !== undefined
+          ? batchItemFault(itemFault, counts.batchItemCount)
+          : execute(item.method.toUpperCase(), item.url.startsWith('/') ? item.url : `/${item.url}`, item.body);
       statusById.set(item.id.toLowerCase(), answer.status);
       requests.push({ seq, kind: 'batch-item', method: item.method.toUpperCase(), path: item.url, status: answer.status, batchItemId: item.id });
       const headers: Record<string, string> = { ...answer.headers };

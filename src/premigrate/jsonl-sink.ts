@@ -1,0 +1,223 @@
+/**
+ * A MigrationSink that writes the Graph create payloads to a JSON Lines file instead of calling Graph: one line
+ * `{"subjectId":...,"payload":{...}}` per user, the payload exactly as it would be POSTed to /users. For a
+ * review of what a run would send, or for another tool to import. The file holds passwords, so it is created
+ * (or narrowed) to mode 0600; `redactPasswords` writes "[redacted]" in their place for copies meant to be read.
+ *
+ * Memory stays flat whatever the run's size: each write() resolves only after its lines reached the file, so
+ * the engine never gets ahead of the disk, and nothing is kept per user.
+ */
+import { createReadStream, type WriteStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { LegacyIdpError } from '../core/errors.js';
+import { REDACTED } from '../core/logger.js';
+import { parseOptions } from '../core/validate.js';
+import type { ObjectIdentity } from '../graph/users.js';
+import type { ItemOutcome, MigrationItem, MigrationSink } from './types.js';
+
+export const jsonlSinkSchema = z
+  .object({
+    path: z.string().min(1),
+    /** Write "[redacted]" instead of each password: a copy for review, useless for an import. */
+    redactPasswords: z.boolean().default(false),
+    /**
+     * Add to an existing file (line numbers go on from its last line) instead of replacing it. A resumed run
+     * needs it; a last line cut short by a crash is ended first, so the next line stays parseable.
+     */
+    append: z.boolean().default(false),
+    /**
+     * How many of the file's last lines `lookup` indexes. A crash leaves at most the batches in flight
+     * unconfirmed (engine concurrency x 1000), all of them at the end of the file.
+     */
+    lookupWindow: z.number().int().min(1).max(10_000_000).default(100_000),
+  })
+  .strict();
+
+export type JsonlSinkOptions = z.input<typeof jsonlSinkSchema>;
+
+export type JsonlSink = MigrationSink & { readonly path: string };
+
+const maxBatch = 1000;
+
+function fileError(action: string, path: string, error: unknown): LegacyIdpError {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown error';
+  return new LegacyIdpError('ERR_LEGACY_IDP_OUTPUT_FILE', `jsonl sink: cannot ${action} ${path} (${code})`, { cause: error });
+}
+
+/** Counts the file's lines, and whether its last line lacks its newline (a write cut short). */
+async function countLines(path: string): Promise<{ lines: number; unterminated: boolean }> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return { lines: 0, unterminated: false };
+    throw error;
+  }
+  if (size === 0) return { lines: 0, unterminated: false };
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(path)) {
+    const bytes = chunk as Buffer;
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines += 1;
+    last = bytes[bytes.length - 1] ?? last;
+  }
+  return last === 0x0a ? { lines, unterminated: false } : { lines: lines + 1, unterminated: true };
+}
+
+const identityKey = (identity: Pick<ObjectIdentity, 'issuer' | 'issuerAssignedId'>): string => `${identity.issuer.toLowerCase()}\n${identity.issuerAssignedId.toLowerCase()}`;
+
+function redact(payload: MigrationItem['payload']): MigrationItem['payload'] {
+  return { ...payload, passwordProfile: { ...payload.passwordProfile, password: REDACTED } };
+}
+
+export function jsonlSink(options: JsonlSinkOptions): JsonlSink {
+  const config = parseOptions(jsonlSinkSchema, options, 'jsonl sink options');
+  const { path } = config;
+  let lines = 0;
+  let broken: Error | undefined;
+  let closing: Promise<void> | undefined;
+  let index: Promise<Map<string, number>> | undefined;
+
+  const ready = (async (): Promise<WriteStream> => {
+    let unterminated = false;
+    if (config.append) {
+      try {
+        ({ lines, unterminated } = await countLines(path));
+      } catch (error) {
+        throw fileError('read', path, error);
+      }
+    }
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, config.append ? 'a' : 'w', 0o600);
+    } catch (error) {
+      throw fileError('open', path, error);
+    }
+    try {
+      // The mode on open only applies to a new file; an existing one is narrowed too.
+      await handle.chmod(0o600);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw fileError('restrict the mode of', path, error);
+    }
+    const opened = handle.createWriteStream({ encoding: 'utf8' });
+    opened.on('error', (error) => {
+      broken ??= fileError('write', path, error);
+    });
+    if (unterminated) await writeText(opened, '\n');
+    return opened;
+  })();
+  // Reported by the first write or lookup (or swallowed by close) instead of as an unhandled rejection.
+  ready.catch(() => undefined);
+
+  function writeText(target: WriteStream, text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // The callback runs once the file has the bytes: waiting for it is the backpressure.
+      target.write(text, (error) => {
+        if (error) reject(broken ?? fileError('write', path, error));
+        else resolve();
+      });
+    });
+  }
+
+  // One batch at a time, so line numbers are the lines' real positions even with several writes in flight.
+  let queue: Promise<unknown> = ready;
+
+  async function writeBatch(items: readonly MigrationItem[]): Promise<ItemOutcome[]> {
+    const target = await ready;
+    if (broken) throw broken;
+    let text = '';
+    for (const item of items) {
+      text += `${JSON.stringify({ subjectId: item.subjectId, payload: config.redactPasswords ? redact(item.payload) : item.payload })}\n`;
+    }
+    const first = lines + 1;
+    await writeText(target, text);
+    lines += items.length;
+    return items.map((_, offset) => ({ status: 'created', objectId: `jsonl:${first + offset}` }));
+  }
+
+  async function buildIndex(): Promise<Map<string, number>> {
+    await ready;
+    await queue;
+    const found = new Map<string, number>();
+    const reader = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+    let lineNumber = 0;
+    for await (const line of reader) {
+      lineNumber += 1;
+      let identities: unknown;
+      try {
+        identities = (JSON.parse(line) as { payload?: { identities?: unknown } }).payload?.identities;
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(identities)) continue;
+      for (const identity of identities as Partial<ObjectIdentity>[]) {
+        if (typeof identity.issuer !== 'string' || typeof identity.issuerAssignedId !== 'string' || identity.signInType === 'federated') continue;
+        const key = identityKey({ issuer: identity.issuer, issuerAssignedId: identity.issuerAssignedId });
+        found.delete(key);
+        found.set(key, lineNumber);
+      }
+      // Keep the last `lookupWindow` lines' identities: a Map iterates in insertion order, oldest first.
+      while (found.size > config.lookupWindow) {
+        const oldest = found.keys().next();
+        if (oldest.done === true) break;
+        found.delete(oldest.value);
+      }
+    }
+    return found;
+  }
+
+  return {
+    name: 'jsonl',
+    path,
+    maxBatch,
+    write(items, signal) {
+      if (closing) return Promise.reject(new LegacyIdpError('ERR_LEGACY_IDP_CLOSED', `jsonl sink ${path} is closed`));
+      if (items.length > maxBatch) return Promise.reject(new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `jsonl sink: at most ${maxBatch} users per write, got ${items.length}`));
+      if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const run = queue.then(() => writeBatch(items));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    /** Finds a user among the file's last `lookupWindow` lines (the engine's check after a crash). */
+    async lookup(identity, signal) {
+      signal?.throwIfAborted();
+      index ??= buildIndex();
+      let found: Map<string, number>;
+      try {
+        found = await index;
+      } catch (error) {
+        index = undefined;
+        throw error instanceof LegacyIdpError ? error : fileError('read', path, error);
+      }
+      const line = found.get(identityKey(identity));
+      return line === undefined ? null : { objectId: `jsonl:${line}` };
+    },
+    close() {
+      closing ??= (async () => {
+        await queue.catch(() => undefined);
+        let target: WriteStream;
+        try {
+          target = await ready;
+        } catch {
+          return; // never opened: nothing to flush
+        }
+        if (target.closed) return;
+        let failure: unknown;
+        await new Promise<void>((resolve) => {
+          target.once('error', (error) => {
+            failure = error;
+          });
+          target.once('close', () => {
+            resolve();
+          });
+          target.end();
+        });
+        if (failure !== undefined) throw fileError('finish', path, failure);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The JSONL sink: one `{ subjectId, payload }` line per user, the exact Graph payload, a 0600 file, redaction for
+ * review copies, appending with line numbers that go on, a lookup for the engine's crash check, and writes that
+ * wait for the disk so a very large run keeps memory flat.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLegacyIdpError } from '../../src/core/errors.js';
+import { buildLocalAccountUser } from '../../src/graph/users.js';
+import { jsonlSink } from '../../src/premigrate/jsonl-sink.js';
+import type { MigrationItem } from '../../src/premigrate/types.js';
+
+let dir: string;
+let fileCount = 0;
+const nextPath = (): string => join(dir, `payloads-${++fileCount}.jsonl`);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'legacy-idp-jsonl-sink-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const posix = process.platform !== 'win32';
+
+function migrationItem(i: number, password = `Generated-Pass-${i}!`, padding = ''): MigrationItem {
+  const payload = buildLocalAccountUser({
+    tenant: 'contoso',
+    issuerAssignedId: `user${i}@example.com`,
+    password,
+    displayName: `User ${i}${padding}`,
+    extensionAppId: '831374b3-bd50-41bf-aa54-263ec9e050fc',
+    extensions: { requiresMigration: true },
+  });
+  return { subjectId: `sql:${i}`, cursor: String(i), identity: payload.identities[0], payload, password: 'generated' };
+}
+
+const items = (from: number, count: number): MigrationItem[] => Array.from({ length: count }, (_, k) => migrationItem(from + k));
+const readLines = (path: string): unknown[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as unknown);
+
+describe('jsonl sink', () => {
+  it('writes one { subjectId, payload } line per user, the exact Graph payload, and answers created jsonl:<line>', async () => {
+    const path = nextPath();
+    const sink = jsonlSink({ path });
+    expect([sink.name, sink.maxBatch]).toEqual(['jsonl', 1000]);
+    const batch = items(1, 3);
+    expect(await sink.write(batch)).toEqual([
+      { status: 'created', objectId: 'jsonl:1' },
+      { status: 'created', objectId: 'jsonl:2' },
+      { status: 'created', objectId: 'jsonl:3' },
+    ]);
+    expect(await sink.write(items(4, 1))).toEqual([{ status: 'created', objectId: 'jsonl:4' }]);
+    await sink.close();
+    const lines = readLines(path);
+    expect(lines).toHaveLength(4);
+    lines.slice(0, 3).forEach((line, k) => {
+      expect(line).toEqual({ subjectId: batch[k]!.subjectId, payload: batch[k]!.payload });
+    });
+    expect(readFileSync(path, 'utf8').endsWith('}\n')).toBe(true);
+  });
+
+  it.runIf(posix)('creates the file with mode 0600, and narrows an existing file to 0600', async () => {
+    const fresh = nextPath();
+    const sink = jsonlSink({ path: fresh });
+    await sink.write(items(1, 1));
+    await sink.close();
+    expect((await stat(fresh)).mode & 0o777).toBe(0o600);
+
+    for (const append of [false, true]) {
+      const existing = nextPath();
+      await writeFile(existing, '');
+      await chmod(existing, 0o644);
+      const again = jsonlSink({ path: existing, append });
+      await again.write(items(1, 1));
+      await again.close();
+      expect((await stat(existing)).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('writes "[redacted]" instead of each password with redactPasswords', async () => {
+    const path = nextPath();
+    const sink = jsonlSink({ path, redactPasswords: true });
+    const batch = [migrationItem(1, 'Very-Secret-Pass-1'), migrationItem(2, 'Very-Secret-Pass-2')];
+    await sink.write(batch);
+    await sink.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toContain('Very-Secret-Pass');
+    const lines = readLines(path) as Array<{ payload: MigrationItem['payload'] }>;
+    expect(lines.map((line) => line.payload.passwordProfile)).toEqual([
+      { password: '[redacted]', forceChangePasswordNextSignIn: false },
+      { password: '[redacted]', forceChangePasswordNextSignIn: false },
+    ]);
+    // Everything else is the payload as is; the item itself is not changed.
+    expect({ ...lines[0]!.payload, passwordProfile: batch[0]!.payload.passwordProfile }).toEqual(batch[0]!.payload);
+    expect(batch[0]!.payload.passwordProfile.password).toBe('Very-Secret-Pass-1');
+  });
+
+  it('appends with line numbers that go on, replaces without append, and ends a line a crash cut short', async () => {
+    const path = nextPath();
+    const first = jsonlSink({ path });
+    await first.write(items(1, 2));
+    await first.close();
+    const second = jsonlSink({ path, append: true });
+    expect((await second.write(items(3, 2))).map((outcome) => outcome.status === 'created' && outcome.objectId)).toEqual(['jsonl:3', 'jsonl:4']);
+    await second.close();
+    expect((readLines(path) as Array<{ subjectId: string }>).map((line) => line.subjectId)).toEqual(['sql:1', 'sql:2', 'sql:3', 'sql:4']);
+
+    // A crash in the middle of a line: the partial line stays line 5, the next user is line 6.
+    await writeFile(path, `${readFileSync(path, 'utf8')}{"subjectId":"sql:5","payl`);
+    const third = jsonlSink({ path, append: true });
+    expect(await third.write(items(6, 1))).toEqual([{ status: 'created', objectId: 'jsonl:6' }]);
+    await third.close();
+    const raw = readFileSync(path, 'utf8').split('\n');
+    expect(raw[4]).toBe('{"subjectId":"sql:5","payl');
+    expect((JSON.parse(raw[5]!) as { subjectId: string }).subjectId).toBe('sql:6');
+
+    const replaced = jsonlSink({ path });
+    expect(await replaced.write(items(9, 1))).toEqual([{ status: 'created', objectId: 'jsonl:1' }]);
+    await replaced.close();
+    expect(readLines(path)).toHaveLength(1);
+  });
+
+  it('keeps line numbers true with several writes in flight', async () => {
+    const path = nextPath();
+    const sink = jsonlSink({ path });
+    const batches = [items(1, 300), items(301, 5), items(306, 1000), items(1306, 1)];
+    const outcomes = await Promise.all(batches.map((batch) => sink.write(batch)));
+    await sink.close();
+    const lines = readLines(path) as Array<{ subjectId: string }>;
+    batches.forEach((batch, b) => {
+      batch.forEach((entry, k) => {
+        const outcome = outcomes[b]![k]!;
+        if (outcome.status !== 'created') throw new Error('expected created');
+        const line = Number(outcome.objectId.slice('jsonl:'.length));
+        expect(lines[line - 1]!.subjectId).toBe(entry.subjectId);
+      });
+    });
+  });
+
+  it('finds users by identity among the last lookupWindow lines (the engine checks users a crash left unconfirmed)', async () => {
+    const path = nextPath();
+    const writer = jsonlSink({ path });
+    await writer.write(items(1, 50));
+    await writer.close();
+    const reader = jsonlSink({ path, append: true, lookupWindow: 10 });
+    const identity = (i: number) => ({ signInType: 'emailAddress', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: `user${i}@example.com` });
+    expect(await reader.lookup!(identity(50))).toEqual({ objectId: 'jsonl:50' });
+    expect(await reader.lookup!({ ...identity(45), issuerAssignedId: 'USER45@example.com', issuer: 'Contoso.onmicrosoft.com' })).toEqual({ objectId: 'jsonl:45' });
+    expect(await reader.lookup!(identity(5))).toBeNull(); // outside the window
+    expect(await reader.lookup!(identity(99))).toBeNull();
+    await reader.close();
+    const empty = jsonlSink({ path: nextPath() });
+    expect(await empty.lookup!(identity(1))).toBeNull();
+    await empty.close();
+  });
+
+  it('refuses more than maxBatch users, writes after close, and an aborted signal; close is idempotent', async () => {
+    const sink = jsonlSink({ path: nextPath() });
+    await expect(sink.write(items(1, 1001))).rejects.toSatisfy((error) => isLegacyIdpError(error, 'ERR_LEGACY_IDP_INVALID_INPUT'));
+    await expect(sink.write(items(1, 1), AbortSignal.abort())).rejects.toThrow();
+    await sink.close();
+    await sink.close();
+    await expect(sink.write(items(1, 1))).rejects.toSatisfy((error) => isLegacyIdpError(error, 'ERR_LEGACY_IDP_CLOSED'));
+  });
+
+  it('rejects writes with ERR_LEGACY_IDP_OUTPUT_FILE when the file cannot be opened, quoting the OS code only', async () => {
+    const sink = jsonlSink({ path: join(dir, 'missing-directory', 'payloads.jsonl') });
+    const error: unknown = await sink.write([migrationItem(1, 'Secret-In-Batch-1')]).catch((caught: unknown) => caught);
+    expect(isLegacyIdpError(error, 'ERR_LEGACY_IDP_OUTPUT_FILE')).toBe(true);
+    expect((error as Error).message).toContain('ENOENT');
+    expect(JSON.stringify(error)).not.toContain('Secret-In-Batch');
+    await expect(sink.write(items(2, 1))).rejects.toSatisfy((caught) => isLegacyIdpError(caught, 'ERR_LEGACY_IDP_OUTPUT_FILE'));
+    await sink.close();
+  });
+
+  it('validates its options', () => {
+    expect(() => jsonlSink({ path: '' })).toThrow(/path/u);
+    expect(() => jsonlSink({ path: 'x', redact: true } as never)).toThrow(/unknown key "redact"/u);
+  });
+});
+
+describe('backpressure', () => {
+  const total = 200_000;
+  const heapBound = 64 * 2 ** 20;
+
+  it(`writes ${total.toLocaleString('en')} users, more bytes than the heap bound, with each write on disk before it resolves`, { timeout: 120_000 }, async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const path = nextPath();
+    const sink = jsonlSink({ path });
+    const padding = ` ${'p'.repeat(200)}`;
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    let peak = baseline;
+    let written = 0;
+    for (let start = 1; start <= total; start += sink.maxBatch) {
+      // Made per batch, as the engine does: nothing outlives its write.
+      const batch = Array.from({ length: sink.maxBatch }, (_, k) => migrationItem(start + k, `Generated-Pass-${start + k}!`, padding));
+      const outcomes = await sink.write(batch);
+      expect(outcomes).toHaveLength(batch.length);
+      written += batch.reduce((bytes, entry) => bytes + Buffer.byteLength(`${JSON.stringify({ subjectId: entry.subjectId, payload: entry.payload })}\n`), 0);
+      if ((start - 1) % 20_000 === 0) {
+        // The bytes are in the file when write() resolves: the sink holds no backlog.
+        expect(statSync(path).size).toBe(written);
+        // What the run holds, not the garbage a busy machine has not collected yet.
+        gc();
+        peak = Math.max(peak, process.memoryUsage().heapUsed);
+      }
+    }
+    await sink.close();
+    const size = (await stat(path)).size;
+    expect(size).toBe(written);
+    expect(size).toBeGreaterThan(heapBound);
+    expect(peak - baseline).toBeLessThan(heapBound);
+    const handle = await open(path, 'r');
+    const tail = Buffer.alloc(2048);
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    await handle.close();
+    const lastLine = tail.toString('utf8').split('\n').at(-2) ?? '';
+    expect(JSON.parse(lastLine)).toMatchObject({ subjectId: `sql:${total}` });
+  });
+});
