@@ -23,7 +23,8 @@
  * fields, and aggregation stages after the leading `$match`/`$sort` (e.g. `$project` puts `_id` last).
  * Server-side JavaScript is refused: `$where`, `$function` and `$accumulator` fail with BadValue.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { listenTcp } from './process.js';
 import { inspect } from 'node:util';
 import { Long, ObjectId, calculateObjectSize, deserialize, serialize } from 'bson';
 import { update as applyUpdateOperators, updateOne as applyPipelineUpdate } from 'mingo';
@@ -1275,21 +1276,6 @@ function executeCommand(context: CommandContext, command: string): Document {
 // ---------------------------------------------------------------------------------------------------------
 // Network
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(error);
-    };
-    server.once('error', onError);
-    server.listen(port, HOST, () => {
-      server.off('error', onError);
-      const address = server.address();
-      if (address === null || typeof address === 'string') reject(new Error('mongo test server has no TCP address'));
-      else resolve(address.port);
-    });
-  });
-}
-
 export async function startMongoServer(options: MongoServerOptions = {}): Promise<MongoTestServer> {
   const state: ServerState = { databases: new Map(), cursors: new Map(), nextCursorId: 1n };
   const commands: MongoCommandLog[] = [];
@@ -1329,7 +1315,7 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     });
   });
 
-  const port = await listen(server, options.port ?? 0);
+  const port = await listenTcp(server, options.port ?? 0, HOST);
 
   const close = async (): Promise<void> => {
     if (!server.listening) return;
@@ -1358,7 +1344,7 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     close,
     async restart() {
       if (server.listening) return;
-      await listen(server, port);
+      await listenTcp(server, port, HOST);
     },
   };
 }

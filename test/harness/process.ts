@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 
 export interface RunResult {
   readonly code: number | null;
@@ -175,3 +175,22 @@ export function hideSecret<T extends object, K extends string>(target: T, key: K
   return Object.defineProperty(target, key, { value, enumerable: false, writable: false }) as T & Readonly<Record<K, string>>;
 }
 
+
+/**
+ * Listens on `port` (0: a free one) on `host`; resolves the port bound. The in-repo wire servers (TDS, MongoDB)
+ * use it to start, and to listen again on the same port when a test restarts them.
+ */
+export function listenTcp(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new Error('the test server has no TCP address'));
+      else resolve(address.port);
+    });
+  });
+}

@@ -15,7 +15,8 @@
  * works), procedures other than sp_executesql, OUTPUT parameter values, SET NOCOUNT (SET statements are
  * acknowledged and ignored), statements after the first failing one in a batch.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { listenTcp } from './process.js';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import {
@@ -649,20 +650,6 @@ function serveConnection(context: ServerContext, socket: Socket, spid: number): 
 // ---------------------------------------------------------------------------------------------------
 // Server lifecycle
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(error);
-    };
-    server.once('error', onError);
-    server.listen(port, HOST, () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
-}
-
 export async function startTdsServer(options: TdsServerOptions = {}): Promise<TdsServer> {
   const context: ServerContext = {
     database: options.database ?? new BetterSqlite3(':memory:'),
@@ -680,7 +667,7 @@ export async function startTdsServer(options: TdsServerOptions = {}): Promise<Td
     serveConnection(context, socket, nextSpid);
     nextSpid = nextSpid >= 0x7fff ? 51 : nextSpid + 1;
   });
-  const port = await listen(server, options.port ?? 0);
+  const port = await listenTcp(server, options.port ?? 0, HOST);
 
   return {
     host: HOST,
@@ -709,7 +696,7 @@ export async function startTdsServer(options: TdsServerOptions = {}): Promise<Td
     },
     async restart() {
       if (server.listening) return;
-      await listen(server, port);
+      await listenTcp(server, port, HOST);
     },
   };
 }
