@@ -1,0 +1,311 @@
+/**
+ * JIT endpoint benchmarks, driven over real HTTP by autocannon (its load generator in one worker thread of
+ * this process, the servers on the main thread). Prints figures and ratios; asserts nothing.
+ *
+ * (a) Throughput: the generic endpoint (`genericHandler` through `startJitServer`, API-key caller auth,
+ *     in-memory lockout with the IP scope off) and the B2C `claims` route, for a user with a `{SSHA}` hash
+ *     (microseconds to verify), against a bare node:http server that answers a JSON echo of the same body,
+ *     measured in the same round. Target: >= 0.5x the bare server.
+ * (b) Saturation: a bcrypt cost-10 user, 64 connections; requests/s, p50/p99, non-2xx answers, the outcomes
+ *     counted from the endpoint's log lines, and the p99 of an fs.stat every 20 ms (libuv's threadpool, which
+ *     the native bcrypt shares). Once with the registry's gate at its default (one hash per core), once with it
+ *     opened to the connection count (`concurrency: 64`). Target: p99 < 500 ms with the gate.
+ *
+ *   npm run bench:jit            (BENCH_SECONDS=10 per measurement, BENCH_WARMUP_SECONDS=2)
+ *   BENCH_ONLY=throughput | saturation          (one half)
+ *   BENCH_SATURATION_CONNECTIONS=16             (the saturation half at another concurrency; default 64)
+ *   LEGACY_IDP_BCRYPT=js npm run bench:jit     (the whole run on bcryptjs instead of the native package)
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, stat, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createAuthenticator } from '../src/core/authenticator.js';
+import type { Logger } from '../src/core/logger.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createHashRegistry } from '../src/hashes/registry.js';
+import { bcryptBackend } from '../src/hashes/schemes/bcrypt/bcrypt-core.js';
+import { b2cHandler } from '../src/jit/b2c.js';
+import { createCallerAuth } from '../src/jit/caller-auth.js';
+import { genericHandler } from '../src/jit/generic.js';
+import { startJitServer, type JitServer } from '../src/jit/server.js';
+import { createLockoutPolicy } from '../src/lockout/policy.js';
+import { memoryLockoutStore } from '../src/lockout/stores/memory.js';
+import { fileUserStore } from '../src/stores/file/file-store.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const rounds = 2;
+const only = process.env.BENCH_ONLY;
+const saturationConnections = Number(process.env.BENCH_SATURATION_CONNECTIONS ?? 64);
+const apiKey = randomBytes(24).toString('base64url');
+const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
+
+const fastPassword = 'Ssha-Bench-2026';
+const slowPassword = 'Bcrypt-Bench-2026';
+
+/** `{SSHA}`: base64(sha1(password + salt) + salt), as OpenLDAP's slappasswd writes it. */
+function sshaHash(password: string): string {
+  const salt = randomBytes(8);
+  const digest = createHash('sha1').update(password, 'utf8').update(salt).digest();
+  return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
+}
+
+/** A fileUserStore's export file: one `{SSHA}` user (cheap) and one bcrypt cost-10 user (expensive). */
+async function writeUsers(dir: string): Promise<string> {
+  const maker = createHashRegistry({ workers: false });
+  const bcrypt10 = await maker.hash('bcrypt', slowPassword, { cost: 10 });
+  await maker.close();
+  const path = join(dir, 'users.jsonl');
+  const users = [
+    { id: 'bench-0001', username: 'fast', email: 'fast@example.org', displayName: 'Fast User', scheme: 'ldap_salted_sha1', hash: sshaHash(fastPassword) },
+    { id: 'bench-0002', username: 'slow', email: 'slow@example.org', displayName: 'Slow User', scheme: 'bcrypt', hash: bcrypt10 },
+  ];
+  writeFileSync(path, `${users.map((user) => JSON.stringify(user)).join('\n')}\n`);
+  return path;
+}
+
+/** Counts the outcome of every JIT call from the endpoint's log line (the handlers log nothing else at info). */
+function outcomeCounter(): { logger: Logger; take(): string; settle(): Promise<void> } {
+  let counts = new Map<string, number>();
+  let answered = 0;
+  const logger: Logger = {
+    ...silentLogger,
+    info(message, fields) {
+      if (message !== 'jit call') return;
+      answered++;
+      const outcome = `${String(fields?.['status'])} ${String(fields?.['outcome'])}`;
+      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    },
+  };
+  return {
+    logger,
+    /**
+     * Waits until no call has been answered for 300 ms: autocannon stops sending at the end of a run, but the
+     * server still works through what it queued (64 bcrypt checks take seconds), which would slow the next run.
+     */
+    async settle() {
+      for (;;) {
+        const before = answered;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (answered === before) return;
+      }
+    },
+    take() {
+      const text = [...counts.entries()].map(([outcome, count]) => `${outcome} ${count.toLocaleString('en')}`).join(', ');
+      counts = new Map();
+      return text || 'none';
+    },
+  };
+}
+
+interface Stack {
+  server: JitServer;
+  close(): Promise<void>;
+}
+
+/** What `legacy-idp serve` builds, minus the config file and the JSON log lines. */
+async function startStack(usersPath: string, logger: Logger, concurrency?: number): Promise<Stack> {
+  const registry = createHashRegistry(concurrency === undefined ? {} : { concurrency });
+  const store = await fileUserStore({
+    path: usersPath,
+    registry,
+    matchEmail: true,
+    // The scheme named per record, as an export usually says it: `auto` would run every scheme's identify() per
+    // sign-in, which costs more than the {SSHA} check itself (docs/benchmarks.md).
+    mapping: { subjectId: 'id', username: 'username', email: 'email', hash: 'hash', schemeField: 'scheme', displayName: 'displayName' },
+  });
+  // The IP scope off: every call comes from 127.0.0.1 and would lock that address out after 100 failures.
+  const lockout = createLockoutPolicy({ store: memoryLockoutStore(), secret: randomBytes(32), ip: false });
+  const authenticator = createAuthenticator({ verifier: store, profiles: store, lockout });
+  const callerAuth = createCallerAuth({ apiKey: { header: 'x-api-key', keys: [{ label: 'bench', value: apiKey }] } });
+  const server = await startJitServer({
+    port: 0,
+    routes: {
+      '/api/verify': genericHandler({ authenticator, callerAuth, logger }),
+      '/api/b2c/signin': b2cHandler({ mode: 'claims', authenticator, profiles: store, callerAuth, logger }),
+    },
+  });
+  return {
+    server,
+    async close() {
+      await server.close();
+      await authenticator.close();
+      await lockout.close();
+      await registry.close();
+    },
+  };
+}
+
+/** The baseline: node:http reading the body, parsing it and answering it back as JSON. */
+async function startEcho(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+      response.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+interface Load {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
+  const result = await autocannon({ url, method: 'POST', headers, body, connections, duration, pipelining: 1, workers: 1, timeout: 30 });
+  return {
+    perSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+/** p99 of an fs.stat every 20 ms while `during` runs: the latency libuv's threadpool gives other work. */
+async function withThreadpoolProbe<T>(during: () => Promise<T>): Promise<{ result: T; statP99: number }> {
+  const samples: number[] = [];
+  const stop = new AbortController();
+  const probe = (async () => {
+    while (!stop.signal.aborted) {
+      const started = performance.now();
+      // The callback stat goes through libuv's threadpool, where the native bcrypt runs too.
+      await new Promise<void>((resolve) => {
+        stat(tmpdir(), () => {
+          resolve();
+        });
+      });
+      samples.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    const result = await during();
+    return { result, statP99: percentile(samples, 0.99) };
+  } finally {
+    stop.abort();
+    await probe;
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+const rate = (value: number): string => Math.round(value).toLocaleString('en');
+const ms = (value: number): string => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+
+async function throughput(usersPath: string): Promise<void> {
+  const counter = outcomeCounter();
+  const stack = await startStack(usersPath, counter.logger);
+  const echo = await startEcho();
+  const routes = [
+    { label: 'generic', path: '/api/verify', body: JSON.stringify({ username: 'fast', password: fastPassword }) },
+    { label: 'b2c claims', path: '/api/b2c/signin', body: JSON.stringify({ signInName: 'fast@example.org', password: fastPassword }) },
+  ];
+  const ratios: Record<string, number[]> = {};
+  try {
+    for (const route of routes) {
+      const sample = await fetch(`${stack.server.url}${route.path}`, { method: 'POST', headers, body: route.body });
+      console.log(`${route.label}: one call answers ${sample.status} ${await sample.text()}`);
+      // Warm-up: both servers' code reaches the optimizing compiler before anything is timed.
+      await load(echo.url, route.body, 32, warmupSeconds);
+      await load(`${stack.server.url}${route.path}`, route.body, 32, warmupSeconds);
+    }
+    await counter.settle();
+    counter.take();
+    console.log('');
+    for (let round = 1; round <= rounds; round++) {
+      for (const route of routes) {
+        const bare = await load(echo.url, route.body, 32, seconds);
+        const ours = await load(`${stack.server.url}${route.path}`, route.body, 32, seconds);
+        (ratios[route.label] ??= []).push(ours.perSecond / bare.perSecond);
+        console.log(
+          `${route.label}, round ${round}: ${(ours.perSecond / bare.perSecond).toFixed(2)}x bare node:http (${rate(ours.perSecond)} vs ${rate(bare.perSecond)} req/s); ` +
+            `p50 ${ms(ours.p50)} vs ${ms(bare.p50)}, p99 ${ms(ours.p99)} vs ${ms(bare.p99)}; non-2xx ${ours.non2xx}, errors ${ours.errors}; outcomes: ${counter.take()}`,
+        );
+      }
+    }
+    for (const [label, values] of Object.entries(ratios)) {
+      console.log(`${label}: ${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x (target >= 0.5x)`);
+    }
+    console.log('');
+  } finally {
+    await echo.close();
+    await stack.close();
+  }
+}
+
+async function saturation(usersPath: string): Promise<void> {
+  const body = JSON.stringify({ username: 'slow', password: slowPassword });
+  const variants = [
+    { label: `gate at ${availableParallelism()} (default: one hash per core)`, concurrency: undefined },
+    { label: `gate opened to ${saturationConnections} (concurrency: ${saturationConnections})`, concurrency: saturationConnections },
+  ];
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of variants) {
+      const counter = outcomeCounter();
+      const stack = await startStack(usersPath, counter.logger, variant.concurrency);
+      try {
+        const url = `${stack.server.url}/api/verify`;
+        await load(url, body, saturationConnections, warmupSeconds);
+        await counter.settle();
+        counter.take();
+        const { result, statP99 } = await withThreadpoolProbe(() => load(url, body, saturationConnections, seconds));
+        await counter.settle();
+        console.log(
+          `bcrypt-10, ${saturationConnections} connections, round ${round}, ${variant.label}: ${rate(result.perSecond)} req/s (${result.total.toLocaleString('en')} in ${seconds} s); ` +
+            `p50 ${ms(result.p50)}, p99 ${ms(result.p99)}; non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; ` +
+            `fs.stat p99 ${ms(statP99)}; outcomes: ${counter.take()}`,
+        );
+      } finally {
+        await stack.close();
+      }
+    }
+  }
+  console.log(`target: p99 < 500 ms with the gate (${saturationConnections} connections kept busy: latency is about ${saturationConnections} / throughput, see docs/benchmarks.md)`);
+  console.log('bcryptjs-only variant: not a registry option (LEGACY_IDP_BCRYPT=js is read once per process); rerun the whole bench with it set');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'legacy-idp-bench-jit-'));
+try {
+  const usersPath = await writeUsers(dir);
+  const [cpu] = cpus();
+  console.log(
+    `jit benchmarks: ${seconds} s per measurement (warm-up ${warmupSeconds} s), autocannon in 1 worker thread, pipelining 1; ` +
+      `${availableParallelism()} cores (${cpu?.model ?? 'unknown CPU'}), Node ${process.version}, bcrypt backend ${bcryptBackend()}; ` +
+      `load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`,
+  );
+  if (only !== 'saturation') await throughput(usersPath);
+  if (only !== 'throughput') await saturation(usersPath);
+  console.log(`\nload average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
