@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -41,8 +41,8 @@ export const serveConfigSchema = z
       })
       .strict()
       .optional(),
-    /** `createCallerAuth` options (docs/jit-security.md); every route uses them. */
-    callerAuth: z.record(z.string(), z.unknown()),
+    /** `createCallerAuth` options (docs/jit-security.md) for every route without its own `callerAuth`. */
+    callerAuth: z.record(z.string(), z.unknown()).optional(),
     routes: z.array(routeSchema).min(1),
     /** Microsoft Graph client options, for B2C routes in `create` mode (docs/graph.md). */
     graph: z.record(z.string(), z.unknown()).optional(),
@@ -73,7 +73,8 @@ export function resolveReferences(value: unknown, baseDir: string, env: Readonly
   if (entries.length === 1 && entries[0]?.[0] === 'file' && typeof entries[0][1] === 'string') {
     const file = resolve(baseDir, entries[0][1]);
     try {
-      return readFileSync(file, 'utf8');
+      // One final line break goes (`echo secret > file` writes one); a PEM file keeps its content either way.
+      return readFileSync(file, 'utf8').replace(/\r?\n$/u, '');
     } catch (error) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `config file: "${path}" names ${file}, which cannot be read`, { cause: error });
     }
@@ -146,8 +147,14 @@ async function buildHandler(
   route: z.output<typeof routeSchema>,
   shared: { authenticator: ReturnType<typeof createAuthenticator>; store: UserStore; callerAuth: import('../jit/caller-auth.js').CallerAuthenticator; logger: Logger; graph: unknown },
 ): Promise<JitHandler> {
-  const { path: _path, protocol, ...options } = route;
-  const common = { authenticator: shared.authenticator, callerAuth: shared.callerAuth, logger: shared.logger };
+  const { path: _path, protocol, callerAuth: routeCallerAuth, ...options } = route;
+  let callerAuth = shared.callerAuth;
+  if (routeCallerAuth !== undefined) {
+    // A route with its own callers (the B2C key must not open the Entra route, and the other way round).
+    const { createCallerAuth } = await import('../jit/caller-auth.js');
+    callerAuth = createCallerAuth({ ...(routeCallerAuth as Record<string, unknown>), logger: shared.logger });
+  }
+  const common = { authenticator: shared.authenticator, callerAuth, logger: shared.logger };
   switch (protocol) {
     case 'generic': {
       const { genericHandler } = await import('../jit/generic.js');
@@ -215,7 +222,16 @@ export async function serve(values: Record<string, string | boolean | undefined>
     const authenticator = createAuthenticator({ verifier: store, profiles: store, lockout, logger, defaultDeadlineMs: deadlineMs, ...(normalization ? { normalization } : {}) });
     closers.unshift(() => authenticator.close());
     const { createCallerAuth } = await import('../jit/caller-auth.js');
-    const callerAuth = createCallerAuth({ ...serveConfig.callerAuth, logger });
+    const unprotected = serveConfig.routes.filter((route) => route['callerAuth'] === undefined).map((route) => route.path);
+    if (serveConfig.callerAuth === undefined && unprotected.length > 0) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: serve.callerAuth is missing, and routes ${unprotected.join(', ')} have none of their own`, {
+        path: 'serve.callerAuth',
+      });
+    }
+    const callerAuth: import('../jit/caller-auth.js').CallerAuthenticator =
+      serveConfig.callerAuth === undefined
+        ? () => Promise.resolve({ ok: false, reason: 'no caller authentication configured' })
+        : createCallerAuth({ ...serveConfig.callerAuth, logger });
     let graph: unknown;
     if (serveConfig.graph) {
       const { createGraphClient } = await import('../graph/index.js');
@@ -238,8 +254,9 @@ export async function serve(values: Record<string, string | boolean | undefined>
         ? { tls: { cert: serveConfig.tls.cert, key: serveConfig.tls.key, ...(serveConfig.tls.ca ? { ca: serveConfig.tls.ca } : {}), requestClientCertificate: serveConfig.tls.requestClientCertificate } }
         : {}),
       // Ready when the store answers a lookup (any answer, even "no such user").
+      // A store that hangs is not ready: the probe gets 2 s.
       ready: async () => {
-        await store.get('legacy-idp-readiness-probe');
+        await store.get('legacy-idp-readiness-probe', { signal: AbortSignal.timeout(2_000) });
         return true;
       },
     });
@@ -266,6 +283,7 @@ export async function serve(values: Record<string, string | boolean | undefined>
     io.stdout.write('legacy-idp serve: stopping\n');
     return 0;
   } finally {
+    if (extras) rmSync(extras.entraRequestFile, { force: true });
     for (const close of closers) await close().catch(() => undefined);
   }
 }

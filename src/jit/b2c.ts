@@ -307,14 +307,17 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     const failure = failureFor(outcome, messages, context, username);
     if (failure) return failure;
 
-    const profile = result.profile;
+    // The Authenticator reads the profile for `valid` only; an expired password that is migrated anyway needs it too.
+    const profile = result.profile ?? (config.profiles ? await config.profiles.get(signInName, { signal: context.signal }).catch(() => null) : null);
     if (config.mode === 'seamless') {
       return { response: jsonResponse(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username };
     }
     if (config.mode === 'create') {
       let objectId: string;
       try {
-        objectId = await createInDirectory(profile, signInName.trim(), password, context.signal);
+        // The directory call shares the verification's budget: B2C gives up after 30 s whatever we do.
+        const remaining = Math.max(1, config.deadlineMs - Math.round(performance.now() - context.startedAt));
+        objectId = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remaining)]));
       } catch (error) {
         // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
         const code = error instanceof LegacyIdpError ? error.code : 'unknown';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { JitHandler } from './endpoint.js';
@@ -102,9 +103,15 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // A taken port or an address this host does not have is the operator's to fix, not a crash.
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
+          ? new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080} (${error.code})`, { cause: error })
+          : error,
+      );
+    });
     server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
       resolve();
     });
   });

@@ -30,7 +30,7 @@ beforeAll(async () => {
       { username: 'alice@contoso.com', password: 'Legacy-Pass-1', email: 'alice@contoso.com', displayName: 'Alice Liddell', givenName: 'Alice', surname: 'Liddell', attributes: { loyaltyId: 'L-1001' } },
       { username: 'migrated@contoso.com', password: 'Legacy-Pass-2', email: 'migrated@contoso.com', attributes: { migrated: true } },
       { username: 'dave@contoso.com', password: 'Legacy-Pass-3', state: 'disabled' },
-      { username: 'erin@contoso.com', password: 'Legacy-Pass-4', state: 'password_expired' },
+      { username: 'erin@contoso.com', password: 'Legacy-Pass-4', state: 'password_expired', displayName: 'Erin Expired' },
     ],
   });
   downStore = await memoryUserStore({ scryptCost: 2 ** 10, users: [{ username: 'alice@contoso.com', password: 'Legacy-Pass-1' }] });
@@ -151,7 +151,7 @@ describe('B2C jit-migration-v2 matrix (claims, signup-check, reset-discovery)', 
 describe('B2C contract details', () => {
   it('answers disabled and expired accounts per configuration', async () => {
     expect((await call(handler(), { signInName: 'dave@contoso.com', password: 'Legacy-Pass-3' })).body['userMessage']).toMatch(/disabled/u);
-    expect((await call(handler(), { signInName: 'erin@contoso.com', password: 'Legacy-Pass-4' })).body['needToMigrate']).toBe('local');
+    expect((await call(handler(), { signInName: 'erin@contoso.com', password: 'Legacy-Pass-4' })).body).toMatchObject({ needToMigrate: 'local', displayName: 'Erin Expired' });
     expect((await call(handler({ expiredPasswords: 'reject' }), { signInName: 'erin@contoso.com', password: 'Legacy-Pass-4' })).body['userMessage']).toMatch(/expired/u);
   });
 

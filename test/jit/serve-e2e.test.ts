@@ -110,7 +110,9 @@ describeWithService('slapd', 'legacy-idp serve with an LDAP store (real slapd) a
   let dir: string;
   let publicKey: CryptoKey;
   const apiKey = randomBytes(24).toString('base64url');
+  const entraKey = randomBytes(24).toString('base64url');
   const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
+  const entraHeaders = { 'content-type': 'application/json', 'x-api-key': entraKey };
 
   beforeAll(async () => {
     slapd = await startSlapd();
@@ -119,6 +121,8 @@ describeWithService('slapd', 'legacy-idp serve with an LDAP store (real slapd) a
     const keys = await generateKeyPair('RSA-OAEP-256', { extractable: true });
     publicKey = keys.publicKey;
     writeFileSync(join(dir, 'entra-key.pem'), await exportPKCS8(keys.privateKey), { mode: 0o600 });
+    // Written as `echo $KEY > jit-key.txt` would: with a final line break, which the reference drops.
+    writeFileSync(join(dir, 'jit-key.txt'), `${apiKey}\n`, { mode: 0o600 });
     const config = {
       store: {
         type: 'ldap',
@@ -130,15 +134,23 @@ describeWithService('slapd', 'legacy-idp serve with an LDAP store (real slapd) a
       lockout: { store: { redis: redis.url, keyPrefix: redis.prefix }, account: { threshold: 3, windowSeconds: 600 }, ip: false },
       serve: {
         port: 0,
-        callerAuth: { apiKey: { keys: [{ label: 'e2e', value: { env: 'E2E_JIT_KEY' } }] } },
+        callerAuth: { apiKey: { keys: [{ label: 'e2e', value: { file: 'jit-key.txt' } }] } },
         routes: [
           { path: '/b2c', protocol: 'b2c', mode: 'claims' },
-          { path: '/entra', protocol: 'entra', keys: [{ kid: 'e2e', privateKey: { file: 'entra-key.pem' } }], passwordPolicy: 'none' },
+          {
+            path: '/entra',
+            protocol: 'entra',
+            // Its own callers: the B2C key does not open this route.
+            callerAuth: { apiKey: { keys: [{ label: 'entra', value: { env: 'E2E_ENTRA_KEY' } }] } },
+            keys: [{ kid: 'e2e', privateKey: { file: 'entra-key.pem' } }],
+            passwordPolicy: 'none',
+            deadlineMs: 5_000,
+          },
         ],
       },
     };
     writeFileSync(join(dir, 'legacy-idp.json'), JSON.stringify(config, null, 2));
-    served = await serve(['--config', join(dir, 'legacy-idp.json')], { E2E_LDAP_PASSWORD: slapd.adminPassword, E2E_JIT_KEY: apiKey });
+    served = await serve(['--config', join(dir, 'legacy-idp.json')], { E2E_LDAP_PASSWORD: slapd.adminPassword, E2E_ENTRA_KEY: entraKey });
   }, 120_000);
 
   afterAll(async () => {
@@ -167,7 +179,8 @@ describeWithService('slapd', 'legacy-idp serve with an LDAP store (real slapd) a
       type: 'microsoft.graph.authenticationEvent.passwordSubmit',
       data: { '@odata.type': 'microsoft.graph.onPasswordSubmitCalloutData', encryptedPasswordContext: jwe, authenticationContext: { correlationId: randomUUID(), client: { ip: '203.0.113.9' } } },
     };
-    const response = await fetch(`${served.url}/entra`, { method: 'POST', headers, body: JSON.stringify(body) });
+    expect((await fetch(`${served.url}/entra`, { method: 'POST', headers, body: JSON.stringify(body) })).status).toBe(401);
+    const response = await fetch(`${served.url}/entra`, { method: 'POST', headers: entraHeaders, body: JSON.stringify(body) });
     const answer = (await response.json()) as { data: { actions: Array<Record<string, string>>; nonce: string } };
     expect(answer.data.nonce).toBe(nonce);
     return answer.data.actions[0]?.['@odata.type'];

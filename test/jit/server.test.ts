@@ -47,6 +47,10 @@ describe('JIT server', () => {
     ready = true;
   });
 
+  it('reports a port in use as a configuration error, not a crash', async () => {
+    await expect(startJitServer({ port: server.port, routes: { '/echo': echo } })).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID', message: expect.stringMatching(/EADDRINUSE/u) as unknown });
+  });
+
   it('refuses routes that would hide the health endpoints', async () => {
     await expect(startJitServer({ port: 0, routes: { '/healthz': echo } })).rejects.toThrow(/healthz/u);
   });
