@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileSource } from '../../src/core/contracts.js';
+import { createGraphClient } from '../../src/graph/client.js';
+import { createHashRegistry } from '../../src/hashes/registry.js';
+import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
+import { runPremigration } from '../../src/premigrate/engine.js';
+import { graphSink } from '../../src/premigrate/graph-sink.js';
+import { createMapper, type PremigrateMappingOptions } from '../../src/premigrate/mapping.js';
+import { fileUserStore } from '../../src/stores/file/file-store.js';
+import { ldapUserStore } from '../../src/stores/ldap/ldap-store.js';
+import { sqlUserStore } from '../../src/stores/sql/sql-store.js';
+import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
+import { createPostgresDatabase, describeWithService, startSlapd, type SlapdInstance, type ThrowawayDatabase } from '../harness/services.js';
+
+/**
+ * Pre-migration from each kind of source the issue names, into the Graph emulator: a PostgreSQL table, a real
+ * slapd directory (paged LDAP listing), and the Microsoft pre-migration sample's UsersData.json (clear-text
+ * passwords carried over as they are).
+ */
+
+const registry = createHashRegistry({ workers: false });
+let emulator: GraphEmulator;
+let dir: string;
+
+beforeAll(async () => {
+  emulator = await startGraphEmulator({ tenantDomain: 'contoso.onmicrosoft.com' });
+  dir = mkdtempSync(join(tmpdir(), 'legacy-idp-premigrate-sources-'));
+});
+afterAll(async () => {
+  await emulator.close();
+  await registry.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function migrate(source: ProfileSource, mapping: PremigrateMappingOptions, name: string) {
+  const graph = createGraphClient({ tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url });
+  const sink = graphSink({ graph });
+  const checkpoint = await openCheckpoint(join(dir, `${name}.db`));
+  try {
+    return await runPremigration({ source, map: createMapper(mapping), sink, checkpoint });
+  } finally {
+    await sink.close();
+    checkpoint.close();
+  }
+}
+
+const userWith = (issuerAssignedId: string) =>
+  [...emulator.users.values()].find((user) => user.identities.some((identity) => identity.issuerAssignedId.toLowerCase() === issuerAssignedId.toLowerCase()));
+
+describe("the Microsoft sample's UsersData.json", () => {
+  it('creates every user with the password the file holds, and no migration flag', async () => {
+    const file = join(dir, 'UsersData.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        userType: 'emailAddress',
+        Users: [
+          { signInName: 'ann@sample.example', displayName: 'Ann Sample', firstName: 'Ann', lastName: 'Sample', password: 'Sample-Pass-2024!', email: 'ann@sample.example' },
+          { signInName: 'ben@sample.example', displayName: 'Ben Sample', firstName: 'Ben', lastName: 'Sample', password: 'Sample-Pass-2025!', email: 'ben@sample.example' },
+        ],
+      }),
+    );
+    const store = await fileUserStore({ path: file, preset: 'ms-sample', registry });
+    try {
+      const summary = await migrate(store, { tenant: 'contoso.onmicrosoft.com', passwords: { requiresMigrationAttribute: false } }, 'sample');
+      expect(summary).toMatchObject({ created: 2, failed: 0, passwords: { recovered: 2, generated: 0 } });
+      expect(userWith('ann@sample.example')).toMatchObject({ displayName: 'Ann Sample', givenName: 'Ann', surname: 'Sample', passwordProfile: { password: 'Sample-Pass-2024!' } });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describeWithService('postgres', 'a PostgreSQL table', () => {
+  let database: ThrowawayDatabase;
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('CREATE TABLE members (id BIGINT PRIMARY KEY, email TEXT, full_name TEXT, pw TEXT)');
+    await client.query(`INSERT INTO members SELECT i, 'member' || i || '@pg.example', 'Member ' || i, '$2b$10$abcdefghijklmnopqrstuuIxSWnQXBOcXXVKJTXqiDMjVGBBNpYVS' FROM generate_series(1, 45) AS i`);
+    await client.end();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('creates every member once, over several keyset pages, with generated passwords and the flag', async () => {
+    const store = await sqlUserStore({ dialect: 'postgres', connection: database.url, table: 'members', registry, batchSize: 10, mapping: { subjectId: 'id', username: 'email', email: 'email', hash: 'pw', displayName: 'full_name' } });
+    try {
+      const extensionAppId = '11111111-2222-4333-8444-555555555555';
+      const summary = await migrate(store, { tenant: 'contoso.onmicrosoft.com', extensionAppId }, 'postgres');
+      expect(summary).toMatchObject({ created: 45, failed: 0, passwords: { recovered: 0, generated: 45 } });
+      expect(userWith('member45@pg.example')).toMatchObject({ displayName: 'Member 45', [`extension_${extensionAppId.replaceAll('-', '')}_requiresMigration`]: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describeWithService('slapd', 'a real OpenLDAP directory', () => {
+  let slapd: SlapdInstance;
+  beforeAll(async () => {
+    slapd = await startSlapd();
+  });
+  afterAll(async () => {
+    await slapd.stop();
+  });
+
+  it('creates every directory user, listed with paged results, as userName identities', async () => {
+    const store = ldapUserStore({
+      urls: [slapd.url],
+      serviceAccount: { dn: slapd.adminDn, password: slapd.adminPassword },
+      bind: { mode: 'search', baseDn: slapd.baseDn },
+      profiles: { baseDn: `ou=people,${slapd.baseDn}`, pageSize: 2 },
+    });
+    try {
+      const summary = await migrate(store, { tenant: 'contoso.onmicrosoft.com', signInType: 'userName', passwords: { requiresMigrationAttribute: false } }, 'ldap');
+      expect(summary.failed).toBe(0);
+      expect(summary.created).toBe(slapd.users.length);
+      for (const user of slapd.users) expect(userWith(user.uid), user.uid).toBeDefined();
+    } finally {
+      await store.close?.();
+    }
+  });
+});
