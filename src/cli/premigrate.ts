@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import type { MigrationWriteBack } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { jsonLogger } from '../core/logger.js';
 import { parseOptions } from '../core/validate.js';
@@ -36,6 +37,8 @@ const premigrateConfigSchema = z
     /** The checkpoint journal (SQLite), relative to the config file. */
     journal: z.string().min(1).default('premigrate-journal.db'),
     report: z.object({ json: z.string().min(1).default('premigrate-report.json'), csv: z.string().min(1).default('premigrate-failures.csv') }).strict().default({ json: 'premigrate-report.json', csv: 'premigrate-failures.csv' }),
+    /** Record each migration in the legacy store through its configured write-back (SQL, MongoDB), after the create. */
+    writeBack: z.boolean().default(false),
     /** sink.write calls in flight in the engine (default 4). */
     concurrency: z.number().int().min(1).max(64).default(4),
   })
@@ -60,6 +63,15 @@ function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => 
       if (tty) io.stderr.write('\n');
     },
   };
+}
+
+function writeBackOf(store: object): MigrationWriteBack {
+  if (typeof (store as Partial<MigrationWriteBack>).markMigrated !== 'function') {
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'premigrate.writeBack needs a store with a write-back configured (store.writeBack: the columns or fields to set)', {
+      path: 'premigrate.writeBack',
+    });
+  }
+  return store as MigrationWriteBack;
 }
 
 export async function premigrate(values: Record<string, string | boolean | undefined>, io: CliIo, loaded: LoadedConfig): Promise<number> {
@@ -131,6 +143,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
       ...(checkpoint ? { checkpoint } : {}),
       dryRun,
       retryFailed: values['retry-failed'] === true,
+      ...(config.writeBack ? { writeBack: writeBackOf(store) } : {}),
       concurrency: config.concurrency,
       onProgress: progress.update,
       logger,

@@ -1,4 +1,4 @@
-import type { Profile, ProfileSource } from '../core/contracts.js';
+import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
@@ -34,6 +34,11 @@ export interface PremigrateRunOptions {
   checkpoint?: Checkpoint;
   /** Map and validate everything; create nothing and write no journal. */
   dryRun?: boolean;
+  /**
+   * Records each migration in the legacy store (a flag, a time, the new object id) after the directory
+   * confirmed the user, never before; a failed write-back is logged and does not fail the user.
+   */
+  writeBack?: MigrationWriteBack;
   /** Send again the users a previous run recorded as failed (lists the source from the start). */
   retryFailed?: boolean;
   /** Batches in flight at once (default 4). */
@@ -57,6 +62,8 @@ export interface PremigrateSummary {
   skipped: number;
   /** Users a crash had left unconfirmed and the directory turned out to hold. */
   confirmedAfterCrash: number;
+  /** Legacy rows the write-back updated. */
+  writtenBack: number;
   passwords: { recovered: number; generated: number };
   /** Dry run: users that would be sent. */
   wouldCreate: number;
@@ -88,6 +95,7 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     failed: 0,
     skipped: 0,
     confirmedAfterCrash: 0,
+    writtenBack: 0,
     passwords: { recovered: 0, generated: 0 },
     wouldCreate: 0,
     durationMs: 0,
@@ -176,6 +184,20 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       chunk.items.forEach((item, index) => {
         settle(item, outcomes[index] as ItemOutcome);
       });
+      if (options.writeBack) {
+        for (const [index, item] of chunk.items.entries()) {
+          const outcome = outcomes[index] as ItemOutcome;
+          if (outcome.status === 'failed') continue;
+          await options.writeBack.markMigrated(item.subjectId, { objectId: outcome.objectId }).then(
+            (updated) => {
+              if (updated) summary.writtenBack += 1;
+            },
+            (error: unknown) => {
+              logger.warn('premigrate: write-back failed', { subjectId: item.subjectId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
+            },
+          );
+        }
+      }
     } finally {
       inFlight -= chunk.items.length;
     }

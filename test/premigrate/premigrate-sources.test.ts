@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProfileSource } from '../../src/core/contracts.js';
+import Database from 'better-sqlite3';
+import type { MigrationWriteBack, ProfileSource } from '../../src/core/contracts.js';
 import { createGraphClient } from '../../src/graph/client.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
 import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
@@ -36,12 +37,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function migrate(source: ProfileSource, mapping: PremigrateMappingOptions, name: string) {
+async function migrate(source: ProfileSource, mapping: PremigrateMappingOptions, name: string, writeBack?: MigrationWriteBack) {
   const graph = createGraphClient({ tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url });
   const sink = graphSink({ graph });
   const checkpoint = await openCheckpoint(join(dir, `${name}.db`));
   try {
-    return await runPremigration({ source, map: createMapper(mapping), sink, checkpoint });
+    return await runPremigration({ source, map: createMapper(mapping), sink, checkpoint, ...(writeBack ? { writeBack } : {}) });
   } finally {
     await sink.close();
     checkpoint.close();
@@ -71,6 +72,39 @@ describe("the Microsoft sample's UsersData.json", () => {
       expect(userWith('ann@sample.example')).toMatchObject({ displayName: 'Ann Sample', givenName: 'Ann', surname: 'Sample', passwordProfile: { password: 'Sample-Pass-2024!' } });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('write-back to the legacy store', () => {
+  it("records each created user's object id and time in its row, after the create", async () => {
+    const file = join(dir, 'writeback.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, pw TEXT, migrated_at TEXT, entra_id TEXT)');
+    for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO people (id, email, pw) VALUES (?, ?, ?)').run(i, `wb${i}@legacy.example`, 'x-not-a-hash');
+    db.close();
+    const store = await sqlUserStore({
+      dialect: 'sqlite',
+      connection: file,
+      table: 'people',
+      registry,
+      mapping: { subjectId: 'id', username: 'email', email: 'email', hash: 'pw' },
+      writeBack: { migratedAtColumn: 'migrated_at', objectIdColumn: 'entra_id' },
+    });
+    try {
+      const summary = await migrate(store, { tenant: 'contoso.onmicrosoft.com', passwords: { requiresMigrationAttribute: false } }, 'writeback', store as unknown as MigrationWriteBack);
+      expect(summary).toMatchObject({ created: 5, writtenBack: 5 });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      for (const row of check.prepare('SELECT email, migrated_at, entra_id FROM people').all() as Array<{ email: string; migrated_at: string | null; entra_id: string | null }>) {
+        expect(row.entra_id).toBe(userWith(row.email)?.id);
+        expect(row.migrated_at).not.toBeNull();
+      }
+    } finally {
+      check.close();
     }
   });
 });
