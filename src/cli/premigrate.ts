@@ -47,8 +47,9 @@ const premigrateConfigSchema = z
 function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => void; done: () => void } {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   let lastLine = 0;
+  const eta = (seconds: number): string => (seconds >= 3600 ? `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min` : seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${seconds} s`);
   const line = (p: PremigrateProgress): string =>
-    `premigrate: ${p.created} created, ${p.existed} existed, ${p.failed} failed, ${p.skipped} already done; ${p.listed} read, ${p.inFlight} in flight; ${p.perSecond.toFixed(1)} users/s`;
+    `premigrate: ${p.created} created, ${p.existed} existed, ${p.failed} failed, ${p.skipped} already done; ${p.listed}${p.total === undefined ? '' : ` of ${p.total}`} read, ${p.inFlight} in flight; ${p.perSecond.toFixed(1)} users/s${p.etaSeconds === undefined ? '' : `, about ${eta(p.etaSeconds)} left`}`;
   return {
     update(progress) {
       if (tty) {

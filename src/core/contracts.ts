@@ -76,6 +76,8 @@ export interface ProfileSource {
   readonly name: string;
   get(username: string, options?: { signal?: AbortSignal }): Promise<Profile | null>;
   list(options?: ListOptions): AsyncIterable<Profile>;
+  /** How many users `list()` would yield, when the store can tell cheaply (progress and ETA of a bulk run). */
+  count?(options?: { signal?: AbortSignal }): Promise<number>;
   close?(): Promise<void>;
 }
 

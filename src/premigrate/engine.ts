@@ -23,6 +23,10 @@ export interface PremigrateProgress {
   /** Users settled (created, existed or failed) per second in this run. */
   perSecond: number;
   elapsedMs: number;
+  /** Users the source holds, when it can count them. */
+  total?: number;
+  /** Seconds left at the current rate, when the total is known. */
+  etaSeconds?: number;
 }
 
 export interface PremigrateRunOptions {
@@ -102,6 +106,10 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
   };
   let inFlight = 0;
   let lastProgress = 0;
+  const total = options.onProgress && source.count ? await source.count(options.signal ? { signal: options.signal } : {}).catch(() => undefined) : undefined;
+  const journalAtStart = checkpoint && !dryRun ? checkpoint.counts() : undefined;
+  // Users earlier runs settled (failures are sent again only with retryFailed).
+  const doneBefore = journalAtStart ? journalAtStart.created + journalAtStart.existed + (options.retryFailed ? 0 : journalAtStart.failed) : 0;
   const progress = (force = false): void => {
     if (!options.onProgress) return;
     const now = performance.now();
@@ -109,6 +117,9 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     lastProgress = now;
     const elapsedMs = now - started;
     const settled = summary.created + summary.existed + summary.failed;
+    const perSecond = elapsedMs > 0 ? (settled * 1000) / elapsedMs : 0;
+    // Users of earlier runs are done already; the rest go at this run's rate (the pacer holds it at the quota).
+    const remaining = total === undefined ? undefined : Math.max(0, total - doneBefore - settled);
     options.onProgress({
       listed: summary.listed,
       created: summary.created,
@@ -116,8 +127,10 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       failed: summary.failed,
       skipped: summary.skipped,
       inFlight,
-      perSecond: elapsedMs > 0 ? (settled * 1000) / elapsedMs : 0,
+      perSecond,
       elapsedMs,
+      ...(total === undefined ? {} : { total }),
+      ...(remaining !== undefined && perSecond > 0 ? { etaSeconds: Math.round(remaining / perSecond) } : {}),
     });
   };
 

@@ -8,7 +8,7 @@ import type { MigrationWriteBack, ProfileSource } from '../../src/core/contracts
 import { createGraphClient } from '../../src/graph/client.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
 import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
-import { runPremigration } from '../../src/premigrate/engine.js';
+import { runPremigration, type PremigrateProgress } from '../../src/premigrate/engine.js';
 import { graphSink } from '../../src/premigrate/graph-sink.js';
 import { createMapper, type PremigrateMappingOptions } from '../../src/premigrate/mapping.js';
 import { fileUserStore } from '../../src/stores/file/file-store.js';
@@ -37,12 +37,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const progress: PremigrateProgress[] = [];
+
 async function migrate(source: ProfileSource, mapping: PremigrateMappingOptions, name: string, writeBack?: MigrationWriteBack) {
   const graph = createGraphClient({ tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url });
   const sink = graphSink({ graph });
   const checkpoint = await openCheckpoint(join(dir, `${name}.db`));
   try {
-    return await runPremigration({ source, map: createMapper(mapping), sink, checkpoint, ...(writeBack ? { writeBack } : {}) });
+    return await runPremigration({ source, map: createMapper(mapping), sink, checkpoint, ...(writeBack ? { writeBack } : {}), onProgress: (p) => progress.push(p), progressIntervalMs: 0 });
   } finally {
     await sink.close();
     checkpoint.close();
@@ -129,6 +131,8 @@ describeWithService('postgres', 'a PostgreSQL table', () => {
       const extensionAppId = '11111111-2222-4333-8444-555555555555';
       const summary = await migrate(store, { tenant: 'contoso.onmicrosoft.com', extensionAppId }, 'postgres');
       expect(summary).toMatchObject({ created: 45, failed: 0, passwords: { recovered: 0, generated: 45 } });
+      // The table counted up front: progress shows "n of 45" and an ETA.
+      expect(progress.at(-1)).toMatchObject({ total: 45, etaSeconds: 0 });
       expect(userWith('member45@pg.example')).toMatchObject({ displayName: 'Member 45', [`extension_${extensionAppId.replaceAll('-', '')}_requiresMigration`]: true });
     } finally {
       await store.close();

@@ -26,6 +26,8 @@ export interface RecordBackend {
   find(login: string, limit: number, signal?: AbortSignal): Promise<FoundRow[]>;
   /** Up to `limit` rows after the row whose key is `after` (undefined: from the start), in key order. */
   page(after: unknown, limit: number, signal?: AbortSignal): Promise<Row[]>;
+  /** How many rows `page` walks through, when the backend can count them. */
+  count?(): Promise<number>;
   /** The list cursor of a row, and back: the key value in a form that survives a restart. */
   cursorOf(row: Row): string;
   parseCursor(cursor: string): unknown;
@@ -199,6 +201,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
   }
 
   const markMigrated = backend.markMigrated?.bind(backend);
+  const count = backend.count?.bind(backend);
   return {
     name,
     stats,
@@ -209,6 +212,18 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     },
     get,
     list,
+    ...(count
+      ? {
+          async count() {
+            assertOpen();
+            try {
+              return await count();
+            } catch (error) {
+              throw backendFailure(error, 'counting users');
+            }
+          },
+        }
+      : {}),
     ...(markMigrated
       ? {
           async markMigrated(subjectId: string, confirmation: MigrationConfirmation) {

@@ -103,6 +103,7 @@ async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSe
 interface SqlStatements {
   find(login: string, limit: number): { sql: string; parameters: unknown[] };
   page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
+  count(): { sql: string; parameters: unknown[] };
   update?(subjectId: string, confirmation: MigrationConfirmation): { sql: string; parameters: unknown[] } | undefined;
 }
 
@@ -183,6 +184,10 @@ function buildStatements(
       parameters.push(...fixed.parameters);
       const where = [match, ...fixed.text].join(' AND ');
       return { sql: withLimit(`${selectList}, ${flag} AS ${connection.quote(byUsernameColumn)}`, `FROM ${source} WHERE ${where}`, limit), parameters };
+    },
+    count() {
+      const fixed = fixedConditions(1);
+      return { sql: `SELECT COUNT(*) AS ${connection.quote('n')} FROM ${source}${fixed.text.length === 0 ? '' : ` WHERE ${fixed.text.join(' AND ')}`}`, parameters: fixed.parameters };
     },
     page(after, limit) {
       const parameters: unknown[] = [];
@@ -297,6 +302,11 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
     async page(after, limit) {
       const { sql, parameters } = statements.page(after, limit);
       return rows(await connection.query(sql, parameters));
+    },
+    async count() {
+      const { sql, parameters } = statements.count();
+      const [row] = await connection.query(sql, parameters);
+      return Number(row?.['n'] ?? 0);
     },
     cursorOf: (row) => JSON.stringify(cursorValue(row[mapping.subjectId])),
     parseCursor(cursor) {

@@ -223,6 +223,8 @@ function describeDialect(setup: DialectSetup): void {
         const all = [];
         for await (const profile of store.list({ batchSize: 2 })) all.push(profile);
         expect(all.map((profile) => profile.subjectId)).toEqual(['10', '20', '30', '40', '50', '60', '70', '80', '90']);
+        // The count a bulk run shows its progress and ETA against.
+        expect(await store.count?.()).toBe(9);
         expect(all[0]?.credential?.scheme).toBe('auto');
         expect(all[3]?.enabled).toBe(false);
         const rest = [];
