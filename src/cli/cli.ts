@@ -123,7 +123,7 @@ const commands: Record<string, Command> = {
   premigrate: {
     summary: 'Bulk-create every legacy user in Entra External ID / Azure AD B2C (or a JSONL file)',
     usage: [
-      'legacy-idp premigrate --config <file> [--dry-run] [--retry-failed] [--journal <file>]',
+      'legacy-idp premigrate --config <file> [--dry-run] [--retry-failed] [--register-extensions] [--journal <file>]',
       '       legacy-idp premigrate --config <file> --reconcile',
       '',
       'Reads every user of the config\'s store, maps it per the "premigrate" section and creates it through',
@@ -140,6 +140,7 @@ const commands: Record<string, Command> = {
       'dry-run': { type: 'boolean' },
       'retry-failed': { type: 'boolean' },
       reconcile: { type: 'boolean' },
+      'register-extensions': { type: 'boolean' },
       journal: { type: 'string' },
     },
     run: async (values, io) => {

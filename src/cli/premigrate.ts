@@ -37,6 +37,8 @@ const premigrateConfigSchema = z
     /** The checkpoint journal (SQLite), relative to the config file. */
     journal: z.string().min(1).default('premigrate-journal.db'),
     report: z.object({ json: z.string().min(1).default('premigrate-report.json'), csv: z.string().min(1).default('premigrate-failures.csv') }).strict().default({ json: 'premigrate-report.json', csv: 'premigrate-failures.csv' }),
+    /** Register the mapping's extension attributes on the b2c-extensions-app before the run (also `--register-extensions`). */
+    registerExtensions: z.boolean().default(false),
     /** Record each migration in the legacy store through its configured write-back (SQL, MongoDB), after the create. */
     writeBack: z.boolean().default(false),
     /** sink.write calls in flight in the engine (default 4). */
@@ -64,6 +66,19 @@ function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => 
       if (tty) io.stderr.write('\n');
     },
   };
+}
+
+/** The extension attributes a mapping writes: the requiresMigration flag (Boolean) and `extension:` targets (String). */
+function extensionsOf(mapping: Record<string, unknown>): Array<{ name: string; dataType: 'Boolean' | 'String' }> {
+  const passwords = (mapping['passwords'] ?? {}) as { requiresMigrationAttribute?: unknown };
+  const flag = passwords.requiresMigrationAttribute === undefined ? 'requiresMigration' : passwords.requiresMigrationAttribute;
+  const attributes = ((mapping['fields'] ?? {}) as { attributes?: Record<string, unknown> }).attributes ?? {};
+  return [
+    ...(typeof flag === 'string' ? [{ name: flag, dataType: 'Boolean' as const }] : []),
+    ...Object.values(attributes)
+      .filter((target): target is string => typeof target === 'string' && target.startsWith('extension:'))
+      .map((target) => ({ name: target.slice('extension:'.length), dataType: 'String' as const })),
+  ];
 }
 
 function writeBackOf(store: object): MigrationWriteBack {
@@ -102,6 +117,14 @@ export async function premigrate(values: Record<string, string | boolean | undef
       const result = await reconcile({ source: store, map, graph, issuer, ...(io.stopSignal ? { signal: io.stopSignal } : {}) });
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return result.missingInDirectoryCount + result.missingInSourceCount === 0 ? exitCodes.valid : exitCodes.rejected;
+    }
+
+    if (!dryRun && graph && (config.registerExtensions || values['register-extensions'] === true)) {
+      const { registerExtensionProperties } = await import('../premigrate/extensions.js');
+      const extensionAppId = config.mapping['extensionAppId'];
+      if (typeof extensionAppId !== 'string') throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'registering extension attributes needs premigrate.mapping.extensionAppId', { path: 'premigrate.mapping.extensionAppId' });
+      const registered = await registerExtensionProperties(graph, extensionAppId, extensionsOf(config.mapping), io.stopSignal);
+      io.stderr.write(`premigrate: extension attributes registered: ${registered.registered.join(', ') || 'none'}; already there: ${registered.existing.join(', ') || 'none'}\n`);
     }
 
     let sink: MigrationSink | undefined;

@@ -85,6 +85,8 @@ export interface GraphEmulatorOptions {
   /** Order of $batch answers. Default 'reverse', so that clients must match by id. */
   batchResponseOrder?: 'request' | 'reverse';
   faults?: GraphEmulatorFaults;
+  /** appId of the tenant's b2c-extensions-app (GET /applications?$filter=appId eq ...). */
+  extensionsAppId?: string;
   /** Epoch ms; tests share a fake clock with the client's injected sleep. Default Date.now. */
   now?: () => number;
 }
@@ -130,6 +132,8 @@ export interface GraphEmulator {
   clientId: string;
   clientSecret: string;
   users: Map<string, EmulatedUser>;
+  /** Extension properties registered on the b2c-extensions-app, by full name. */
+  extensionProperties(): string[];
   requests: EmulatorRequestLog[];
   setFaults(faults: GraphEmulatorFaults): void;
   /** Every token issued so far is refused from now on. */
@@ -565,11 +569,40 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   }
 
   /** One Graph operation (a whole request, or one batch item), after authentication. */
+  /**
+   * The tenant's b2c-extensions-app and its extension properties (§1.4): GET /applications?$filter=appId eq '...',
+   * GET and POST /applications/{id}/extensionProperties. Emulator's choice: not throttled, one app per emulator.
+   */
+  const extensionsApp = { id: randomUUID(), appId: options.extensionsAppId ?? '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', properties: new Map<string, Record<string, unknown>>() };
+  function executeApplications(method: string, path: string, query: URLSearchParams, body: unknown): Answer | undefined {
+    if (path === '/applications' && method === 'GET') {
+      const appId = /^appId eq '([^']*)'$/u.exec(query.get('$filter') ?? '')?.[1];
+      const value = appId === extensionsApp.appId ? [{ id: extensionsApp.id, appId: extensionsApp.appId, displayName: 'b2c-extensions-app' }] : [];
+      return { status: 200, headers: {}, body: { value } };
+    }
+    const match = /^\/applications\/([^/]+)\/extensionProperties$/u.exec(path);
+    if (!match) return undefined;
+    if (match[1] !== extensionsApp.id) return graphError(404, 'Request_ResourceNotFound', `Resource '${match[1] ?? ''}' does not exist.`);
+    if (method === 'GET') return { status: 200, headers: {}, body: { value: [...extensionsApp.properties.values()] } };
+    if (method !== 'POST') return graphError(405, 'Request_BadRequest', 'Method not allowed.');
+    const input = body as { name?: unknown; dataType?: unknown; targetObjects?: unknown } | null;
+    if (typeof input?.name !== 'string' || typeof input.dataType !== 'string' || !Array.isArray(input.targetObjects)) {
+      return graphError(400, 'Request_BadRequest', 'name, dataType and targetObjects are required.');
+    }
+    const name = `extension_${extensionsApp.appId.replaceAll('-', '')}_${input.name}`;
+    if (extensionsApp.properties.has(name)) return graphError(400, 'Request_BadRequest', `An extension property exists with the name ${name}.`);
+    const property = { id: randomUUID(), name, dataType: input.dataType, targetObjects: input.targetObjects };
+    extensionsApp.properties.set(name, property);
+    return { status: 201, headers: {}, body: property };
+  }
+
   function execute(method: string, target: string, body: unknown): Answer {
     const parsed = new URL(target, 'http://graph.local');
     const path = decodeURIComponent(parsed.pathname);
     const query = parsed.searchParams;
     const userMatch = /^\/users\/([^/]+)$/u.exec(path);
+    const applicationsAnswer = executeApplications(method, path, query, body);
+    if (applicationsAnswer) return applicationsAnswer;
     const known = /^\/users\/?$/u.test(path) || userMatch !== null;
     if (!known) return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/')[1] ?? ''}'.`); // Emulator's choice.
     const cost = charge(costOf(method, path, query));
@@ -778,6 +811,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     clientId,
     clientSecret,
     users,
+    extensionProperties: () => [...extensionsApp.properties.keys()],
     requests,
     setFaults(next) {
       faults = next;

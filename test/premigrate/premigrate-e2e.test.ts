@@ -171,8 +171,11 @@ describe('legacy-idp premigrate against the Graph emulator', () => {
     const workspace = makeWorkspace(emulator, 12, { noEmail: true });
     // Names the fixture emails would clash with: another workspace's users are already in the emulator.
     try {
-      const run = premigrate(workspace, emulator);
+      const run = premigrate(workspace, emulator, ['--register-extensions']);
       expect(await run.exited, run.stderr().slice(-2000)).toBe(1);
+      // The requiresMigration flag was registered on the b2c-extensions-app before the users were written.
+      expect(emulator.extensionProperties()).toContain(extensionFlag);
+      expect(run.stderr()).toMatch(/extension attributes registered: extension_/u);
       const csv = readFileSync(join(workspace.dir, 'failures.csv'), 'utf8').trim().split('\r\n');
       expect(csv[0]).toBe('subjectId,signInName,code,retryable,reason');
       expect(csv).toHaveLength(2);

@@ -9,6 +9,7 @@ import { createGraphClient } from '../../src/graph/client.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
 import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
 import { runPremigration, type PremigrateProgress } from '../../src/premigrate/engine.js';
+import { registerExtensionProperties } from '../../src/premigrate/extensions.js';
 import { graphSink } from '../../src/premigrate/graph-sink.js';
 import { createMapper, type PremigrateMappingOptions } from '../../src/premigrate/mapping.js';
 import { fileUserStore } from '../../src/stores/file/file-store.js';
@@ -75,6 +76,18 @@ describe("the Microsoft sample's UsersData.json", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('extension attributes on the b2c-extensions-app', () => {
+  it('registers the missing ones and leaves existing ones alone', async () => {
+    const graph = createGraphClient({ tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url });
+    const appId = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+    const first = await registerExtensionProperties(graph, appId, [{ name: 'requiresMigration', dataType: 'Boolean' }, { name: 'legacyId', dataType: 'String' }]);
+    expect(first.registered).toEqual(['extension_0f1e2d3c4b5a49788695a4b3c2d1e0f9_requiresMigration', 'extension_0f1e2d3c4b5a49788695a4b3c2d1e0f9_legacyId']);
+    const again = await registerExtensionProperties(graph, appId, [{ name: 'requiresMigration', dataType: 'Boolean' }]);
+    expect(again).toEqual({ registered: [], existing: ['extension_0f1e2d3c4b5a49788695a4b3c2d1e0f9_requiresMigration'] });
+    await expect(registerExtensionProperties(graph, '99999999-9999-4999-8999-999999999999', [])).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID' });
   });
 });
 
