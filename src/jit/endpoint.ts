@@ -186,14 +186,31 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
   };
 }
 
+/**
+ * The text of answers this module built, so a host writing them back (hosts/node.ts) need not read the web
+ * stream again: reading a Response body back was a large share of a call's cost behind node:http.
+ */
+const answerTexts = new WeakMap<Response, string>();
+
+/** The body text of an answer made by `jsonResponse` (or re-made by the pipeline); undefined for others. */
+export function answerText(response: Response): string | undefined {
+  return answerTexts.get(response);
+}
+
 function withRequestId(response: Response, requestId: string): Response {
   const headers = new Headers(response.headers);
   headers.set('x-request-id', requestId);
   headers.set('cache-control', 'no-store');
-  return new Response(response.body, { status: response.status, headers });
+  const text = answerTexts.get(response);
+  const answer = new Response(text ?? response.body, { status: response.status, headers });
+  if (text !== undefined) answerTexts.set(answer, text);
+  return answer;
 }
 
 /** A JSON answer with the content type every IdP checks (Entra fails 1003006 without it). */
 export function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  const text = JSON.stringify(body);
+  const response = new Response(text, { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  answerTexts.set(response, text);
+  return response;
 }

@@ -37,6 +37,12 @@ describe('JIT server', () => {
     expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/u);
   });
 
+  it('answers 413 itself for a body over the host cap, without handing it to the handler', async () => {
+    const answer = await fetch(`${server.url}/echo`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(answer.status).toBe(413);
+    expect(await answer.json()).toEqual({ error: 'payload_too_large' });
+  });
+
   it('answers /healthz while running and /readyz by the store probe', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

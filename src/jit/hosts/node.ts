@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
+import { answerText, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
 
 /**
  * node:http / node:https glue: an IncomingMessage becomes a web Request (the body streamed, never buffered
@@ -10,6 +10,8 @@ import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
  */
 
 export interface NodeHostOptions {
+  /** Largest body the host reads before answering 413 itself (default 1 MiB); protocols apply smaller limits. */
+  maxBodyBytes?: number;
   /** Take the client address from the first X-Forwarded-For entry (only behind a proxy you run). */
   trustProxy?: boolean;
 }
@@ -87,7 +89,8 @@ export async function writeNodeResponse(response: Response, target: ServerRespon
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const body = Buffer.from(await response.arrayBuffer());
+  const text = answerText(response);
+  const body = text === undefined ? Buffer.from(await response.arrayBuffer()) : Buffer.from(text, 'utf8');
   target.writeHead(response.status, { ...headers, 'content-length': String(body.byteLength) });
   target.end(body);
 }
@@ -100,11 +103,51 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
     response.on('close', () => {
       if (!response.writableFinished) controller.abort();
     });
-    handler(requestFromNode(request, controller.signal), connectionInfo(request, options))
-      .then((answer) => writeNodeResponse(answer, response))
+    readNodeBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes)
+      .then((body) => {
+        if (body === undefined) {
+          // Over the host's own cap: answered here, without reading the rest.
+          response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+          response.end('{"error":"payload_too_large"}');
+          return undefined;
+        }
+        return handler(requestFromNode(request, controller.signal, body), connectionInfo(request, options)).then((answer) => writeNodeResponse(answer, response));
+      })
       .catch(() => {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end('{"error":"server_error"}');
       });
   };
+}
+
+/** The host's cap on a body (the protocols apply their own, smaller, limits after it). */
+const defaultMaxBodyBytes = 1024 * 1024;
+
+/**
+ * The body as bytes, read with Node's own stream (a web stream per request cost more than the check itself);
+ * undefined once it passes `limit`. GET and HEAD have none.
+ */
+function readNodeBody(request: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  const method = request.method ?? 'GET';
+  if (method === 'GET' || method === 'HEAD') return Promise.resolve(new Uint8Array());
+  const declared = Number(request.headers['content-length'] ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.once('end', () => {
+      resolve(Buffer.concat(chunks, size));
+    });
+    request.once('error', reject);
+  });
 }
