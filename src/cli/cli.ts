@@ -54,11 +54,9 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run?: (values: Record<string, string | boolean | undefined>, io: CliIo, positionals: readonly string[]) => Promise<number>;
+  run: (values: Record<string, string | boolean | undefined>, io: CliIo, positionals: readonly string[]) => Promise<number>;
   /** Takes positional arguments (a subcommand, a file). */
   positionals?: boolean;
-  /** Set while the capability is still being built: the command exists so scripts and docs can name it. */
-  comingWith?: string;
 }
 
 const help = { help: { type: 'boolean', short: 'h' } } as const;
@@ -155,7 +153,7 @@ const commands: Record<string, Command> = {
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(
-    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}${command.comingWith ? ' (not yet available)' : ''}`,
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
   );
   return [
     'legacy-idp: move user accounts, passwords included, off legacy identity stores.',
@@ -261,9 +259,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (values.help === true) {
       io.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
       return exitCodes.valid;
-    }
-    if (!command.run) {
-      throw new LegacyIdpError('ERR_LEGACY_IDP_NOT_IMPLEMENTED', `"${name}" is not available in this version; it ships with ${command.comingWith ?? 'a later release'}`);
     }
     return await command.run(values, io, positionals);
   } catch (error) {

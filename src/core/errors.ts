@@ -14,7 +14,6 @@ export const errorCodes = {
   ERR_LEGACY_IDP_INVALID_INPUT: 'A programmer passed an argument of the wrong shape to a library function.',
   ERR_LEGACY_IDP_CLOSED: 'The component was used after close().',
   ERR_LEGACY_IDP_USAGE: 'The command line was used wrongly (unknown command or flag, missing value).',
-  ERR_LEGACY_IDP_NOT_IMPLEMENTED: 'The CLI command exists but its capability has not shipped yet.',
   ERR_LEGACY_IDP_HASH_MALFORMED: 'A stored hash does not have the shape its scheme requires.',
   ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME: 'No registered scheme has this id, or none recognizes the hash.',
   ERR_LEGACY_IDP_HASH_COST_LIMIT: 'A work factor read from a stored hash is above the configured cap.',
