@@ -7,9 +7,11 @@
  *     (microseconds to verify), against a bare node:http server that answers a JSON echo of the same body,
  *     measured in the same round. Target: >= 0.5x the bare server.
  * (b) Saturation: a bcrypt cost-10 user, 64 connections; requests/s, p50/p99, non-2xx answers, the outcomes
- *     counted from the endpoint's log lines, and the p99 of an fs.stat every 20 ms (libuv's threadpool, which
- *     the native bcrypt shares). Once with the registry's gate at its default (one hash per core), once with it
- *     opened to the connection count (`concurrency: 64`). Target: p99 < 500 ms with the gate.
+ *     counted from the endpoint's log lines with the server-side p99 of each, and the p99 of an fs.stat every
+ *     20 ms (libuv's threadpool, which the native bcrypt shares). Three registries: the gate at one hash per core
+ *     with the 250 ms queue-wait budget `legacy-idp serve` sets (admission control: an overloaded check is
+ *     answered `unavailable`/`overloaded` at once); the same gate without a budget (everything queues); and the
+ *     gate opened to the connection count (`concurrency: 64`). Target: p99 < 500 ms with the gate.
  *
  *   npm run bench:jit            (BENCH_SECONDS=10 per measurement, BENCH_WARMUP_SECONDS=2)
  *   BENCH_ONLY=throughput | saturation          (one half)
@@ -23,18 +25,23 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createAuthenticator } from '../src/core/authenticator.js';
 import type { Logger } from '../src/core/logger.js';
-import { silentLogger } from '../src/core/logger.js';
-import { createHashRegistry } from '../src/hashes/registry.js';
-import { bcryptBackend } from '../src/hashes/schemes/bcrypt/bcrypt-core.js';
-import { b2cHandler } from '../src/jit/b2c.js';
-import { createCallerAuth } from '../src/jit/caller-auth.js';
-import { genericHandler } from '../src/jit/generic.js';
-import { startJitServer, type JitServer } from '../src/jit/server.js';
-import { createLockoutPolicy } from '../src/lockout/policy.js';
-import { memoryLockoutStore } from '../src/lockout/stores/memory.js';
-import { fileUserStore } from '../src/stores/file/file-store.js';
+import type { JitServer } from '../src/jit/server.js';
+import { loadBuilt } from './built.js';
+
+// The built package, as users run it (bench/built.ts says why not src/).
+const core = await loadBuilt<typeof import('../src/index.js')>('index.js');
+const hashes = await loadBuilt<typeof import('../src/hashes/index.js')>('hashes/index.js');
+const jit = await loadBuilt<typeof import('../src/jit/index.js')>('jit/index.js');
+const b2c = await loadBuilt<typeof import('../src/jit/b2c.js')>('jit/b2c.js');
+const lockoutModule = await loadBuilt<typeof import('../src/lockout/index.js')>('lockout/index.js');
+const fileModule = await loadBuilt<typeof import('../src/stores/file/index.js')>('file/index.js');
+const { createAuthenticator, silentLogger } = core;
+const { createHashRegistry } = hashes;
+const { createCallerAuth, genericHandler, startJitServer } = jit;
+const { b2cHandler } = b2c;
+const { createLockoutPolicy, memoryLockoutStore } = lockoutModule;
+const { fileUserStore } = fileModule;
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -70,7 +77,8 @@ async function writeUsers(dir: string): Promise<string> {
 
 /** Counts the outcome of every JIT call from the endpoint's log line (the handlers log nothing else at info). */
 function outcomeCounter(): { logger: Logger; take(): string; settle(): Promise<void> } {
-  let counts = new Map<string, number>();
+  // Per outcome, the server-side duration (ms) of every call, from the log line's durationMs.
+  let durations = new Map<string, number[]>();
   let answered = 0;
   const logger: Logger = {
     ...silentLogger,
@@ -78,7 +86,9 @@ function outcomeCounter(): { logger: Logger; take(): string; settle(): Promise<v
       if (message !== 'jit call') return;
       answered++;
       const outcome = `${String(fields?.['status'])} ${String(fields?.['outcome'])}`;
-      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+      let list = durations.get(outcome);
+      if (list === undefined) durations.set(outcome, (list = []));
+      list.push(Number(fields?.['durationMs']));
     },
   };
   return {
@@ -94,9 +104,12 @@ function outcomeCounter(): { logger: Logger; take(): string; settle(): Promise<v
         if (answered === before) return;
       }
     },
+    /** `200 valid 1,234 (server p99 312 ms), ...` since the last take. */
     take() {
-      const text = [...counts.entries()].map(([outcome, count]) => `${outcome} ${count.toLocaleString('en')}`).join(', ');
-      counts = new Map();
+      const text = [...durations.entries()]
+        .map(([outcome, list]) => `${outcome} ${list.length.toLocaleString('en')} (server p99 ${ms(percentile(list, 0.99))})`)
+        .join(', ');
+      durations = new Map();
       return text || 'none';
     },
   };
@@ -108,8 +121,8 @@ interface Stack {
 }
 
 /** What `legacy-idp serve` builds, minus the config file and the JSON log lines. */
-async function startStack(usersPath: string, logger: Logger, concurrency?: number): Promise<Stack> {
-  const registry = createHashRegistry(concurrency === undefined ? {} : { concurrency });
+async function startStack(usersPath: string, logger: Logger, registryOptions: Parameters<typeof createHashRegistry>[0] = {}): Promise<Stack> {
+  const registry = createHashRegistry(registryOptions);
   const store = await fileUserStore({
     path: usersPath,
     registry,
@@ -266,13 +279,14 @@ async function throughput(usersPath: string): Promise<void> {
 async function saturation(usersPath: string): Promise<void> {
   const body = JSON.stringify({ username: 'slow', password: slowPassword });
   const variants = [
-    { label: `gate at ${availableParallelism()} (default: one hash per core)`, concurrency: undefined },
-    { label: `gate opened to ${saturationConnections} (concurrency: ${saturationConnections})`, concurrency: saturationConnections },
+    { label: `gate at ${availableParallelism()}, queue wait budget 250 ms (serve's default)`, registry: { maxQueueWaitMs: 250 } },
+    { label: `gate at ${availableParallelism()}, no queue wait budget`, registry: {} },
+    { label: `gate opened to ${saturationConnections} (concurrency: ${saturationConnections})`, registry: { concurrency: saturationConnections } },
   ];
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
       const counter = outcomeCounter();
-      const stack = await startStack(usersPath, counter.logger, variant.concurrency);
+      const stack = await startStack(usersPath, counter.logger, variant.registry);
       try {
         const url = `${stack.server.url}/api/verify`;
         await load(url, body, saturationConnections, warmupSeconds);
@@ -294,13 +308,21 @@ async function saturation(usersPath: string): Promise<void> {
   console.log('bcryptjs-only variant: not a registry option (LEGACY_IDP_BCRYPT=js is read once per process); rerun the whole bench with it set');
 }
 
+/** Where bcrypt runs in this process: `threadpool` with the native package loaded, `worker` on bcryptjs. */
+function bcryptExecution(): string {
+  const probe = createHashRegistry({ workers: false });
+  const execution = probe.list().find((scheme) => scheme.id === 'bcrypt')?.execution ?? 'unknown';
+  void probe.close();
+  return execution === 'threadpool' ? 'on libuv threadpool (native package)' : `in ${execution} (bcryptjs)`;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'legacy-idp-bench-jit-'));
 try {
   const usersPath = await writeUsers(dir);
   const [cpu] = cpus();
   console.log(
     `jit benchmarks: ${seconds} s per measurement (warm-up ${warmupSeconds} s), autocannon in 1 worker thread, pipelining 1; ` +
-      `${availableParallelism()} cores (${cpu?.model ?? 'unknown CPU'}), Node ${process.version}, bcrypt backend ${bcryptBackend()}; ` +
+      `${availableParallelism()} cores (${cpu?.model ?? 'unknown CPU'}), Node ${process.version}, bcrypt ${bcryptExecution()}, built package (dist/); ` +
       `load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`,
   );
   if (only !== 'saturation') await throughput(usersPath);

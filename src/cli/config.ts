@@ -5,6 +5,7 @@ import type { UserStore } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { usernameNormalizationSchema } from '../core/normalize.js';
 import { parseOptions } from '../core/validate.js';
+import type { HashRegistry } from '../hashes/registry.js';
 import { memoryUserSchema } from '../stores/memory/memory-store.js';
 
 /**
@@ -40,6 +41,18 @@ export const cliConfigSchema = z
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('silent') }).strict().default({ level: 'silent' }),
     /** Milliseconds a single check may take before it is answered `unavailable`. */
     deadlineMs: z.number().int().positive().max(300_000).default(10_000),
+    /** The hash registry of the sql, mongo, file and ldap (compare mode) stores: see docs/serve.md, "Overload". */
+    hashes: z
+      .object({
+        /** Hashes computed at once (default: one per core). */
+        concurrency: z.number().int().positive().max(256).optional(),
+        /** Checks allowed to wait for a slot. */
+        maxQueue: z.number().int().nonnegative().optional(),
+        /** Refuse a check whose expected wait for a slot is longer (answered `unavailable` at once); false: no limit. */
+        maxQueueWaitMs: z.union([z.number().int().positive().max(600_000), z.literal(false)]).default(250),
+      })
+      .strict()
+      .default({ maxQueueWaitMs: 250 }),
     /** `legacy-idp serve`: routes, caller authentication, TLS (checked by the serve command). */
     serve: z.unknown().optional(),
     /** Lockout policy options and store for `legacy-idp serve`. */
@@ -83,7 +96,9 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 }
 
 type StoreConfig = CliConfig['store'];
-type StoreOpeners = { [T in StoreConfig['type']]: (store: Extract<StoreConfig, { type: T }>, loaded: LoadedConfig) => Promise<UserStore> };
+type StoreOpeners = {
+  [T in StoreConfig['type']]: (store: Extract<StoreConfig, { type: T }>, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
+};
 
 /** One opener per store type; each imports its backend only when chosen. */
 const storeOpeners: StoreOpeners = {
@@ -101,29 +116,29 @@ const storeOpeners: StoreOpeners = {
       ...(store.matchEmail === undefined ? {} : { matchEmail: store.matchEmail }),
     });
   },
-  async sql(store, loaded) {
+  async sql(store, loaded, registry) {
     const { sqlUserStore } = await import('../stores/sql/sql-store.js');
     const { type: _type, connectionEnv, ...options } = store;
     let connection = connectionEnv === undefined ? options['connection'] : fromEnvironment(connectionEnv, 'store.connectionEnv');
     // A SQLite file is found next to the config file, like every other path in it.
     if (options['dialect'] === 'sqlite' && typeof connection === 'string') connection = resolve(dirname(loaded.path), connection);
     const { normalization } = loaded.config;
-    return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(connection === undefined ? {} : { connection }) } as Parameters<typeof sqlUserStore>[0]);
+    return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, ...(connection === undefined ? {} : { connection }) } as Parameters<typeof sqlUserStore>[0]);
   },
-  async mongo(store, loaded) {
+  async mongo(store, loaded, registry) {
     const { mongoUserStore } = await import('../stores/mongo/mongo-store.js');
     const { type: _type, uriEnv, ...options } = store;
     const uri = uriEnv === undefined ? options['uri'] : fromEnvironment(uriEnv, 'store.uriEnv');
     const { normalization } = loaded.config;
-    return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(uri === undefined ? {} : { uri }) } as Parameters<typeof mongoUserStore>[0]);
+    return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, ...(uri === undefined ? {} : { uri }) } as Parameters<typeof mongoUserStore>[0]);
   },
-  async file(store, loaded) {
+  async file(store, loaded, registry) {
     const { fileUserStore } = await import('../stores/file/file-store.js');
     const { type: _type, path, ...options } = store;
     const { normalization } = loaded.config;
-    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, path: resolve(dirname(loaded.path), path) });
+    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, path: resolve(dirname(loaded.path), path) });
   },
-  async ldap(store) {
+  async ldap(store, _loaded, registry) {
     const { ldapUserStore } = await import('../stores/ldap/ldap-store.js');
     const { type: _type, ...options } = store;
     const service = options['serviceAccount'] as { passwordEnv?: unknown; password?: unknown } | undefined;
@@ -131,7 +146,7 @@ const storeOpeners: StoreOpeners = {
       const { passwordEnv, ...rest } = service;
       options['serviceAccount'] = { ...rest, password: fromEnvironment(passwordEnv, 'store.serviceAccount.passwordEnv') };
     }
-    return ldapUserStore(options as Parameters<typeof ldapUserStore>[0]);
+    return ldapUserStore({ ...options, registry } as Parameters<typeof ldapUserStore>[0]);
   },
 };
 
@@ -144,9 +159,32 @@ function fromEnvironment(name: string, key: string): string {
   return value;
 }
 
-export function openStore(loaded: LoadedConfig): Promise<UserStore> {
-  const { store } = loaded.config;
+export async function openStore(loaded: LoadedConfig): Promise<UserStore> {
+  const { store, hashes } = loaded.config;
   // The mapped type pairs each opener with its branch; TypeScript cannot follow that through the index.
-  const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig) => Promise<UserStore>;
-  return open(store, loaded);
+  const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
+  if (store.type === 'memory') return open(store, loaded, undefined);
+  const { createHashRegistry } = await import('../hashes/registry.js');
+  const registry = createHashRegistry({
+    ...(hashes.concurrency === undefined ? {} : { concurrency: hashes.concurrency }),
+    ...(hashes.maxQueue === undefined ? {} : { maxQueue: hashes.maxQueue }),
+    ...(hashes.maxQueueWaitMs === false ? {} : { maxQueueWaitMs: hashes.maxQueueWaitMs }),
+  });
+  let opened: UserStore;
+  try {
+    opened = await open(store, loaded, registry);
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
+  // The store closes only a registry it made itself: this one goes with it.
+  const closeStore = opened.close?.bind(opened);
+  opened.close = async () => {
+    try {
+      await closeStore?.();
+    } finally {
+      await registry.close();
+    }
+  };
+  return opened;
 }

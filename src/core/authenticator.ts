@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
-import { deadlineExceeded, deadlineSignal, raceDeadline, type Deadline } from './deadline.js';
+import { callDeadline, deadlineExceeded, type CallDeadline, type Deadline } from './deadline.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
 import type { LockoutPolicy, LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
-import { passwordWasCorrect, type UnavailableReason, type VerifyOutcome } from './outcome.js';
+import { passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
 import { hasFunction, parseOptions } from './validate.js';
 
 
@@ -123,13 +123,31 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return done({ status: 'invalid', reason: 'malformed_input' });
     }
 
-    let signal: AbortSignal | undefined;
+    let deadline: CallDeadline;
     try {
-      signal = deadlineSignal(input.deadline, config.defaultDeadlineMs);
+      deadline = callDeadline(input.deadline, config.defaultDeadlineMs);
     } catch (error) {
       return done(unavailable('misconfigured', backendError(error, 'deadline')));
     }
+    try {
+      return await steps(input, username, password, deadline, done);
+    } finally {
+      deadline.dispose();
+    }
+  }
 
+  /** Steps 2-5 of a sign-in, inside its deadline. */
+  async function steps(
+    input: AuthenticateInput,
+    username: string,
+    password: string,
+    deadline: CallDeadline,
+    done: (outcome: VerifyOutcome, profile?: Profile | null) => AuthenticationResult,
+  ): Promise<AuthenticationResult> {
+    const { requestId } = input;
+    // The signal is read through getters: it is made only if a backend reads it (deadline.ts).
+    const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } =>
+      !deadline.bounded ? fields : Object.defineProperty(fields, 'signal', { get: () => deadline.signal, enumerable: true });
     // 2. Reserve an attempt before any password check.
     let ticket: LockoutTicket | undefined;
     // Known before the check, so a repeated wrong password is recognized at reservation (one store call).
@@ -137,12 +155,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (lockout) {
       let decision;
       try {
-        decision = await raceDeadline(
-          lockout.begin(input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp }, {
-            ...(signal ? { signal } : {}),
-            ...(attemptDigest === undefined ? {} : { attemptDigest }),
-          }),
-          signal,
+        decision = await deadline.race(
+          lockout.begin(
+            input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp },
+            withSignal(attemptDigest === undefined ? {} : { attemptDigest }),
+          ),
         );
       } catch (error) {
         const cause = toError(error);
@@ -161,20 +178,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // 3. Verify; an unknown user costs the same as a known one.
     let outcome: VerifyOutcome;
     try {
-      const verified = await raceDeadline(
+      const verified = await deadline.race(
         (async () => {
-          const result = await verifier.verify({
-            username,
-            password,
-            ...(signal ? { signal } : {}),
-            ...(requestId === undefined ? {} : { requestId }),
-          });
+          const result = await verifier.verify(withSignal({ username, password, ...(requestId === undefined ? {} : { requestId }) }));
           if (result.status === 'unknown_user' && verifier.dummyVerify) {
-            await verifier.dummyVerify(password, signal ? { signal } : {});
+            await verifier.dummyVerify(password, withSignal({}));
           }
           return result;
         })(),
-        signal,
       );
       outcome = verified === deadlineExceeded ? unavailable('deadline', deadlineError('verification')) : verified;
     } catch (error) {
@@ -190,8 +201,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (outcome.status !== 'valid' || !profiles) return done(outcome);
 
     // 5. Claims for the new IdP. Without them there is nothing to migrate, so a failure is `unavailable`.
+    // A store that is both verifier and profile source hands over the profile it read while verifying.
+    const alreadyRead = profiles === (verifier as unknown) ? profileReadWith(outcome) : undefined;
+    if (alreadyRead !== undefined) return done(outcome, alreadyRead);
     try {
-      const profile = await raceDeadline(profiles.get(username, signal ? { signal } : {}), signal);
+      const profile = await deadline.race(profiles.get(username, withSignal({})));
       if (profile === deadlineExceeded) return done(unavailable('deadline', deadlineError('profile lookup')));
       if (profile === null) {
         return done(

@@ -12,6 +12,6 @@ export type { ConsoleLoggerOptions, LogFields, LogLevel, Logger } from './logger
 export { createUsernameNormalizer, normalizeUsername, usernameNormalizationSchema } from './normalize.js';
 export type { UsernameNormalizationOptions, UsernameNormalizer } from './normalize.js';
 export { importOptional } from './optional-import.js';
-export { passwordWasCorrect, verifyStatuses } from './outcome.js';
+export { passwordWasCorrect, profileReadWith, verifyStatuses, withProfileRead } from './outcome.js';
 export type { InvalidReason, LockedOutcome, UnavailableOutcome, UnavailableReason, ValidOutcome, VerifyOutcome, VerifyStatus } from './outcome.js';
 export { parseOptions } from './validate.js';

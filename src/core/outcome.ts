@@ -1,3 +1,4 @@
+import type { Profile } from './contracts.js';
 import type { LegacyIdpError } from './errors.js';
 
 /**
@@ -25,6 +26,25 @@ export interface ValidOutcome {
   needsUpgrade?: boolean;
 }
 
+/**
+ * The profile a verifier read in the same lookup as the password check, handed to the Authenticator beside the
+ * outcome (a WeakMap, not a field: an outcome is logged and compared, and a profile of a hash store carries the
+ * stored hash). The Authenticator uses it only when the verifier is also its profile source, and then skips the
+ * second lookup: one query per sign-in instead of two for SQL, Mongo and file stores.
+ */
+const profilesReadWith = new WeakMap<ValidOutcome, Profile>();
+
+/** Returns the outcome, with `profile` remembered as the one read while verifying. */
+export function withProfileRead(outcome: ValidOutcome, profile: Profile): ValidOutcome {
+  profilesReadWith.set(outcome, profile);
+  return outcome;
+}
+
+/** The profile `withProfileRead` attached to this outcome, if any. */
+export function profileReadWith(outcome: VerifyOutcome): Profile | undefined {
+  return outcome.status === 'valid' ? profilesReadWith.get(outcome) : undefined;
+}
+
 export type InvalidReason =
   | 'wrong_password'
   /** Rejected before any backend call: an empty password would be an anonymous LDAP bind. */
@@ -49,7 +69,9 @@ export type UnavailableReason =
   /** The lockout store failed and the policy is fail-closed. */
   | 'lockout_store'
   /** The store is configured wrongly (e.g. a scheme it cannot verify); the operator must act. */
-  | 'misconfigured';
+  | 'misconfigured'
+  /** More checks than the cores can hash in time: the hash queue refused this one (ERR_LEGACY_IDP_HASH_BUSY). Try again. */
+  | 'overloaded';
 
 export interface UnavailableOutcome {
   status: 'unavailable';

@@ -18,6 +18,12 @@ const registryOptionsSchema = z
     concurrency: z.number().int().positive().max(256).optional(),
     /** Verifications allowed to wait for a slot before `ERR_LEGACY_IDP_HASH_BUSY`. */
     maxQueue: z.number().int().nonnegative().default(1000),
+    /**
+     * Admission control: refuse a verification at once (`ERR_LEGACY_IDP_HASH_BUSY`) when its expected wait for a
+     * slot is over this many ms, and drop one that waited longer. Off by default (batch work may queue); a JIT
+     * endpoint wants it, so `legacy-idp serve` sets 250 ms (docs/serve.md, "Overload").
+     */
+    maxQueueWaitMs: z.number().int().positive().max(600_000).optional(),
     /** Run pure-JS schemes in worker threads (default). `false` runs them inline (tests, tiny scripts). */
     workers: z.boolean().default(true),
   })
@@ -110,7 +116,7 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
   const overrides = Object.fromEntries(Object.entries(config.limits ?? {}).filter(([, value]) => value !== undefined));
   const limits: HashLimits = Object.freeze({ ...defaultHashLimits, ...overrides });
   const concurrency = config.concurrency ?? availableParallelism();
-  const gate = createComputeGate(concurrency, config.maxQueue);
+  const gate = createComputeGate(concurrency, config.maxQueue, config.maxQueueWaitMs === undefined ? {} : { maxWaitMs: config.maxQueueWaitMs });
   const schemes = new Map<string, HashScheme>();
   let pool: WorkerPool | undefined;
 

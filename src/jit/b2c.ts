@@ -8,7 +8,7 @@ import { hasFunction, parseOptions } from '../core/validate.js';
 import { isObjectConflict } from '../graph/errors.js';
 import { buildLocalAccountUser } from '../graph/users.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonResponse, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type MessageKey, type Messages } from './messages.js';
 
 /**
@@ -188,8 +188,8 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     })
     .transform((value) => value as Input);
 
-  const errorBody = (status: number, key: MessageKey, messages: Messages, requestId: string, developerMessage: string): Response =>
-    jsonResponse(status, {
+  const errorBody = (status: number, key: MessageKey, messages: Messages, requestId: string, developerMessage: string): JitAnswer =>
+    jsonAnswer(status, {
       version: config.version,
       status,
       userMessage: messages[key],
@@ -197,7 +197,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     });
 
   const conflict = (key: MessageKey, messages: Messages, context: JitCallContext, outcome: string, developerMessage: string, username?: string): JitResult => ({
-    response: errorBody(409, key, messages, context.requestId, developerMessage),
+    answer: errorBody(409, key, messages, context.requestId, developerMessage),
     outcome,
     ...(username === undefined ? {} : { username }),
   });
@@ -273,7 +273,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       const objectId = body[inputClaims.objectId];
       if (config.mode === 'reset-discovery' && typeof objectId === 'string' && objectId.length > 0) {
         // The directory already found the user (a migrated account): nothing to look up.
-        return { response: jsonResponse(200, {}), outcome: 'directory_user' };
+        return { answer: jsonAnswer(200, {}), outcome: 'directory_user' };
       }
       let profile: Profile | null;
       try {
@@ -283,9 +283,9 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
         return conflict('unavailable', messages, context, 'unavailable_backend_error', `legacy store unavailable (${code})`);
       }
       if (config.mode === 'signup-check') {
-        return profile ? conflict('signupExists', messages, context, 'signup_conflict', 'the name exists in the legacy store') : { response: jsonResponse(200, {}), outcome: 'signup_free' };
+        return profile ? conflict('signupExists', messages, context, 'signup_conflict', 'the name exists in the legacy store') : { answer: jsonAnswer(200, {}), outcome: 'signup_free' };
       }
-      return profile ? { response: jsonResponse(200, {}), outcome: 'legacy_user' } : conflict('resetNotFound', messages, context, 'reset_not_found', 'no legacy or directory user');
+      return profile ? { answer: jsonAnswer(200, {}), outcome: 'legacy_user' } : conflict('resetNotFound', messages, context, 'reset_not_found', 'no legacy or directory user');
     }
 
     const password = body[inputClaims.password] as string;
@@ -302,7 +302,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     const { outcome, username } = result;
     if (outcome.status === 'unknown_user') {
       // Not a legacy user: B2C goes on with its own directory (an account created there, or migrated).
-      return { response: jsonResponse(200, {}), outcome: 'unknown_user', username };
+      return { answer: jsonAnswer(200, {}), outcome: 'unknown_user', username };
     }
     const failure = failureFor(outcome, messages, context, username);
     if (failure) return failure;
@@ -310,7 +310,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     // The Authenticator reads the profile for `valid` only; an expired password that is migrated anyway needs it too.
     const profile = result.profile ?? (config.profiles ? await config.profiles.get(signInName, { signal: context.signal }).catch(() => null) : null);
     if (config.mode === 'seamless') {
-      return { response: jsonResponse(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username };
+      return { answer: jsonAnswer(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username };
     }
     if (config.mode === 'create') {
       let objectId: string;
@@ -332,12 +332,12 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
           context.logger.warn('b2c write-back failed', { requestId: context.requestId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
         });
       }
-      return { response: jsonResponse(200, { [outputClaims.objectId]: objectId }), outcome: 'created', username };
+      return { answer: jsonAnswer(200, { [outputClaims.objectId]: objectId }), outcome: 'created', username };
     }
 
     // claims mode
     if (config.migratedAttribute !== undefined && profile && isTruthy(profile.attributes[config.migratedAttribute])) {
-      return { response: jsonResponse(200, {}), outcome: 'already_migrated', username };
+      return { answer: jsonAnswer(200, {}), outcome: 'already_migrated', username };
     }
     const claims = flatClaims([
       [outputClaims.needToMigrate, 'local'],
@@ -348,14 +348,14 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       ...Object.entries(outputClaims.attributes).map(([attribute, claim]) => [claim, profile?.attributes[attribute]] as const),
       ...(config.returnPassword === false ? [] : [[config.returnPassword.claim, password] as const]),
     ]);
-    return { response: jsonResponse(200, claims), outcome: outcome.status, username };
+    return { answer: jsonAnswer(200, claims), outcome: outcome.status, username };
   }
 
   return createJitEndpoint(
     {
       name: 'b2c',
       input,
-      errorResponse(kind: JitErrorKind, { requestId, detail }) {
+      errorAnswer(kind: JitErrorKind, { requestId, detail }) {
         const status = kind === 'bad_request' ? 409 : ({ unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, internal: 409 } as const)[kind];
         const key: MessageKey = kind === 'internal' ? 'unavailable' : 'badRequest';
         return errorBody(status, key, messagesFor(config.messages, undefined), requestId, kind === 'internal' ? 'internal error' : detail);

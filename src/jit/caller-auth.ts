@@ -6,7 +6,7 @@ import { basicMethod, basicSchema } from './caller-auth/basic.js';
 import { bearerMethod, bearerSchema } from './caller-auth/bearer.js';
 import { clientCertificateMethod, clientCertificateSchema } from './caller-auth/client-certificate.js';
 import type { CallerMethod } from './caller-auth/shared.js';
-import type { JitConnectionInfo } from './endpoint.js';
+import type { JitConnectionInfo, JitRequestHead } from './endpoint.js';
 
 /**
  * Who is calling the JIT endpoint. The new IdP must prove itself before the endpoint checks any password:
@@ -20,7 +20,8 @@ export interface CallerIdentity {
 
 export type CallerCheck = { ok: true; identity: CallerIdentity } | { ok: false; reason: string };
 
-export type CallerAuthenticator = (request: Request, connection: JitConnectionInfo) => Promise<CallerCheck>;
+/** A web Request is a JitRequestHead, so a CallerAuthenticator can be called with one directly. */
+export type CallerAuthenticator = (request: JitRequestHead, connection: JitConnectionInfo) => Promise<CallerCheck>;
 
 export { entraBearer, entraCustomExtensionCallerId } from './caller-auth/bearer.js';
 export type { BearerOptions, EntraBearerOptions, EntraBearerPreset } from './caller-auth/bearer.js';

@@ -28,6 +28,35 @@ export interface JitConnectionInfo {
 
 export type JitHandler = (request: Request, connection?: JitConnectionInfo) => Promise<Response>;
 
+/** What caller authentication and the pipeline read of a request: its method and headers. A web Request is one. */
+export interface JitRequestHead {
+  readonly method: string;
+  /** Case-insensitive; repeated headers joined with `, ` (as `Headers.get` does). */
+  readonly headers: { get(name: string): string | null };
+}
+
+/** A call as the pipeline sees it, whatever host it came through. */
+export interface JitCall extends JitRequestHead {
+  /** The body, or undefined when it is longer than `limit` bytes. */
+  readBody(limit: number): Promise<Uint8Array | undefined>;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * An answer before any host writes it: status, headers (lower-case names) and the body text. Protocols build
+ * these instead of web Responses, so a node:http host writes them straight to the socket: a Request and a
+ * Response per call cost more than everything else a cheap sign-in does (docs/benchmarks.md).
+ */
+export interface JitAnswer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  text: string;
+}
+
+/** The pipeline without the web types: what `createJitEndpoint` builds and hosts may call directly. */
+export type JitCallHandler = (call: JitCall, connection: JitConnectionInfo) => Promise<JitAnswer>;
+
 /** The failures the pipeline answers before a protocol decides anything. */
 export type JitErrorKind = 'unauthorized' | 'method_not_allowed' | 'unsupported_media_type' | 'payload_too_large' | 'bad_request' | 'internal';
 
@@ -53,7 +82,7 @@ export interface JitCallContext {
 
 /** What a protocol's `handle` gives back: the answer, and what the log line should say about it. */
 export interface JitResult {
-  response: Response;
+  answer: JitAnswer;
   /** The verify outcome or protocol decision, for the log (`valid`, `invalid`, `signup_conflict`...). */
   outcome: string;
   /** The normalized username, for the log. */
@@ -67,7 +96,7 @@ export interface JitProtocol<Input> {
   name: string;
   input: z.ZodType<Input>;
   /** The protocol's own answer for a pipeline failure; `detail` is for debug answers and logs only. */
-  errorResponse(kind: JitErrorKind, context: { requestId: string; detail: string }): Response;
+  errorAnswer(kind: JitErrorKind, context: { requestId: string; detail: string }): JitAnswer;
   handle(input: Input, context: JitCallContext): Promise<JitResult>;
 }
 
@@ -81,10 +110,8 @@ export interface JitEndpointOptions {
   acceptRequestId?: boolean;
 }
 
-/** Reads at most `limit` bytes of the body; undefined when it is larger (the stream is cancelled). */
-async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) return undefined;
+/** Reads at most `limit` bytes of a web Request's body; undefined when it is larger (the stream is cancelled). */
+async function readWebBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (!request.body) return new Uint8Array();
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
@@ -120,11 +147,28 @@ export function describeIssue(error: z.ZodError): string {
 }
 
 export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: JitEndpointOptions): JitHandler {
+  const core = createJitCallHandler(protocol, options);
+  const handler: JitHandler = async (request, connection = {}) => {
+    const call: JitCall = { method: request.method, headers: request.headers, signal: request.signal, readBody: (limit) => readWebBody(request, limit) };
+    return answerResponse(await core(call, connection));
+  };
+  callHandlers.set(handler, core);
+  return handler;
+}
+
+/** The web-free pipeline behind a handler `createJitEndpoint` made; undefined for any other function. */
+export function jitCallHandler(handler: JitHandler): JitCallHandler | undefined {
+  return callHandlers.get(handler);
+}
+
+const callHandlers = new WeakMap<JitHandler, JitCallHandler>();
+
+function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitEndpointOptions): JitCallHandler {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
   const logger = options.logger ?? silentLogger;
   const acceptRequestId = options.acceptRequestId ?? true;
 
-  return async (request, connection = {}) => {
+  return async (request, connection) => {
     const startedAt = performance.now();
     const offered = request.headers.get('x-request-id');
     const requestId = acceptRequestId && offered !== null && requestIdPattern.test(offered) ? offered : randomUUID();
@@ -140,10 +184,10 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
         ...extra,
       });
     };
-    const fail = (kind: JitErrorKind, detail: string, extra: Record<string, unknown> = {}): Response => {
-      const response = withRequestId(protocol.errorResponse(kind, { requestId, detail }), requestId);
-      log(response.status, kind, { detail, ...extra });
-      return response;
+    const fail = (kind: JitErrorKind, detail: string, extra: Record<string, unknown> = {}): JitAnswer => {
+      const answer = withRequestId(protocol.errorAnswer(kind, { requestId, detail }), requestId);
+      log(answer.status, kind, { detail, ...extra });
+      return answer;
     };
 
     try {
@@ -153,7 +197,8 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
       if (request.method !== 'POST') return fail('method_not_allowed', `method ${request.method}`, { caller: caller.identity.method });
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') return fail('unsupported_media_type', `content-type ${type || '(none)'}`);
-      const body = await readBody(request, maxBodyBytes);
+      const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+      const body = Number.isFinite(declared) && declared > maxBodyBytes ? undefined : await request.readBody(maxBodyBytes);
       if (body === undefined) return fail('payload_too_large', `body over ${maxBodyBytes} bytes`);
       let json: unknown;
       try {
@@ -168,16 +213,19 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
         requestId,
         clientIp,
         caller: caller.identity,
-        signal: request.signal,
+        // Read on demand: a host may make the signal only when something asks for it.
+        get signal() {
+          return request.signal;
+        },
         logger,
         startedAt,
       });
-      log(result.response.status, result.outcome, {
+      log(result.answer.status, result.outcome, {
         caller: caller.identity.method,
         ...(result.username === undefined ? {} : { username: result.username }),
         ...result.fields,
       });
-      return withRequestId(result.response, requestId);
+      return withRequestId(result.answer, requestId);
     } catch (error) {
       // A bug or an unexpected failure: the caller gets the protocol's generic error, never the exception.
       logger.error('jit call failed', { protocol: protocol.name, requestId, error: error instanceof Error ? error.name : 'unknown' });
@@ -188,29 +236,32 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
 
 /**
  * The text of answers this module built, so a host writing them back (hosts/node.ts) need not read the web
- * stream again: reading a Response body back was a large share of a call's cost behind node:http.
+ * stream again.
  */
 const answerTexts = new WeakMap<Response, string>();
 
-/** The body text of an answer made by `jsonResponse` (or re-made by the pipeline); undefined for others. */
+/** The body text of a Response made here (`jsonResponse`, `answerResponse`); undefined for others. */
 export function answerText(response: Response): string | undefined {
   return answerTexts.get(response);
 }
 
-function withRequestId(response: Response, requestId: string): Response {
-  const headers = new Headers(response.headers);
-  headers.set('x-request-id', requestId);
-  headers.set('cache-control', 'no-store');
-  const text = answerTexts.get(response);
-  const answer = new Response(text ?? response.body, { status: response.status, headers });
-  if (text !== undefined) answerTexts.set(answer, text);
-  return answer;
+function withRequestId(answer: JitAnswer, requestId: string): JitAnswer {
+  return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId, 'cache-control': 'no-store' } };
+}
+
+/** A JitAnswer as a web Response. */
+export function answerResponse(answer: JitAnswer): Response {
+  const response = new Response(answer.text, { status: answer.status, headers: answer.headers });
+  answerTexts.set(response, answer.text);
+  return response;
 }
 
 /** A JSON answer with the content type every IdP checks (Entra fails 1003006 without it). */
+export function jsonAnswer(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): JitAnswer {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, text: JSON.stringify(body) };
+}
+
+/** `jsonAnswer` as a web Response, for handlers written against the web types. */
 export function jsonResponse(status: number, body: unknown): Response {
-  const text = JSON.stringify(body);
-  const response = new Response(text, { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
-  answerTexts.set(response, text);
-  return response;
+  return answerResponse(jsonAnswer(status, body));
 }

@@ -7,7 +7,7 @@ import type { VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { checkStrongPassword } from '../graph/password.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonResponse, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type Messages } from './messages.js';
 
 /**
@@ -142,9 +142,9 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
   }
 
   const action = (name: EntraAction, extra: Record<string, string> = {}): Record<string, string> => ({ '@odata.type': `${config.actionNamespace}.${name}`, ...extra });
-  const answer = (nonce: string, name: EntraAction, extra: Record<string, string> = {}): Response =>
-    jsonResponse(200, { data: { '@odata.type': 'microsoft.graph.onPasswordSubmitResponseData', actions: [action(name, extra)], nonce } });
-  const block = (nonce: string, message: string): Response => answer(nonce, 'Block', { title: config.blockTitle, message });
+  const answer = (nonce: string, name: EntraAction, extra: Record<string, string> = {}): JitAnswer =>
+    jsonAnswer(200, { data: { '@odata.type': 'microsoft.graph.onPasswordSubmitResponseData', actions: [action(name, extra)], nonce } });
+  const block = (nonce: string, message: string): JitAnswer => answer(nonce, 'Block', { title: config.blockTitle, message });
 
   async function decrypt(jwe: string): Promise<z.output<typeof passwordContextSchema>> {
     const header = jose.decodeProtectedHeader(jwe);
@@ -169,8 +169,8 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     return Array.from(password).length < policy.minLength;
   };
 
-  function decide(outcome: VerifyOutcome, password: string, messages: Messages, nonce: string): { response: Response; action: EntraAction } {
-    const respond = (name: EntraAction, response: Response = answer(nonce, name)) => ({ response, action: name });
+  function decide(outcome: VerifyOutcome, password: string, messages: Messages, nonce: string): { answer: JitAnswer; action: EntraAction } {
+    const respond = (name: EntraAction, chosen: JitAnswer = answer(nonce, name)) => ({ answer: chosen, action: name });
     switch (outcome.status) {
       case 'valid':
         return respond(isWeak(password) ? 'UpdatePassword' : 'MigratePassword');
@@ -197,7 +197,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     } catch (error) {
       // A key mismatch (rotation), a tampered or foreign JWE: nothing to answer with, not even the nonce.
       context.logger.warn('entra: encryptedPasswordContext could not be decrypted', { requestId: context.requestId, error: error instanceof Error ? error.name : 'unknown' });
-      return { response: jsonResponse(400, { error: 'invalid_request', error_description: 'encryptedPasswordContext could not be decrypted', requestId: context.requestId }), outcome: 'undecryptable' };
+      return { answer: jsonAnswer(400, { error: 'invalid_request', error_description: 'encryptedPasswordContext could not be decrypted', requestId: context.requestId }), outcome: 'undecryptable' };
     }
     const user = request.data.authenticationContext?.user;
     const sources: Record<(typeof config.usernameFrom)[number], string | null | undefined> = {
@@ -209,7 +209,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     const nonce = passwordContext.nonce;
     const messages = messagesFor(config.messages, request.data.authenticationContext?.client?.locale);
     if (username === undefined) {
-      return { response: answer(nonce, 'Retry'), outcome: 'no_username', fields: { action: 'Retry' } };
+      return { answer: answer(nonce, 'Retry'), outcome: 'no_username', fields: { action: 'Retry' } };
     }
     const clientIp = request.data.authenticationContext?.client?.ip ?? context.clientIp;
     // The budget counts from the request's arrival: decryption and parsing already spent part of it.
@@ -223,7 +223,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     });
     const decision = decide(result.outcome, passwordContext['user-password'], messages, nonce);
     return {
-      response: decision.response,
+      answer: decision.answer,
       outcome: result.outcome.status === 'unavailable' ? `unavailable_${result.outcome.reason}` : result.outcome.status,
       username: result.username,
       fields: { action: decision.action, ...(request.data.authenticationContext?.correlationId ? { correlationId: request.data.authenticationContext.correlationId } : {}) },
@@ -234,9 +234,9 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     {
       name: 'entra',
       input: requestSchema,
-      errorResponse(kind: JitErrorKind, { requestId }) {
+      errorAnswer(kind: JitErrorKind, { requestId }) {
         const status = { unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, bad_request: 400, internal: 500 }[kind];
-        return jsonResponse(status, { error: kind === 'unauthorized' ? 'unauthorized' : kind === 'internal' ? 'server_error' : 'invalid_request', requestId });
+        return jsonAnswer(status, { error: kind === 'unauthorized' ? 'unauthorized' : kind === 'internal' ? 'server_error' : 'invalid_request', requestId });
       },
       handle,
     },

@@ -4,7 +4,7 @@ import { publicProfile } from '../core/contracts.js';
 import type { Logger } from '../core/logger.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonResponse, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jsonAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 
 /**
  * A plain JSON contract for custom hosts and other IdPs (Auth0 custom databases, Okta inline hooks behind a
@@ -49,18 +49,17 @@ export function genericHandler(options: GenericHandlerOptions): JitHandler {
     }
     if (outcome.status === 'locked' && outcome.retryAfter !== undefined) body['retryAfter'] = outcome.retryAfter;
     if (outcome.status === 'unavailable') body['reason'] = outcome.reason;
-    const response = jsonResponse(200, body);
-    if (outcome.status === 'locked' && outcome.retryAfter !== undefined) response.headers.set('retry-after', String(Math.ceil(outcome.retryAfter)));
-    return { response, outcome: outcome.status === 'unavailable' ? `unavailable_${outcome.reason}` : outcome.status, username: result.username };
+    const answer = jsonAnswer(200, body, outcome.status === 'locked' && outcome.retryAfter !== undefined ? { 'retry-after': String(Math.ceil(outcome.retryAfter)) } : {});
+    return { answer, outcome: outcome.status === 'unavailable' ? `unavailable_${outcome.reason}` : outcome.status, username: result.username };
   }
 
   return createJitEndpoint(
     {
       name: 'generic',
       input: inputSchema,
-      errorResponse(kind: JitErrorKind, { requestId, detail }) {
+      errorAnswer(kind: JitErrorKind, { requestId, detail }) {
         const status = { unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, bad_request: 400, internal: 500 }[kind];
-        return jsonResponse(status, { error: kind, requestId, ...(kind === 'bad_request' ? { detail } : {}) });
+        return jsonAnswer(status, { error: kind, requestId, ...(kind === 'bad_request' ? { detail } : {}) });
       },
       handle,
     },

@@ -1,8 +1,8 @@
 // legacy-idp/jit: what every JIT protocol shares (the endpoint pipeline, caller authentication, messages), the
 // generic JSON protocol, the node:http server and host glue. The B2C and Entra protocols have their own
 // subpaths: legacy-idp/jit/b2c, legacy-idp/jit/entra.
-export { createJitEndpoint, describeIssue, jitErrorStatus, jsonResponse } from './endpoint.js';
-export type { JitCallContext, JitConnectionInfo, JitEndpointOptions, JitErrorKind, JitHandler, JitProtocol, JitResult } from './endpoint.js';
+export { answerResponse, createJitEndpoint, describeIssue, jitCallHandler, jitErrorStatus, jsonAnswer, jsonResponse } from './endpoint.js';
+export type { JitAnswer, JitCall, JitCallContext, JitCallHandler, JitConnectionInfo, JitEndpointOptions, JitErrorKind, JitHandler, JitProtocol, JitRequestHead, JitResult } from './endpoint.js';
 export { callerAuthSchema, createCallerAuth, entraBearer, entraCustomExtensionCallerId } from './caller-auth.js';
 export type { ApiKeyOptions, BasicOptions, BearerOptions, CallerAuthenticator, CallerAuthOptions, CallerCheck, CallerIdentity, ClientCertificateOptions, EntraBearerOptions } from './caller-auth.js';
 export { defaultMessages, messageKeys, messagesFor, messagesSchema } from './messages.js';
@@ -11,7 +11,7 @@ export { genericHandler, genericHandlerSchema } from './generic.js';
 export type { GenericHandlerOptions } from './generic.js';
 export { startJitServer } from './server.js';
 export type { JitServer, JitServerOptions, JitServerTls } from './server.js';
-export { connectionInfo, requestFromNode, toNodeListener, writeNodeResponse } from './hosts/node.js';
+export { answerNodeRequest, connectionInfo, requestFromNode, toNodeListener, writeNodeAnswer, writeNodeResponse } from './hosts/node.js';
 export type { NodeHostOptions } from './hosts/node.js';
 export { clientGoneSignal } from './hosts/node.js';
 // Framework and serverless adapters: typed structurally, so none of them loads its framework (src/jit/hosts).

@@ -232,7 +232,8 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   function call<T>(
     on: LockoutStore,
     operation: (store: LockoutStore) => MaybePromise<T>,
-    signal?: AbortSignal,
+    // Read only for a store that answers later: a caller's signal may be made on first read, at a cost.
+    options?: { readonly signal?: AbortSignal },
     timeoutMs: number = config.storeTimeoutMs,
   ): MaybePromise<T> {
     let answer: MaybePromise<T>;
@@ -241,7 +242,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
     } catch (error) {
       throw storeFailed(on, error);
     }
-    return isPromise(answer) ? bounded(on, answer, signal, timeoutMs) : answer;
+    return isPromise(answer) ? bounded(on, answer, options?.signal, timeoutMs) : answer;
   }
 
   async function bounded<T>(on: LockoutStore, answer: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
@@ -343,7 +344,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
     let on = store;
     let result: ReserveResult;
     try {
-      const answer = call(store, (s) => s.reserve(request), beginOptions.signal);
+      const answer = call(store, (s) => s.reserve(request), beginOptions);
       result = isPromise(answer) ? await answer : answer;
       noteStoreHealthy();
     } catch (error) {
@@ -352,7 +353,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
       if (failureMode === 'fail-open') return { allowed: true, ticket: noopTicket };
       if (!fallback) throw error;
       on = fallback;
-      const answer = call(fallback, (s) => s.reserve({ ...request, now: clock() }), beginOptions.signal);
+      const answer = call(fallback, (s) => s.reserve({ ...request, now: clock() }), beginOptions);
       result = isPromise(answer) ? await answer : answer;
     }
     if (!result.allowed) return decisionFrom(result);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { deadlineSignal, raceDeadline, deadlineExceeded } from '../../src/core/deadline.js';
+import { callDeadline, deadlineExceeded, deadlineSignal } from '../../src/core/deadline.js';
 import { LegacyIdpError, errorCodes, isLegacyIdpError, toError } from '../../src/core/errors.js';
 import { REDACTED, jsonLogger, redactFields, silentLogger } from '../../src/core/logger.js';
 import { createUsernameNormalizer, hasControlCharacters, normalizeUsername } from '../../src/core/normalize.js';
@@ -105,19 +105,58 @@ describe('deadlines', () => {
     expect(() => deadlineSignal(Number.NaN, undefined)).toThrow(LegacyIdpError);
   });
 
-  it('races an operation and swallows its late rejection', async () => {
+  it("races an operation against the caller's signal and swallows its late rejection", async () => {
     const controller = new AbortController();
     const late = new Promise((_, reject) => {
       setTimeout(() => {
         reject(new Error('late'));
       }, 20);
     });
-    const pending = raceDeadline(late, controller.signal);
+    const deadline = callDeadline(controller.signal, 5_000);
+    expect(deadline.signal).toBe(controller.signal);
+    const pending = deadline.race(late);
     controller.abort();
     expect(await pending).toBe(deadlineExceeded);
     await new Promise((resolve) => setTimeout(resolve, 40)); // an unhandled rejection would fail the run
-    expect(await raceDeadline(Promise.resolve(5), controller.signal)).toBe(deadlineExceeded);
-    expect(await raceDeadline(Promise.resolve(5), new AbortController().signal)).toBe(5);
+    expect(await deadline.race(Promise.resolve(5))).toBe(deadlineExceeded);
+    deadline.dispose();
+    const fresh = callDeadline(new AbortController().signal, undefined);
+    expect(await fresh.race(Promise.resolve(5))).toBe(5);
+    await expect(fresh.race(Promise.reject(new Error('backend down')))).rejects.toThrow('backend down');
+    // A non-Error rejection still arrives as an Error.
+    await expect(fresh.race(Promise.reject('text' as unknown as Error))).rejects.toBeInstanceOf(Error);
+    fresh.dispose();
+  });
+
+  it('makes the signal of a millisecond budget only when asked, aborted once the budget is spent', async () => {
+    const deadline = callDeadline(15, undefined);
+    expect(deadline.bounded).toBe(true);
+    const early = deadline.signal;
+    expect(early?.aborted).toBe(false);
+    expect(deadline.signal).toBe(early);
+    expect(await deadline.race(new Promise((resolve) => setTimeout(resolve, 200)))).toBe(deadlineExceeded);
+    expect(early?.aborted).toBe(true);
+    expect((early?.reason as LegacyIdpError).code).toBe('ERR_LEGACY_IDP_DEADLINE_EXCEEDED');
+
+    // Asked for after the budget passed: made aborted.
+    const spent = callDeadline(5, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(spent.signal?.aborted).toBe(true);
+    expect(await spent.race(Promise.resolve(1))).toBe(deadlineExceeded);
+
+    // dispose() stops the timer: the signal of a finished call never aborts.
+    const finished = callDeadline(10, undefined);
+    expect(await finished.race(Promise.resolve('ok'))).toBe('ok');
+    finished.dispose();
+    const signal = finished.signal;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(signal?.aborted).toBe(false);
+
+    const none = callDeadline(undefined, undefined);
+    expect(none.bounded).toBe(false);
+    expect(none.signal).toBeUndefined();
+    expect(() => callDeadline(-1, undefined)).toThrow(LegacyIdpError);
+    expect(() => callDeadline(undefined, Number.POSITIVE_INFINITY)).toThrow(LegacyIdpError);
   });
 });
 

@@ -188,6 +188,73 @@ describe('compute gate', () => {
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await gate.run(() => Promise.resolve(7))).toBe(7);
   });
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  it('refuses at once a task whose expected wait is over the budget, and admits it again when the queue drains', async () => {
+    const gate = createComputeGate(2, 100, { maxWaitMs: 100 });
+    // Two 40 ms tasks teach the gate the task time.
+    await Promise.all([gate.run(() => sleep(40)), gate.run(() => sleep(40))]);
+    expect(gate.averageTaskMs).toBeGreaterThanOrEqual(35);
+    // With every slot taken, the k-th task in the queue expects (k / 2) x the learned time: those over 100 ms are refused.
+    const fitting = Math.floor((100 * 2) / (gate.averageTaskMs as number));
+    const admitted = Array.from({ length: 8 }, () => gate.run(() => sleep(40)));
+    const settled = Promise.allSettled(admitted);
+    const refusedAt = performance.now();
+    await expect(gate.run(() => sleep(40))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_BUSY', message: expect.stringMatching(/over the 100 ms budget/u) });
+    // A refusal costs no waiting.
+    expect(performance.now() - refusedAt).toBeLessThan(20);
+    const outcomes = await settled;
+    const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+    expect(fitting).toBeLessThan(6);
+    expect(fulfilled).toBe(2 + fitting);
+    expect(gate.shed).toBe(8 - fulfilled + 1);
+    expect(gate.inFlight).toBe(0);
+    expect(await gate.run(() => Promise.resolve('after'))).toBe('after');
+  });
+
+  it('drops a task that waited longer than the budget, without running it, and hands the slot on', async () => {
+    const gate = createComputeGate(1, 100, { maxWaitMs: 50 });
+    // Learned time 1 ms: the next tasks look cheap, so all are admitted...
+    await gate.run(() => Promise.resolve());
+    let ran = 0;
+    const slow = gate.run(() => sleep(120));
+    const late = gate.run(() => {
+      ran++;
+      return Promise.resolve('late');
+    });
+    // ...but the first one takes 120 ms: the waiting one is over its budget when the slot frees.
+    await slow;
+    await expect(late).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_BUSY', message: expect.stringMatching(/waited \d+ ms/u) });
+    expect(ran).toBe(0);
+    expect(gate.inFlight).toBe(0);
+    expect(await gate.run(() => Promise.resolve('next'))).toBe('next');
+  });
+
+  it('has no wait budget by default: every task queues', async () => {
+    const gate = createComputeGate(1, 100);
+    await gate.run(() => sleep(20));
+    const all = await Promise.all(Array.from({ length: 6 }, (_, index) => gate.run(() => sleep(20).then(() => index))));
+    expect(all).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(gate.shed).toBe(0);
+  });
+
+  it('registry: maxQueueWaitMs turns an overloaded queue into ERR_LEGACY_IDP_HASH_BUSY answered at once', async () => {
+    expect(() => createHashRegistry({ maxQueueWaitMs: 0 })).toThrow(/maxQueueWaitMs/u);
+    const registry = createHashRegistry({ concurrency: 1, maxQueueWaitMs: 30, workers: false });
+    try {
+      const hash = await registry.hash('bcrypt', 'queue-password', { cost: 8 });
+      await registry.verify('queue-password', hash);
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => registry.verify('queue-password', hash)));
+      const busy = results.filter((result) => result.status === 'rejected');
+      expect(busy.length).toBeGreaterThan(0);
+      for (const result of busy) expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_LEGACY_IDP_HASH_BUSY' });
+      // Whatever was admitted verified correctly: a refusal is never a false answer.
+      for (const result of results) if (result.status === 'fulfilled') expect(result.value).toMatchObject({ valid: true });
+    } finally {
+      await registry.close();
+    }
+  });
 });
 
 describe('worker pool', () => {

@@ -19,7 +19,7 @@ import {
   type CallerAuthenticator,
   type CallerCheck,
 } from '../../src/jit/caller-auth.js';
-import { createJitEndpoint, jitErrorStatus, jsonResponse, type JitConnectionInfo } from '../../src/jit/endpoint.js';
+import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitConnectionInfo } from '../../src/jit/endpoint.js';
 import { makeTestCertificates } from '../harness/certificates.js';
 import { runChecked } from '../harness/process.js';
 
@@ -780,12 +780,12 @@ describe('secrets stay out of reasons', () => {
       warn: (_message, fields) => lines.push(fields ?? {}),
       error: (_message, fields) => lines.push(fields ?? {}),
     };
-    const handle = vi.fn(() => Promise.resolve({ response: jsonResponse(200, { ok: true }), outcome: 'valid' }));
+    const handle = vi.fn(() => Promise.resolve({ answer: jsonAnswer(200, { ok: true }), outcome: 'valid' }));
     const endpoint = createJitEndpoint(
       {
         name: 'test',
         input: z.unknown(),
-        errorResponse: (kind) => jsonResponse(jitErrorStatus[kind], { error: kind }),
+        errorAnswer: (kind) => jsonAnswer(jitErrorStatus[kind], { error: kind }),
         handle,
       },
       { callerAuth: createCallerAuth({ basic: { users: [{ username: 'b2c', password }] } }), logger },

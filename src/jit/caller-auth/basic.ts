@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import type { JitRequestHead } from '../endpoint.js';
 import { authorizationCredentials, digestSecret, type CallerMethod } from './shared.js';
 
 /**
@@ -35,7 +36,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Parsed = { ok: true; username: string; password: string } | { ok: false; reason: string };
 
-function parseBasic(request: Request): Parsed {
+function parseBasic(request: JitRequestHead): Parsed {
   const header = authorizationCredentials(request, 'Basic');
   if (!header.ok) return header;
   const encoded = header.credentials;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CallerCheck } from '../caller-auth.js';
-import type { JitConnectionInfo } from '../endpoint.js';
+import type { JitConnectionInfo, JitRequestHead } from '../endpoint.js';
 
 /** One caller-authentication method; `createCallerAuth` tries the configured ones and names each in the reason. */
-export type CallerMethod = (request: Request, connection: JitConnectionInfo) => CallerCheck | Promise<CallerCheck>;
+export type CallerMethod = (request: JitRequestHead, connection: JitConnectionInfo) => CallerCheck | Promise<CallerCheck>;
 
 /**
  * SHA-256 of a secret. Both sides of a comparison are digested first so that `timingSafeEqual` always sees
@@ -21,7 +21,7 @@ const maxAuthorizationLength = 16 * 1024;
  * The credentials of `Authorization: <scheme> <credentials>`. The scheme is matched case-insensitively
  * (RFC 9110 §11.1). A reason never quotes the header: whatever the caller put there may be a secret.
  */
-export function authorizationCredentials(request: Request, scheme: 'Basic' | 'Bearer'): { ok: true; credentials: string } | { ok: false; reason: string } {
+export function authorizationCredentials(request: JitRequestHead, scheme: 'Basic' | 'Bearer'): { ok: true; credentials: string } | { ok: false; reason: string } {
   const header = request.headers.get('authorization');
   if (header === null) return { ok: false, reason: 'no Authorization header' };
   if (header.length > maxAuthorizationLength) return { ok: false, reason: `Authorization header longer than ${maxAuthorizationLength} characters` };

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { answerText, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
+import { answerText, jitCallHandler, type JitAnswer, type JitCall, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
 
 /**
- * node:http / node:https glue: an IncomingMessage becomes a web Request (the body streamed, never buffered
- * here: the endpoint applies its own size limit), the Response is written back, and what only the socket
- * knows (peer address, client certificate) goes along as JitConnectionInfo. Express and Fastify reuse it.
+ * node:http / node:https glue. A handler made by `createJitEndpoint` is run through its web-free pipeline: the
+ * IncomingMessage's headers and body are read as they are and the answer's text is written to the socket, with
+ * no web Request or Response per call (those cost more than a cheap sign-in's own work). Any other JitHandler
+ * gets a web Request and its Response is written back. What only the socket knows (peer address, client
+ * certificate) goes along as JitConnectionInfo. Express and Fastify reuse it.
  */
 
 export interface NodeHostOptions {
@@ -75,9 +77,16 @@ function requestUrl(request: IncomingMessage, scheme: 'http' | 'https'): URL {
 
 const rebuiltBodyDrops = new Set(['content-length', 'transfer-encoding', 'content-encoding']);
 
-/** Aborted when the client goes away before the answer is written; a finished answer does not abort it. */
+/**
+ * Aborted when the client goes away before the answer is written; a finished answer does not abort it. Made
+ * after the client left (a lazily made signal), it is aborted already.
+ */
 export function clientGoneSignal(response: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  if (!response.writableFinished && (response.destroyed || (response.socket?.destroyed ?? true))) {
+    controller.abort();
+    return controller.signal;
+  }
   response.on('close', () => {
     if (!response.writableFinished) controller.abort();
   });
@@ -85,25 +94,74 @@ export function clientGoneSignal(response: ServerResponse): AbortSignal {
 }
 
 export async function writeNodeResponse(response: Response, target: ServerResponse): Promise<void> {
+  writeNodeAnswer(await responseAnswer(response), target);
+}
+
+/** Writes an answer to a node:http response. */
+export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void {
+  // A string, not a Buffer: node:http then sends head and body in one write instead of a writev of two chunks.
+  target.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.text, 'utf8')) });
+  target.end(answer.text, 'utf8');
+}
+
+async function responseAnswer(response: Response): Promise<JitAnswer> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const text = answerText(response);
-  const body = text === undefined ? Buffer.from(await response.arrayBuffer()) : Buffer.from(text, 'utf8');
-  target.writeHead(response.status, { ...headers, 'content-length': String(body.byteLength) });
-  target.end(body);
+  return { status: response.status, headers, text: answerText(response) ?? (await response.text()) };
+}
+
+/** An IncomingMessage's headers as `Headers.get` reads them: any case, repeats joined with `, `. */
+function nodeHeaders(request: IncomingMessage): JitCall['headers'] {
+  return {
+    get(name) {
+      const value = request.headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+/**
+ * A node:http request as a JitCall. `body`: bytes already read (by this glue or a framework's parser); without
+ * them the stream is read on demand. The abort signal is made only when something asks for it (most calls never
+ * do), aborted at once if the client is already gone.
+ */
+function nodeCall(request: IncomingMessage, response: ServerResponse, body: Uint8Array | undefined): JitCall {
+  let signal: AbortSignal | undefined;
+  return {
+    method: request.method ?? 'GET',
+    headers: nodeHeaders(request),
+    readBody: (limit) => (body === undefined ? readNodeBody(request, limit) : Promise.resolve(body.byteLength > limit ? undefined : body)),
+    get signal() {
+      signal ??= clientGoneSignal(response);
+      return signal;
+    },
+  };
+}
+
+/**
+ * Runs a handler for a node:http request: through its web-free pipeline when `createJitEndpoint` made it, else
+ * through a web Request. `body` as for `nodeCall`.
+ */
+export async function answerNodeRequest(
+  handler: JitHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  connection: JitConnectionInfo,
+  body?: Uint8Array,
+): Promise<JitAnswer> {
+  const core = jitCallHandler(handler);
+  if (core !== undefined) return core(nodeCall(request, response, body), connection);
+  return responseAnswer(await handler(requestFromNode(request, clientGoneSignal(response), body), connection));
 }
 
 /** A `(req, res)` listener for node:http, node:https, or Express and Fastify's raw request. */
 export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {}): (request: IncomingMessage, response: ServerResponse) => void {
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   return (request, response) => {
-    // The client going away aborts the verification; a finished answer does not.
-    const controller = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) controller.abort();
-    });
-    readNodeBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes)
+    readNodeBody(request, maxBodyBytes)
       .then((body) => {
         if (body === undefined) {
           // Over the host's own cap: answered here, without reading the rest.
@@ -111,7 +169,9 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
           response.end('{"error":"payload_too_large"}');
           return undefined;
         }
-        return handler(requestFromNode(request, controller.signal, body), connectionInfo(request, options)).then((answer) => writeNodeResponse(answer, response));
+        return answerNodeRequest(handler, request, response, connectionInfo(request, options), body).then((answer) => {
+          writeNodeAnswer(answer, response);
+        });
       })
       .catch(() => {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });

@@ -9,7 +9,7 @@ import type { BerReader, Client, Control, Entry } from 'ldapts';
 import { z } from 'zod';
 import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
-import type { VerifyOutcome } from '../../core/outcome.js';
+import { withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
@@ -276,6 +276,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         if (result.disabled) return { status: 'disabled' };
         if (result.valid) return { status: 'valid', subjectId: entry.dn, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
       } catch (error) {
+        // A full hash queue is no answer about this password: never let it read as a wrong one.
+        if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return { status: 'unavailable', reason: 'overloaded', error };
         // One value the registry does not know must not hide another that matches.
         if (!isLegacyIdpError(error)) throw error;
       }
@@ -297,7 +299,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       if (outcome.status !== 'valid' || !config.profiles) return outcome;
       // The subject id must be the one bulk migration uses (get/list): the profile's, not the bind name.
       const profile = await getProfile(username);
-      return profile ? { ...outcome, subjectId: profile.subjectId } : outcome;
+      // The profile goes along with the outcome: the Authenticator then skips a second search (outcome.ts).
+      return profile ? withProfileRead({ ...outcome, subjectId: profile.subjectId }, profile) : outcome;
     } catch (error) {
       if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_CONFIG_INVALID') throw error;
       return unavailable(error, isConnectionError(error) ? 'connection' : 'bind');

@@ -306,8 +306,8 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
 
   const unavailable = (error: LegacyIdpError): VerifyOutcome => ({
     status: 'unavailable',
-    // A full hashing queue passes; an unverifiable stored value needs the operator.
-    reason: error.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'backend_error' : 'misconfigured',
+    // A full hashing queue passes (try again); an unverifiable stored value needs the operator.
+    reason: error.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'overloaded' : 'misconfigured',
     error,
   });
 

@@ -1,7 +1,7 @@
 import type { ListOptions, MigrationConfirmation, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { hasControlCharacters } from '../../core/normalize.js';
-import type { UnavailableReason, VerifyOutcome } from '../../core/outcome.js';
+import { withProfileRead, type UnavailableReason, type VerifyOutcome } from '../../core/outcome.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { mapRecord, type LegacyRecord, type RecordMapping, type Row } from './mapping.js';
 
@@ -23,7 +23,7 @@ export interface RecordBackend {
    * Rows whose username or (when enabled) email equals the normalized login, at most `limit`. Only ever a
    * parameterized lookup: the login is data, never query text.
    */
-  find(login: string, limit: number, signal?: AbortSignal): Promise<FoundRow[]>;
+  find(login: string, limit: number): Promise<FoundRow[]>;
   /** Up to `limit` rows after the row whose key is `after` (undefined: from the start), in key order. */
   page(after: unknown, limit: number, signal?: AbortSignal): Promise<Row[]>;
   /** How many rows `page` walks through, when the backend can count them. */
@@ -81,12 +81,12 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
    * The one user a login names. A username match wins over an email match; two users matching the same way
    * (a case-insensitive match over a case-sensitive table, an email two accounts share) find nobody.
    */
-  async function findOne(username: string, signal?: AbortSignal): Promise<{ record: LegacyRecord } | { ambiguous: number } | undefined> {
+  async function findOne(username: string): Promise<{ record: LegacyRecord } | { ambiguous: number } | undefined> {
     // A JavaScript caller can pass anything; an object ({ $ne: null }) must never reach a query.
     if (typeof username !== 'string') return undefined;
     const login = normalize(username);
     if (login.length === 0 || login.length > maxLoginLength || hasControlCharacters(login)) return undefined;
-    const found = await backend.find(login, 3, signal);
+    const found = await backend.find(login, 3);
     const byUsername = found.filter((hit) => hit.byUsername);
     const candidates = byUsername.length > 0 ? byUsername : found;
     if (candidates.length === 0) return undefined;
@@ -117,12 +117,14 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     await registry.verify(password, sample.hash, { scheme: sample.scheme, ...(sample.context ? { context: sample.context } : {}) }).catch(() => undefined);
   }
 
-  async function verify({ username, password, signal }: VerifyInput): Promise<VerifyOutcome> {
+  // `input.signal` is read only where it is used: the Authenticator makes it on first read.
+  async function verify(input: VerifyInput): Promise<VerifyOutcome> {
+    const { username, password } = input;
     assertOpen();
     if (password.length === 0) return { status: 'invalid', reason: 'empty_password' };
     let found: Awaited<ReturnType<typeof findOne>>;
     try {
-      found = await findOne(username, signal);
+      found = await findOne(username);
     } catch (error) {
       return { status: 'unavailable', reason: backend.classify(error), error: backendFailure(error, 'user lookup') };
     }
@@ -131,7 +133,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     const { record } = found;
     const credential = record.credential;
     if (!credential) {
-      await dummyVerify(password, signal);
+      await dummyVerify(password, input.signal);
       return { status: 'invalid', reason: 'wrong_password', detail: 'no stored password' };
     }
     let result;
@@ -142,7 +144,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
         ? error
         : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${name}: the stored ${credential.scheme} value could not be verified`, { cause: error });
       // A full hashing queue passes; a value no scheme can check needs the operator. Neither is a wrong password.
-      return { status: 'unavailable', reason: typed.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'backend_error' : 'misconfigured', error: typed };
+      return { status: 'unavailable', reason: typed.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'overloaded' : 'misconfigured', error: typed };
     }
     if (result.disabled) return { status: 'disabled', detail: `${result.scheme} disabled-account marker` };
     if (!result.valid) return { status: 'invalid', reason: 'wrong_password' };
@@ -150,7 +152,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     const state = record.state;
     switch (state.status) {
       case 'active':
-        return { status: 'valid', subjectId: record.profile.subjectId, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+        return withProfileRead({ status: 'valid', subjectId: record.profile.subjectId, scheme: result.scheme, needsUpgrade: result.needsUpgrade }, record.profile);
       case 'locked':
         return { status: 'locked', by: 'legacy_store', detail: state.detail };
       default:
@@ -158,10 +160,10 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     }
   }
 
-  async function get(username: string, options: { signal?: AbortSignal } = {}): Promise<Profile | null> {
+  async function get(username: string): Promise<Profile | null> {
     assertOpen();
     try {
-      const found = await findOne(username, options.signal);
+      const found = await findOne(username);
       return found !== undefined && 'record' in found ? found.record.profile : null;
     } catch (error) {
       throw backendFailure(error, 'user lookup');
