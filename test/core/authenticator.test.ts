@@ -4,7 +4,7 @@ import type { CredentialVerifier, Profile, ProfileSource, VerifyInput } from '..
 import { LegacyIdpError } from '../../src/core/errors.js';
 import type { LockoutDecision, LockoutKeys, LockoutPolicy } from '../../src/core/lockout.js';
 import { jsonLogger } from '../../src/core/logger.js';
-import type { VerifyOutcome } from '../../src/core/outcome.js';
+import { profileReadWith, withProfileRead, type VerifyOutcome } from '../../src/core/outcome.js';
 
 const PASSWORD = 'Canary-Secret-1!';
 
@@ -264,6 +264,50 @@ describe('Authenticator: profiles', () => {
     expect(failing.profile).toBeNull();
     const missing = await make({ verifier, profiles: profileSource(() => Promise.resolve(null)) }).authenticate({ username: 'alice', password: PASSWORD });
     expect(missing.outcome).toMatchObject({ status: 'unavailable', reason: 'misconfigured' });
+  });
+});
+
+describe('Authenticator: a profile read while verifying', () => {
+  it('is used instead of a second lookup when the verifier is also the profile source', async () => {
+    const fromVerify: Profile = { ...profile, displayName: 'read with the password check' };
+    const get = vi.fn(() => Promise.resolve(profile));
+    const store: CredentialVerifier & ProfileSource = {
+      name: 'both',
+      verify: () => Promise.resolve(withProfileRead({ status: 'valid', subjectId: 'id-1' }, fromVerify)),
+      get,
+      // eslint-disable-next-line require-yield -- an empty source
+      list: async function* () {
+        await Promise.resolve();
+      },
+    };
+    const result = await createAuthenticator({ verifier: store, profiles: store }).authenticate({ username: 'alice', password: PASSWORD });
+    expect(result.outcome).toEqual({ status: 'valid', subjectId: 'id-1' });
+    expect(result.profile).toBe(fromVerify);
+    expect(get).not.toHaveBeenCalled();
+    // Not a field of the outcome: it is logged and compared, and a hash store's profile holds the stored hash.
+    expect(Object.keys(result.outcome)).toEqual(['status', 'subjectId']);
+    expect(profileReadWith(result.outcome)).toBe(fromVerify);
+  });
+
+  it('is ignored when the profile source is another object: that one is asked', async () => {
+    const fromVerify: Profile = { ...profile, displayName: 'from the verifier' };
+    const { verifier } = scriptedVerifier(() => withProfileRead({ status: 'valid', subjectId: 'id-1' }, fromVerify));
+    const profiles = profileSource(() => Promise.resolve(profile));
+    const result = await createAuthenticator({ verifier, profiles }).authenticate({ username: 'alice', password: PASSWORD });
+    expect(result.profile).toBe(profile);
+    expect(profiles.get).toHaveBeenCalledTimes(1);
+  });
+
+  it('passes backends a deadline signal they can read, aborted when the budget is spent', async () => {
+    let seen: AbortSignal | undefined;
+    const { verifier } = scriptedVerifier((input) => {
+      seen = input.signal;
+      return new Promise((resolve) => setTimeout(() => resolve(valid), 200));
+    });
+    const { outcome } = await createAuthenticator({ verifier }).authenticate({ username: 'alice', password: PASSWORD, deadline: 30 });
+    expect(outcome).toMatchObject({ status: 'unavailable', reason: 'deadline' });
+    expect(seen?.aborted).toBe(true);
+    expect((seen?.reason as LegacyIdpError).code).toBe('ERR_LEGACY_IDP_DEADLINE_EXCEEDED');
   });
 });
 

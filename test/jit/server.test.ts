@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonResponse, type JitConnectionInfo, type JitHandler } from '../../src/jit/endpoint.js';
+import { z } from 'zod';
+import { createCallerAuth } from '../../src/jit/caller-auth.js';
+import { createJitEndpoint, jitCallHandler, jitErrorStatus, jsonAnswer, jsonResponse, type JitConnectionInfo, type JitHandler } from '../../src/jit/endpoint.js';
 import { startJitServer, type JitServer } from '../../src/jit/server.js';
 import { makeTestCertificates, type TestCertificates } from '../harness/certificates.js';
 
@@ -126,3 +129,114 @@ describe('JIT server over TLS', () => {
     expect(without.body.connection.clientCertificate).toBeUndefined();
   });
 });
+
+describe('JIT server: handlers made by createJitEndpoint', () => {
+  /** A protocol that answers `{ echoed }`, or waits for the call's abort signal when asked to. */
+  function waitingEndpoint(onAbort: () => void): JitHandler {
+    return createJitEndpoint(
+      {
+        name: 'test',
+        input: z.object({ echoed: z.string(), wait: z.boolean().optional() }),
+        errorAnswer: (kind) => jsonAnswer(jitErrorStatus[kind], { error: kind }),
+        handle: (input, context) =>
+          input.wait
+            ? new Promise((resolve) => {
+                context.signal.addEventListener('abort', () => {
+                  onAbort();
+                  resolve({ answer: jsonAnswer(200, {}), outcome: 'aborted' });
+                });
+              })
+            : Promise.resolve({ answer: jsonAnswer(200, { echoed: input.echoed }, { 'x-extra': 'yes' }), outcome: 'ok' }),
+      },
+      { callerAuth: createCallerAuth({ apiKey: { header: 'x-api-key', keys: [{ label: 'test', value: 'key-0123456789abcdef' }] } }) },
+    );
+  }
+
+  it('run without a web Request or Response per call, and answer the same as through the web types', async () => {
+    const handler = waitingEndpoint(() => undefined);
+    expect(jitCallHandler(handler)).toBeTypeOf('function');
+    expect(jitCallHandler(echo)).toBeUndefined();
+    const server = await startJitServer({ port: 0, routes: { '/call': handler } });
+    const made = { requests: 0, responses: 0 };
+    const OriginalRequest = globalThis.Request;
+    const OriginalResponse = globalThis.Response;
+    const headers = { 'content-type': 'application/json', 'x-api-key': 'key-0123456789abcdef', 'x-request-id': 'req-42' };
+    const body = JSON.stringify({ echoed: 'héllo' });
+    try {
+      // Counting subclasses in place of the globals while the server answers (fetch itself runs in this process
+      // too, so the calls go out through node:http instead).
+      globalThis.Request = class extends OriginalRequest {
+        constructor(...args: ConstructorParameters<typeof Request>) {
+          super(...args);
+          made.requests++;
+        }
+      };
+      globalThis.Response = class extends OriginalResponse {
+        constructor(...args: ConstructorParameters<typeof Response>) {
+          super(...args);
+          made.responses++;
+        }
+      };
+      const answer = await postWithNodeHttp(`${server.url}/call`, headers, body);
+      const refused = await postWithNodeHttp(`${server.url}/call`, { ...headers, 'x-api-key': 'wrong' }, body);
+      globalThis.Request = OriginalRequest;
+      globalThis.Response = OriginalResponse;
+      expect(made).toEqual({ requests: 0, responses: 0 });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.text)).toEqual({ echoed: 'héllo' });
+      expect(answer.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-42', 'cache-control': 'no-store', 'x-extra': 'yes' });
+      expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.text));
+      expect(refused.status).toBe(401);
+
+      // The same handler through the web types gives the same answer.
+      const web = await handler(new Request('http://localhost/call', { method: 'POST', headers, body }));
+      expect(web.status).toBe(200);
+      expect(await web.text()).toBe(answer.text);
+      expect(web.headers.get('x-request-id')).toBe('req-42');
+      expect(web.headers.get('x-extra')).toBe('yes');
+    } finally {
+      globalThis.Request = OriginalRequest;
+      globalThis.Response = OriginalResponse;
+      await server.close();
+    }
+  });
+
+  it("abort the call's signal when the client goes away (the signal is made on first use)", async () => {
+    let sawAbort!: () => void;
+    const aborted = new Promise<string>((resolve) => {
+      sawAbort = () => {
+        resolve('aborted');
+      };
+    });
+    const server = await startJitServer({ port: 0, routes: { '/call': waitingEndpoint(() => sawAbort()) } });
+    try {
+      const call = httpRequest(`${server.url}/call`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'key-0123456789abcdef' } });
+      call.on('error', () => undefined);
+      call.end(JSON.stringify({ echoed: 'x', wait: true }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      call.destroy();
+      const gaveUp = new Promise<string>((resolve) => {
+        setTimeout(() => {
+          resolve('not aborted');
+        }, 3_000).unref();
+      });
+      await expect(Promise.race([aborted, gaveUp])).resolves.toBe('aborted');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+function postWithNodeHttp(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(url, { method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    call.on('error', reject);
+    call.end(body);
+  });
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
-import { clientGoneSignal, connectionInfo, requestFromNode, writeNodeResponse } from './node.js';
+import { answerNodeRequest, connectionInfo, writeNodeAnswer } from './node.js';
 import { handlerFailure } from './shared.js';
 
 /**
@@ -38,15 +38,17 @@ function bodyFromParser(body: unknown): Uint8Array | undefined {
 
 export function expressJitRoute(handler: JitHandler, options: ExpressJitRouteOptions = {}): ExpressJitRoute {
   return (request, response, next) => {
-    // A promise chain from the start, so a failure while the Request is built also reaches `next`.
+    // A promise chain from the start, so a failure while the call is built also reaches `next`.
     Promise.resolve()
       .then(() => {
         const { remoteAddress: socketAddress, ...connection } = connectionInfo(request);
         const clientIp = options.clientIp ? options.clientIp(request) : (request.ip ?? socketAddress);
         const info: JitConnectionInfo = clientIp === undefined ? connection : { ...connection, remoteAddress: clientIp };
-        return handler(requestFromNode(request, clientGoneSignal(response), bodyFromParser(request.body)), info);
+        return answerNodeRequest(handler, request, response, info, bodyFromParser(request.body));
       })
-      .then((answer) => writeNodeResponse(answer, response))
+      .then((answer) => {
+        writeNodeAnswer(answer, response);
+      })
       .catch((error: unknown) => {
         next(handlerFailure(error));
       });

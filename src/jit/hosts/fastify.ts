@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
-import { clientGoneSignal, connectionInfo, requestFromNode } from './node.js';
-import { handlerFailure, headerRecord } from './shared.js';
+import type { JitAnswer, JitConnectionInfo, JitHandler } from '../endpoint.js';
+import { answerNodeRequest, connectionInfo } from './node.js';
+import { handlerFailure } from './shared.js';
 
 /**
  * Fastify (5; written to fit 4, not tested there): a JIT handler as a plugin holding one POST route,
@@ -62,19 +62,18 @@ export function fastifyJitPlugin(scope: FastifyScopeLike, options: FastifyJitPlu
     done(null, body);
   });
   scope.post(options.path, async (request, reply) => {
-    let answer: Response;
+    let answer: JitAnswer;
     try {
       const { remoteAddress: socketAddress, ...connection } = connectionInfo(request.raw);
       const clientIp = options.clientIp ? options.clientIp(request) : (request.ip ?? socketAddress);
       const info: JitConnectionInfo = clientIp === undefined ? connection : { ...connection, remoteAddress: clientIp };
       // No body at all (Fastify runs no parser then) is an empty one: the stream is not read twice.
       const body = request.body instanceof Uint8Array ? request.body : new Uint8Array();
-      answer = await handler(requestFromNode(request.raw, clientGoneSignal(reply.raw), body), info);
+      answer = await answerNodeRequest(handler, request.raw, reply.raw, info, body);
     } catch (error) {
       throw handlerFailure(error);
     }
-    const payload = Buffer.from(await answer.arrayBuffer());
-    return reply.code(answer.status).headers(headerRecord(answer.headers)).send(payload);
+    return reply.code(answer.status).headers({ ...answer.headers }).send(Buffer.from(answer.text, 'utf8'));
   });
   return Promise.resolve();
 }

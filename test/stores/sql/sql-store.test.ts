@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAuthenticator } from '../../../src/core/authenticator.js';
 import { LegacyIdpError } from '../../../src/core/errors.js';
 import { createHashRegistry } from '../../../src/hashes/registry.js';
 import { injectionUsernames } from '../../../src/testing/conformance.js';
@@ -174,6 +175,20 @@ function describeDialect(setup: DialectSetup): void {
   describeStoreConformance(`sql ${setup.dialect}`, () => sqlUserStore(options(ready(fixture).connection)), down === undefined ? {} : { createUnavailable: () => sqlUserStore(options(down)) });
 
   describe(`sql ${setup.dialect}: behaviour`, () => {
+    it('signs in with one query: the Authenticator takes the profile the password check read', async () => {
+      const store = await sqlUserStore(options(ready(fixture).connection));
+      try {
+        const separately = await store.get(fixtureUsers.valid.username);
+        const get = vi.spyOn(store, 'get');
+        const result = await createAuthenticator({ verifier: store, profiles: store }).authenticate(fixtureUsers.valid);
+        expect(result.outcome.status).toBe('valid');
+        expect(result.profile).toEqual(separately);
+        expect(get).not.toHaveBeenCalled();
+      } finally {
+        await store.close();
+      }
+    });
+
     it('answers locked only after the right password, from a lock time in the future', async () => {
       const store = await sqlUserStore(options(ready(extended).connection));
       try {
