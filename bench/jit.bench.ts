@@ -9,7 +9,7 @@
  * (b) Saturation: a bcrypt cost-10 user, 64 connections; requests/s, p50/p99, non-2xx answers, the outcomes
  *     counted from the endpoint's log lines with the server-side p99 of each, and the p99 of an fs.stat every
  *     20 ms (libuv's threadpool, which the native bcrypt shares). Three registries: the gate at one hash per core
- *     with the 250 ms queue-wait budget `legacy-idp serve` sets (admission control: an overloaded check is
+ *     with the 200 ms queue-wait budget `legacy-idp serve` sets (admission control: an overloaded check is
  *     answered `unavailable`/`overloaded` at once); the same gate without a budget (everything queues); and the
  *     gate opened to the connection count (`concurrency: 64`). Target: p99 < 500 ms with the gate.
  *
@@ -279,7 +279,7 @@ async function throughput(usersPath: string): Promise<void> {
 async function saturation(usersPath: string): Promise<void> {
   const body = JSON.stringify({ username: 'slow', password: slowPassword });
   const variants = [
-    { label: `gate at ${availableParallelism()}, queue wait budget 250 ms (serve's default)`, registry: { maxQueueWaitMs: 250 } },
+    { label: `gate at ${availableParallelism()}, queue wait budget 200 ms (serve's default)`, registry: { maxQueueWaitMs: 200 } },
     { label: `gate at ${availableParallelism()}, no queue wait budget`, registry: {} },
     { label: `gate opened to ${saturationConnections} (concurrency: ${saturationConnections})`, registry: { concurrency: saturationConnections } },
   ];

@@ -49,10 +49,10 @@ export const cliConfigSchema = z
         /** Checks allowed to wait for a slot. */
         maxQueue: z.number().int().nonnegative().optional(),
         /** Refuse a check whose expected wait for a slot is longer (answered `unavailable` at once); false: no limit. */
-        maxQueueWaitMs: z.union([z.number().int().positive().max(600_000), z.literal(false)]).default(250),
+        maxQueueWaitMs: z.union([z.number().int().positive().max(600_000), z.literal(false)]).default(200),
       })
       .strict()
-      .default({ maxQueueWaitMs: 250 }),
+      .default({ maxQueueWaitMs: 200 }),
     /** `legacy-idp serve`: routes, caller authentication, TLS (checked by the serve command). */
     serve: z.unknown().optional(),
     /** Lockout policy options and store for `legacy-idp serve`. */

@@ -21,7 +21,7 @@ const registryOptionsSchema = z
     /**
      * Admission control: refuse a verification at once (`ERR_LEGACY_IDP_HASH_BUSY`) when its expected wait for a
      * slot is over this many ms, and drop one that waited longer. Off by default (batch work may queue); a JIT
-     * endpoint wants it, so `legacy-idp serve` sets 250 ms (docs/serve.md, "Overload").
+     * endpoint wants it, so `legacy-idp serve` sets 200 ms (docs/serve.md, "Overload").
      */
     maxQueueWaitMs: z.number().int().positive().max(600_000).optional(),
     /** Run pure-JS schemes in worker threads (default). `false` runs them inline (tests, tiny scripts). */

@@ -20,10 +20,10 @@ function writeConfig(name: string, hashes?: unknown): string {
 }
 
 describe('config file: hashes', () => {
-  it('defaults to a 250 ms queue-wait budget; false turns it off; nonsense is refused with the key named', async () => {
-    expect((await loadConfig(writeConfig('default'))).config.hashes).toEqual({ maxQueueWaitMs: 250 });
+  it('defaults to a 200 ms queue-wait budget; false turns it off; nonsense is refused with the key named', async () => {
+    expect((await loadConfig(writeConfig('default'))).config.hashes).toEqual({ maxQueueWaitMs: 200 });
     expect((await loadConfig(writeConfig('off', { maxQueueWaitMs: false }))).config.hashes).toEqual({ maxQueueWaitMs: false });
-    await expect(loadConfig(writeConfig('zero', { maxQueueWaitMs: 0 }))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID', message: expect.stringContaining('hashes.maxQueueWaitMs') });
+    await expect(loadConfig(writeConfig('zero', { maxQueueWaitMs: 0 }))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID', message: expect.stringContaining('hashes.maxQueueWaitMs') as unknown });
     await expect(loadConfig(writeConfig('unknown', { workers: 3 }))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID' });
   });
 

@@ -302,7 +302,7 @@ describe('Authenticator: a profile read while verifying', () => {
     let seen: AbortSignal | undefined;
     const { verifier } = scriptedVerifier((input) => {
       seen = input.signal;
-      return new Promise((resolve) => setTimeout(() => resolve(valid), 200));
+      return new Promise((resolve) => setTimeout(() => { resolve(valid); }, 200));
     });
     const { outcome } = await createAuthenticator({ verifier }).authenticate({ username: 'alice', password: PASSWORD, deadline: 30 });
     expect(outcome).toMatchObject({ status: 'unavailable', reason: 'deadline' });

@@ -208,7 +208,7 @@ describe('JIT server: handlers made by createJitEndpoint', () => {
         resolve('aborted');
       };
     });
-    const server = await startJitServer({ port: 0, routes: { '/call': waitingEndpoint(() => sawAbort()) } });
+    const server = await startJitServer({ port: 0, routes: { '/call': waitingEndpoint(() => { sawAbort(); }) } });
     try {
       const call = httpRequest(`${server.url}/call`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'key-0123456789abcdef' } });
       call.on('error', () => undefined);
