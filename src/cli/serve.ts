@@ -219,7 +219,10 @@ export async function serve(values: Record<string, string | boolean | undefined>
     }
     const lockout = createLockoutPolicy({ ...policyOptions, ...(lockoutStore ? { store: lockoutStore } : {}), logger });
     const { normalization, deadlineMs } = loaded.config;
-    const authenticator = createAuthenticator({ verifier: store, profiles: store, lockout, logger, defaultDeadlineMs: deadlineMs, ...(normalization ? { normalization } : {}) });
+    // One info line per call: the endpoint's `jit call` carries the outcome's reason and detail, so the
+    // Authenticator's own line goes to debug. Its warnings (a backend failure, with the error) stay.
+    const authenticatorLogger: Logger = { ...logger, info: (message, fields) => { logger.debug(message, fields); } };
+    const authenticator = createAuthenticator({ verifier: store, profiles: store, lockout, logger: authenticatorLogger, defaultDeadlineMs: deadlineMs, ...(normalization ? { normalization } : {}) });
     closers.unshift(() => authenticator.close());
     const { createCallerAuth } = await import('../jit/caller-auth.js');
     const unprotected = serveConfig.routes.filter((route) => route['callerAuth'] === undefined).map((route) => route.path);

@@ -300,17 +300,19 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       deadline: config.deadlineMs,
     });
     const { outcome, username } = result;
+    // Every answer from here on reports the Authenticator's outcome in the log line.
+    const verified = (answered: JitResult): JitResult => ({ ...answered, verified: outcome });
     if (outcome.status === 'unknown_user') {
       // Not a legacy user: B2C goes on with its own directory (an account created there, or migrated).
-      return { answer: jsonAnswer(200, {}), outcome: 'unknown_user', username };
+      return verified({ answer: jsonAnswer(200, {}), outcome: 'unknown_user', username });
     }
     const failure = failureFor(outcome, messages, context, username);
-    if (failure) return failure;
+    if (failure) return verified(failure);
 
     // The Authenticator reads the profile for `valid` only; an expired password that is migrated anyway needs it too.
     const profile = result.profile ?? (config.profiles ? await config.profiles.get(signInName, { signal: context.signal }).catch(() => null) : null);
     if (config.mode === 'seamless') {
-      return { answer: jsonAnswer(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username };
+      return verified({ answer: jsonAnswer(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username });
     }
     if (config.mode === 'create') {
       let objectId: string;
@@ -322,7 +324,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
         // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
         const code = error instanceof LegacyIdpError ? error.code : 'unknown';
         context.logger.warn('b2c create failed', { requestId: context.requestId, code });
-        return conflict('unavailable', messages, context, 'create_failed', `creating the user in the directory failed (${code})`, username);
+        return verified(conflict('unavailable', messages, context, 'create_failed', `creating the user in the directory failed (${code})`, username));
       }
       const writeBack = config.create?.writeBack;
       if (writeBack && profile) {
@@ -332,12 +334,12 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
           context.logger.warn('b2c write-back failed', { requestId: context.requestId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
         });
       }
-      return { answer: jsonAnswer(200, { [outputClaims.objectId]: objectId }), outcome: 'created', username };
+      return verified({ answer: jsonAnswer(200, { [outputClaims.objectId]: objectId }), outcome: 'created', username });
     }
 
     // claims mode
     if (config.migratedAttribute !== undefined && profile && isTruthy(profile.attributes[config.migratedAttribute])) {
-      return { answer: jsonAnswer(200, {}), outcome: 'already_migrated', username };
+      return verified({ answer: jsonAnswer(200, {}), outcome: 'already_migrated', username });
     }
     const claims = flatClaims([
       [outputClaims.needToMigrate, 'local'],
@@ -348,7 +350,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       ...Object.entries(outputClaims.attributes).map(([attribute, claim]) => [claim, profile?.attributes[attribute]] as const),
       ...(config.returnPassword === false ? [] : [[config.returnPassword.claim, password] as const]),
     ]);
-    return { answer: jsonAnswer(200, claims), outcome: outcome.status, username };
+    return verified({ answer: jsonAnswer(200, claims), outcome: outcome.status, username });
   }
 
   return createJitEndpoint(

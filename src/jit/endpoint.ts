@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Logger } from '../core/logger.js';
+import type { VerifyOutcome } from '../core/outcome.js';
 import { silentLogger } from '../core/logger.js';
 import type { CallerAuthenticator, CallerIdentity } from './caller-auth.js';
 
@@ -89,6 +90,18 @@ export interface JitResult {
   username?: string;
   /** Extra log fields (never a secret). */
   fields?: Record<string, unknown>;
+  /** The Authenticator's outcome, when the call checked a password: its reason, detail and error code join the log line. */
+  verified?: VerifyOutcome;
+}
+
+/** What the log line tells of a verify outcome beyond its status: operator-facing, never a secret (outcome.ts). */
+function outcomeLogFields(outcome: VerifyOutcome | undefined): Record<string, unknown> {
+  if (outcome === undefined) return {};
+  const fields: Record<string, unknown> = {};
+  if ('reason' in outcome) fields['reason'] = outcome.reason;
+  if ('detail' in outcome) fields['detail'] = outcome.detail;
+  if (outcome.status === 'unavailable') fields['errorCode'] = outcome.error.code;
+  return fields;
 }
 
 export interface JitProtocol<Input> {
@@ -223,6 +236,7 @@ function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitE
       log(result.answer.status, result.outcome, {
         caller: caller.identity.method,
         ...(result.username === undefined ? {} : { username: result.username }),
+        ...outcomeLogFields(result.verified),
         ...result.fields,
       });
       return withRequestId(result.answer, requestId);

@@ -224,6 +224,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     const decision = decide(result.outcome, passwordContext['user-password'], messages, nonce);
     return {
       answer: decision.answer,
+      verified: result.outcome,
       outcome: result.outcome.status === 'unavailable' ? `unavailable_${result.outcome.reason}` : result.outcome.status,
       username: result.username,
       fields: { action: decision.action, ...(request.data.authenticationContext?.correlationId ? { correlationId: request.data.authenticationContext.correlationId } : {}) },

@@ -50,7 +50,7 @@ export function genericHandler(options: GenericHandlerOptions): JitHandler {
     if (outcome.status === 'locked' && outcome.retryAfter !== undefined) body['retryAfter'] = outcome.retryAfter;
     if (outcome.status === 'unavailable') body['reason'] = outcome.reason;
     const answer = jsonAnswer(200, body, outcome.status === 'locked' && outcome.retryAfter !== undefined ? { 'retry-after': String(Math.ceil(outcome.retryAfter)) } : {});
-    return { answer, outcome: outcome.status === 'unavailable' ? `unavailable_${outcome.reason}` : outcome.status, username: result.username };
+    return { answer, outcome: outcome.status === 'unavailable' ? `unavailable_${outcome.reason}` : outcome.status, username: result.username, verified: outcome };
   }
 
   return createJitEndpoint(

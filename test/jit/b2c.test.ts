@@ -223,6 +223,9 @@ describe('B2C contract details', () => {
     expect(calls).toHaveLength(3);
     expect(logLines.join('\n')).not.toContain(canary);
     expect(logLines.join('\n')).not.toContain('Legacy-Pass-1');
-    expect(JSON.parse(calls[0] as string)).toMatchObject({ protocol: 'b2c', status: 409, outcome: 'invalid', username: 'alice@contoso.com', clientIp: '203.0.113.7' });
+    // The Authenticator's reason rides on the endpoint's line, so one line per call says everything.
+    expect(JSON.parse(calls[0] as string)).toMatchObject({ protocol: 'b2c', status: 409, outcome: 'invalid', reason: 'wrong_password', username: 'alice@contoso.com', clientIp: '203.0.113.7' });
+    expect(JSON.parse(calls[1] as string)).toMatchObject({ outcome: 'valid' });
+    expect(JSON.parse(calls[1] as string)).not.toHaveProperty('reason');
   });
 });

@@ -16,6 +16,8 @@ import { connectRedis, createRedisKeyPrefix, describeWithService, serviceAvailab
 interface Served {
   child: ChildProcess;
   output: () => string;
+  /** What the server wrote on standard error: its JSON log lines. */
+  logs: () => string;
   url: string;
   stop: () => Promise<number | null>;
 }
@@ -42,6 +44,7 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<Served
           child,
           url,
           output: () => stdout,
+          logs: () => stderr,
           stop: async () => {
             child.kill('SIGTERM');
             return exited;
@@ -66,7 +69,7 @@ describe('legacy-idp serve: the embedded default', () => {
     await served.stop();
   });
 
-  it('answers every curl line it prints, pasted into a shell', () => {
+  it('answers every curl line it prints, pasted into a shell', async () => {
     const lines = served
       .output()
       .split('\n')
@@ -86,6 +89,20 @@ describe('legacy-idp serve: the embedded default', () => {
     expect(answer('/api/b2c/signup-check')).toMatchObject({ status: 409 });
     expect(answer('/api/entra')).toMatchObject({ data: { actions: [{ '@odata.type': 'microsoft.graph.passwordSubmit.MigratePassword' }], nonce: 'demo-nonce-0001' } });
     expect(answer('/readyz')).toEqual({ status: 'ready' });
+
+    // One info line per JIT call, carrying the outcome's reason; the Authenticator's own line is debug only.
+    // (The shell runs above blocked this process: let it read what the server wrote meanwhile.)
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const infoLines = served
+      .logs()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line['level'] === 'info');
+    const jitCalls = infoLines.filter((line) => line['message'] === 'jit call');
+    expect(jitCalls).toHaveLength(lines.filter((line) => !line.includes('/readyz')).length);
+    expect(infoLines.filter((line) => line['message'] === 'authentication finished')).toEqual([]);
+    expect(jitCalls.find((line) => line['protocol'] === 'b2c' && line['outcome'] === 'invalid')).toMatchObject({ reason: 'wrong_password', username: 'bob@example.org' });
   });
 
   it('refuses a call without the API key it printed', async () => {
