@@ -100,7 +100,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     const username = normalize(rawUsername);
     const done = (outcome: VerifyOutcome, profile: Profile | null = null): AuthenticationResult => {
-      const level = outcome.status === 'unavailable' ? 'warn' : 'info';
+      // A backend in trouble is a warning. An overloaded hash queue is not: it answers "try again" by design, and
+      // under load it would write a warning per refused sign-in.
+      const level = outcome.status === 'unavailable' && outcome.reason !== 'overloaded' ? 'warn' : 'info';
       logger[level]('authentication finished', {
         requestId,
         username,

@@ -342,4 +342,19 @@ describe('Authenticator: construction and lifecycle', () => {
     expect(lines.map((line) => (JSON.parse(line) as { status: string }).status)).toEqual(['valid', 'invalid', 'unknown_user', 'unavailable']);
     for (const line of lines) expect(line).not.toContain(PASSWORD);
   });
+
+  it('logs a backend failure as a warning, and an overloaded hash queue as info (it would flood the log)', async () => {
+    const lines: string[] = [];
+    const logger = jsonLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const busy = new LegacyIdpError('ERR_LEGACY_IDP_HASH_BUSY', 'hash queue wait over budget');
+    const down = new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'store down');
+    for (const answer of [{ status: 'unavailable', reason: 'overloaded', error: busy }, { status: 'unavailable', reason: 'backend_error', error: down }] as const) {
+      const { verifier } = scriptedVerifier(() => answer);
+      await make({ verifier, logger }).authenticate({ username: 'alice', password: PASSWORD });
+    }
+    expect(lines.map((line) => JSON.parse(line) as { level: string; reason: string })).toMatchObject([
+      { level: 'info', reason: 'overloaded' },
+      { level: 'warn', reason: 'backend_error' },
+    ]);
+  });
 });
