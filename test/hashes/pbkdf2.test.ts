@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { itVerifiesKnownVectors, type KnownVector } from './known-vectors.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
 import { aixBase64 } from '../../src/hashes/schemes/pbkdf2/aix.js';
@@ -339,6 +339,24 @@ describe('pbkdf2_sha256: hash() and upgrades', () => {
       expect(results.map((result) => result.valid)).toEqual([true, true]);
     } finally {
       await defaults.close();
+    }
+  });
+});
+
+describe('Keycloak credential identification', () => {
+  it('claims credential JSON (whitespace allowed) and turns `{SCHEME}` hashes away without parsing them', () => {
+    const registry = createHashRegistry({ workers: false });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const spaced = `  { "secretData": { "value": "${'A'.repeat(86)}==", "salt": "${keycloakSalt}" }, "credentialData": { "hashIterations": 27500, "algorithm": "pbkdf2-sha256" } }`;
+      expect(registry.identify(spaced)).toEqual(['keycloak_pbkdf2_sha256']);
+      parse.mockClear();
+      expect(registry.identify(`{SSHA}${Buffer.alloc(28, 7).toString('base64')}`)).toEqual(['ldap_salted_sha1', 'dovecot_ssha']);
+      // `auto` identification runs per sign-in: a JSON.parse (and its exception) per scheme was most of its cost.
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+      void registry.close();
     }
   });
 });

@@ -29,8 +29,12 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+const credentialStart = /^\s*\{\s*"/u;
+
 function parseCredential(hash: string): Credential | string {
-  if (!hash.trimStart().startsWith('{')) return 'expected Keycloak credential JSON';
+  // A JSON object with keys starts `{"`: `{SSHA}...` and the other `{SCHEME}` hashes are turned away here,
+  // without a JSON.parse and its exception for every one of them (`auto` identification runs this per sign-in).
+  if (!credentialStart.test(hash)) return 'expected Keycloak credential JSON';
   const top = record(hash);
   const secret = record(top?.secretData);
   const data = record(top?.credentialData);
