@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import {
 } from '../../src/jit/index.js';
 import { memoryUserStore } from '../../src/stores/memory/index.js';
 import { makeTestCertificates, type TestCertificates } from '../harness/certificates.js';
+import { hangUpAndWatch } from './jit-fixture.js';
 
 /**
  * Each host adapter driven by its real framework (or by events shaped like the platform's documented
@@ -220,17 +221,7 @@ describe('expressJitRoute', () => {
     const server = createServer(app);
     const url = await listen(server);
     try {
-      const call = httpRequest(`${url}/wait`, { method: 'POST' });
-      call.on('error', () => undefined);
-      call.end('{}');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      call.destroy();
-      const gaveUp = new Promise<string>((resolve) => {
-        setTimeout(() => {
-          resolve('not aborted');
-        }, 3_000).unref();
-      });
-      await expect(Promise.race([aborted.then(() => 'aborted'), gaveUp])).resolves.toBe('aborted');
+      expect(await hangUpAndWatch(`${url}/wait`, { body: '{}' }, aborted)).toBe('aborted');
     } finally {
       await close(server);
     }

@@ -10,6 +10,7 @@ import { createCallerAuth } from '../../src/jit/caller-auth.js';
 import { createJitEndpoint, jitCallHandler, jitErrorStatus, jsonAnswer, jsonResponse, type JitConnectionInfo, type JitHandler } from '../../src/jit/endpoint.js';
 import { startJitServer, type JitServer } from '../../src/jit/server.js';
 import { makeTestCertificates, type TestCertificates } from '../harness/certificates.js';
+import { hangUpAndWatch } from './jit-fixture.js';
 
 /** The node:http(s) server of `legacy-idp serve`: routing, health, readiness, TLS client certificates, stop. */
 
@@ -210,17 +211,8 @@ describe('JIT server: handlers made by createJitEndpoint', () => {
     });
     const server = await startJitServer({ port: 0, routes: { '/call': waitingEndpoint(() => { sawAbort(); }) } });
     try {
-      const call = httpRequest(`${server.url}/call`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'key-0123456789abcdef' } });
-      call.on('error', () => undefined);
-      call.end(JSON.stringify({ echoed: 'x', wait: true }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      call.destroy();
-      const gaveUp = new Promise<string>((resolve) => {
-        setTimeout(() => {
-          resolve('not aborted');
-        }, 3_000).unref();
-      });
-      await expect(Promise.race([aborted, gaveUp])).resolves.toBe('aborted');
+      const headers = { 'content-type': 'application/json', 'x-api-key': 'key-0123456789abcdef' };
+      expect(await hangUpAndWatch(`${server.url}/call`, { headers, body: JSON.stringify({ echoed: 'x', wait: true }) }, aborted)).toBe('aborted');
     } finally {
       await server.close();
     }
