@@ -5,6 +5,7 @@ import type { UserStore } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { usernameNormalizationSchema } from '../core/normalize.js';
 import { parseOptions } from '../core/validate.js';
+import type { Logger } from '../core/logger.js';
 import type { HashRegistry } from '../hashes/registry.js';
 import { memoryUserSchema } from '../stores/memory/memory-store.js';
 
@@ -50,6 +51,8 @@ export const cliConfigSchema = z
         maxQueue: z.number().int().nonnegative().optional(),
         /** Refuse a check whose expected wait for a slot is longer (answered `unavailable` at once); false: no limit. */
         maxQueueWaitMs: z.union([z.number().int().positive().max(600_000), z.literal(false)]).default(200),
+        /** While checks are refused, one warning per this many ms says how many (default 10 s). */
+        overloadReportMs: z.number().int().positive().max(3_600_000).optional(),
       })
       .strict()
       .default({ maxQueueWaitMs: 200 }),
@@ -159,7 +162,8 @@ function fromEnvironment(name: string, key: string): string {
   return value;
 }
 
-export async function openStore(loaded: LoadedConfig): Promise<UserStore> {
+/** `logger` receives the hash registry's overload warnings (docs/serve.md, "Overload"). */
+export async function openStore(loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<UserStore> {
   const { store, hashes } = loaded.config;
   // The mapped type pairs each opener with its branch; TypeScript cannot follow that through the index.
   const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
@@ -169,6 +173,8 @@ export async function openStore(loaded: LoadedConfig): Promise<UserStore> {
     ...(hashes.concurrency === undefined ? {} : { concurrency: hashes.concurrency }),
     ...(hashes.maxQueue === undefined ? {} : { maxQueue: hashes.maxQueue }),
     ...(hashes.maxQueueWaitMs === false ? {} : { maxQueueWaitMs: hashes.maxQueueWaitMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(hashes.overloadReportMs === undefined ? {} : { overloadReportMs: hashes.overloadReportMs }),
   });
   let opened: UserStore;
   try {

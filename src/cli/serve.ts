@@ -205,7 +205,7 @@ export async function serve(values: Record<string, string | boolean | undefined>
   const level = loaded.config.log.level === 'silent' ? 'info' : loaded.config.log.level;
   const logger = jsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
 
-  const store = await openStore(loaded);
+  const store = await openStore(loaded, { logger });
   const closers: Array<() => Promise<unknown>> = [async () => store.close?.()];
   try {
     const { createLockoutPolicy } = await import('../lockout/policy.js');

@@ -26,13 +26,15 @@ export interface ComputeGate {
 export interface ComputeGateOptions {
   /** Longest a task may wait for a slot (expected, then actual); no limit by default. */
   maxWaitMs?: number;
+  /** Called after each task refused or dropped for the wait budget. */
+  onShed?: () => void;
 }
 
 /** Weight of the newest task duration in the moving average: about the last ten tasks count. */
 const averageWeight = 0.1;
 
 export function createComputeGate(concurrency: number, maxQueue: number, options: ComputeGateOptions = {}): ComputeGate {
-  const { maxWaitMs } = options;
+  const { maxWaitMs, onShed } = options;
   let inFlight = 0;
   let averageTaskMs: number | undefined;
   let shed = 0;
@@ -45,6 +47,7 @@ export function createComputeGate(concurrency: number, maxQueue: number, options
   };
   const busy = (message: string): LegacyIdpError => {
     shed++;
+    onShed?.();
     return new LegacyIdpError('ERR_LEGACY_IDP_HASH_BUSY', message);
   };
 

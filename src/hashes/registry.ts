@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../core/errors.js';
-import { parseOptions } from '../core/validate.js';
+import type { Logger } from '../core/logger.js';
+import { hasFunction, parseOptions } from '../core/validate.js';
 import { builtinSchemes } from './builtin.js';
 import { utf8Length } from './codec.js';
 import { createComputeGate } from './compute.js';
@@ -24,6 +25,12 @@ const registryOptionsSchema = z
      * endpoint wants it, so `legacy-idp serve` sets 200 ms (docs/serve.md, "Overload").
      */
     maxQueueWaitMs: z.number().int().positive().max(600_000).optional(),
+    /**
+     * Receives one warning per `overloadReportMs` (default 10 s) while `maxQueueWaitMs` refuses checks, with how
+     * many: refusals themselves are not warnings (one per sign-in under load), so this is the operator's signal.
+     */
+    logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
+    overloadReportMs: z.number().int().positive().max(3_600_000).default(10_000),
     /** Run pure-JS schemes in worker threads (default). `false` runs them inline (tests, tiny scripts). */
     workers: z.boolean().default(true),
   })
@@ -111,12 +118,52 @@ function checkContext(scheme: HashScheme, context: HashContext): void {
   }
 }
 
+/**
+ * Counts refusals for the wait budget and writes one warning per period in which there were any: a steady
+ * signal while overloaded, silence otherwise. The timer starts with the first refusal and does not hold the
+ * process open.
+ */
+function overloadReporter(
+  logger: Logger | undefined,
+  periodMs: number,
+  budgetMs: number | undefined,
+  averageTaskMs: () => number | undefined,
+): { count: () => void; stop: () => void } {
+  let refused = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const report = (): void => {
+    timer = undefined;
+    logger?.warn('hash queue over its wait budget: checks refused as overloaded', {
+      refused,
+      periodMs,
+      ...(budgetMs === undefined ? {} : { maxQueueWaitMs: budgetMs }),
+      ...(averageTaskMs() === undefined ? {} : { averageTaskMs: Math.round(averageTaskMs() as number) }),
+    });
+    refused = 0;
+  };
+  return {
+    count() {
+      if (logger === undefined) return;
+      refused++;
+      if (timer === undefined) {
+        timer = setTimeout(report, periodMs);
+        timer.unref();
+      }
+    },
+    stop() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
 export function createHashRegistry(options: HashRegistryOptions = {}): HashRegistry {
   const config = parseOptions(registryOptionsSchema, options, 'hash registry options');
   const overrides = Object.fromEntries(Object.entries(config.limits ?? {}).filter(([, value]) => value !== undefined));
   const limits: HashLimits = Object.freeze({ ...defaultHashLimits, ...overrides });
   const concurrency = config.concurrency ?? availableParallelism();
-  const gate = createComputeGate(concurrency, config.maxQueue, config.maxQueueWaitMs === undefined ? {} : { maxWaitMs: config.maxQueueWaitMs });
+  const overload = overloadReporter(config.logger, config.overloadReportMs, config.maxQueueWaitMs, () => gate.averageTaskMs);
+  const gate = createComputeGate(concurrency, config.maxQueue, config.maxQueueWaitMs === undefined ? {} : { maxWaitMs: config.maxQueueWaitMs, onShed: overload.count });
   const schemes = new Map<string, HashScheme>();
   let pool: WorkerPool | undefined;
 
@@ -208,6 +255,7 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
     },
     register,
     async close() {
+      overload.stop();
       await pool?.close();
       pool = undefined;
     },

@@ -28,7 +28,9 @@ describe('config file: hashes', () => {
   });
 
   it('gives the store a registry that answers an overloaded check `unavailable`/`overloaded` at once, never `invalid`', async () => {
-    const store = await openStore(await loadConfig(writeConfig('tight', { concurrency: 1, maxQueueWaitMs: 20 })));
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (message: string) => warnings.push(message) };
+    const store = await openStore(await loadConfig(writeConfig('tight', { concurrency: 1, maxQueueWaitMs: 20, overloadReportMs: 50 })), { logger });
     try {
       // One bcrypt-10 check teaches the queue how long a check takes (tens of ms).
       expect((await store.verify({ username: 'alice', password: 'Wonderland-2024' })).status).toBe('valid');
@@ -37,6 +39,9 @@ describe('config file: hashes', () => {
       expect(statuses).toContain('unavailable:overloaded');
       expect(statuses).toContain('valid');
       expect(statuses.every((status) => status === 'valid' || status === 'unavailable:overloaded')).toBe(true);
+      // The operator hears of it once per period, through the logger openStore was given.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(warnings).toEqual(['hash queue over its wait budget: checks refused as overloaded']);
     } finally {
       await store.close?.();
     }

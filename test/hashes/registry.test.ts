@@ -239,6 +239,29 @@ describe('compute gate', () => {
     expect(gate.shed).toBe(0);
   });
 
+  it('registry: warns once per period while refusing, with how many, and stays silent when nothing is refused', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_message: string, fields?: Record<string, unknown>) => warnings.push({ message: _message, ...fields }) };
+    const registry = createHashRegistry({ concurrency: 1, maxQueueWaitMs: 20, workers: false, logger, overloadReportMs: 100 });
+    try {
+      const hash = await registry.hash('bcrypt', 'report-password', { cost: 8 });
+      await registry.verify('report-password', hash);
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => registry.verify('report-password', hash)));
+      const refused = results.filter((result) => result.status === 'rejected').length;
+      expect(refused).toBeGreaterThan(0);
+      expect(warnings).toEqual([]);
+      await sleep(250);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ message: expect.stringMatching(/refused as overloaded/u) as unknown, refused, periodMs: 100, maxQueueWaitMs: 20 });
+      // Quiet afterwards: no refusals, no more warnings.
+      await registry.verify('report-password', hash);
+      await sleep(250);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('registry: maxQueueWaitMs turns an overloaded queue into ERR_LEGACY_IDP_HASH_BUSY answered at once', async () => {
     expect(() => createHashRegistry({ maxQueueWaitMs: 0 })).toThrow(/maxQueueWaitMs/u);
     const registry = createHashRegistry({ concurrency: 1, maxQueueWaitMs: 30, workers: false });
