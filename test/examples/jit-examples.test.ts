@@ -1,6 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScript } from '../harness/process.js';
 
 // The jit-* examples as a user runs them: the servers are started and called over real HTTP, the serverless
 // ones are run and their printed answer read.
@@ -10,53 +10,27 @@ const demoUser = { needToMigrate: 'local', email: 'alice@example.org', displayNa
 const wrongPasswordAnswer = { version: '1.0.0', status: 409, userMessage: expect.any(String) as unknown };
 
 interface RunningServer {
-  child: ChildProcess;
   url: string;
   apiKey: string;
   /** The operator log (stderr): stdout prints the demo password on purpose, in the calls to try. */
   log: () => string;
+  /** SIGTERM, and how the example ended: a clean stop exits by itself, with code 0. */
+  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts a server example without JIT_API_KEY: it prints its URL first, then the key it made. */
 async function start(file: string): Promise<RunningServer> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
   delete env.JIT_API_KEY;
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  const printed = await new Promise<{ url: string; apiKey: string }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`${file} printed no URL and key within 30 s\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
+  const started = await startScript([file], {
+    env,
+    what: file,
+    ready: (stdout) => {
       const match = /^(http:\/\/127\.0\.0\.1:\d+)\nx-api-key: (\S+) \(made for this run/u.exec(stdout);
-      if (match?.[1] !== undefined && match[2] !== undefined) {
-        clearTimeout(timer);
-        resolve({ url: match[1], apiKey: match[2] });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} exited with ${String(code)} before listening\n${stdout}\n${stderr}`));
-    });
+      return match?.[1] !== undefined && match[2] !== undefined ? { url: match[1], apiKey: match[2] } : undefined;
+    },
   });
-  return { child, ...printed, log: () => stderr };
-}
-
-/** SIGTERM, and how the example ended: a clean stop exits by itself, with code 0. */
-async function stop(child: ChildProcess | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-  if (!child) return undefined;
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  const [code, signal] = await exited;
-  clearTimeout(timer);
-  return { code, signal };
+  return { ...started.ready, log: started.stderr, stop: started.stop };
 }
 
 describe.each([
@@ -71,7 +45,7 @@ describe.each([
   }, 40_000);
 
   afterAll(async () => {
-    await stop(server?.child);
+    await server?.stop();
   });
 
   /** `apiKey` null sends no key at all. */
@@ -107,7 +81,7 @@ describe.each([
   });
 
   it('stops on SIGTERM by itself', async () => {
-    const ended = await stop(server?.child);
+    const ended = await server?.stop();
     expect(ended).toEqual({ code: 0, signal: null });
   }, 10_000);
 });

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScript } from '../harness/process.js';
 
 // The lockout examples are servers: each one is started as a user would start it and driven over real HTTP.
 const adminToken = 'test-admin-token-4f1c';
@@ -16,9 +15,9 @@ interface Answer {
 }
 
 interface RunningExample {
-  child: ChildProcess;
   baseUrl: string;
   output: () => string;
+  stop: () => Promise<unknown>;
 }
 
 async function start(file: string, token: string | null = adminToken): Promise<RunningExample> {
@@ -26,39 +25,15 @@ async function start(file: string, token: string | null = adminToken): Promise<R
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NODE_ENV: 'development' };
   if (token === null) delete env.LOCKOUT_ADMIN_TOKEN;
   else env.LOCKOUT_ADMIN_TOKEN = token;
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (stderr += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`${file} did not print "listening on" within 30 s\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /^listening on (\d+)$/mu.exec(stdout);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} exited with ${String(code)} before listening\n${stdout}\n${stderr}`));
-    });
+  const started = await startScript([file], {
+    env,
+    what: file,
+    ready: (stdout) => {
+      const port = /^listening on (\d+)$/mu.exec(stdout)?.[1];
+      return port === undefined ? undefined : Number(port);
+    },
   });
-  return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => stdout + stderr };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+  return { baseUrl: `http://127.0.0.1:${started.ready}`, output: () => started.stdout() + started.stderr(), stop: started.stop };
 }
 
 describe.each([
@@ -75,7 +50,7 @@ describe.each([
   }, 40_000);
 
   afterAll(async () => {
-    await stop(example?.child);
+    await example?.stop();
   });
 
   async function request(method: string, path: string, options: { body?: string; token?: string } = {}): Promise<Answer> {
@@ -207,7 +182,7 @@ describe.each([
         expect([unlock.status, await unlock.json()]).toEqual([403, turnedOff]);
       }
     } finally {
-      await stop(unguarded.child);
+      await unguarded.stop();
     }
   }, 40_000);
 

@@ -194,3 +194,61 @@ export function listenTcp(server: Server, port: number, host = '127.0.0.1'): Pro
     });
   });
 }
+
+/** A long-running script started by `startScript`, once it printed what `ready` waits for. */
+export interface StartedScript<Ready> {
+  child: ChildProcess;
+  ready: Ready;
+  stdout: () => string;
+  stderr: () => string;
+  /** SIGTERM (SIGKILL after 5 s), and how the process ended; at once when it already has. */
+  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs `node --import tsx <args>` and resolves once `ready` finds what it waits for in standard output (the
+ * examples and `legacy-idp serve` print their URL); rejects with both outputs when the process exits first or
+ * nothing comes within `timeoutMs`.
+ */
+export function startScript<Ready>(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; ready: (stdout: string) => Ready | undefined; what: string; timeoutMs?: number },
+): Promise<StartedScript<Ready>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+  const stop = async (): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const ended = await exited;
+    clearTimeout(timer);
+    return ended;
+  };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${options.what} printed nothing to go on within ${timeoutMs / 1000} s\n${stdout}\n${stderr.slice(-2000)}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      const ready = options.ready(stdout);
+      if (ready !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, ready, stdout: () => stdout, stderr: () => stderr, stop });
+      }
+    });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.what} exited with ${String(code)} before it was ready\n${stdout}\n${stderr.slice(-2000)}`));
+    });
+  });
+}

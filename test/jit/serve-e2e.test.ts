@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt, exportPKCS8, generateKeyPair, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScript } from '../harness/process.js';
 import { connectRedis, createRedisKeyPrefix, describeWithService, serviceAvailable, startSlapd, type RedisKeyPrefix, type SlapdInstance } from '../harness/services.js';
 
 /**
@@ -22,42 +23,24 @@ interface Served {
   stop: () => Promise<number | null>;
 }
 
-function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`serve did not start:\n${stdout}\n${stderr.slice(-2000)}`)); }, 60_000);
-    const check = (): void => {
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const started = await startScript(['src/cli/main.ts', 'serve', ...args], {
+    env: { ...process.env, ...env },
+    what: 'legacy-idp serve',
+    timeoutMs: 60_000,
+    ready: (stdout) => {
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/u.exec(stdout)?.[1];
       // The embedded default prints its curl lines after the listening line; wait for the last one.
-      if (url && (!args.includes('--config') ? stdout.includes('/readyz') : true)) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url,
-          output: () => stdout,
-          logs: () => stderr,
-          stop: async () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${String(code)}:\n${stdout}\n${stderr.slice(-2000)}`));
-    });
+      return url && (!args.includes('--config') ? stdout.includes('/readyz') : true) ? url : undefined;
+    },
   });
+  return {
+    child: started.child,
+    url: started.ready,
+    output: started.stdout,
+    logs: started.stderr,
+    stop: async () => (await started.stop()).code,
+  };
 }
 
 describe('legacy-idp serve: the embedded default', () => {
