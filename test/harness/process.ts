@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 
 export interface RunResult {
@@ -120,6 +121,28 @@ export async function waitUntil(
     await sleep(25);
   }
   throw new Error(`${options.what} was not ready after ${options.timeoutMs} ms: ${options.output?.() ?? ''}`.trim());
+}
+
+/**
+ * SIGSTOP, then waits until every thread of `pid` is really stopped. kill() returns before the
+ * signal takes effect: a multi-threaded server (slapd) can still answer a request or two sent
+ * right after it, which turned a fault test's "frozen" checks into valid ones now and then.
+ */
+export async function freezeProcess(pid: number, timeoutMs = 5000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const taskDir = `/proc/${String(pid)}/task`;
+  // Without /proc (not Linux) there is nothing to read: a pause is the best we can do.
+  if (!existsSync(taskDir)) return sleep(200);
+  await waitUntil(async () => {
+    const tasks = await readdir(taskDir).catch(() => []);
+    const states = await Promise.all(tasks.map((task) => readFile(`${taskDir}/${task}/stat`, 'utf8').then(taskState, () => 'T')));
+    return states.length > 0 && states.every((state) => state === 'T' || state === 't');
+  }, { timeoutMs, what: `process ${String(pid)} stopping on SIGSTOP` });
+}
+
+/** The state letter of a /proc/<pid>/task/<tid>/stat line: after the command name, which may hold spaces and parentheses. */
+function taskState(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
 /** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */

@@ -7,6 +7,7 @@ import { createLockoutPolicy, type ConfiguredLockoutPolicy, type LockoutPolicyOp
 import { memoryLockoutStore } from '../../src/lockout/stores/memory.js';
 import { redisLockoutStore } from '../../src/lockout/stores/redis.js';
 import { describeWithService, startRedisServer, type RedisServerInstance } from '../harness/services.js';
+import { freezeProcess } from '../harness/process.js';
 
 const storeTimeoutMs = 300;
 /** What "within about the timeout" allows on a loaded 2-core machine. */
@@ -129,7 +130,7 @@ describeWithService('redis-server', 'redis lockout store: Redis down, frozen, ba
   it('a frozen Redis (SIGSTOP) costs each begin the store timeout, not more; it answers again on SIGCONT', async () => {
     const policy = policyWith({ failureMode: 'fail-closed' });
     expect((await timedBegin(policy, 'warm')).allowed).toBe(true);
-    process.kill(server.pid, 'SIGSTOP');
+    await freezeProcess(server.pid);
     try {
       const results = await Promise.all(Array.from({ length: 3 }, (_, i) => timedBegin(policy, `frozen-${i}`)));
       for (const result of results) {

@@ -3,6 +3,7 @@ import type { UserStore } from '../../../src/core/contracts.js';
 import type { VerifyOutcome } from '../../../src/core/outcome.js';
 import { ldapUserStore } from '../../../src/stores/ldap/ldap-store.js';
 import { describeWithService, startSlapd, type SlapdInstance } from '../../harness/services.js';
+import { freezeProcess } from '../../harness/process.js';
 
 /** A store with short timeouts over `instance`, and one check of alice's right password. */
 function aliceChecks(instance: SlapdInstance): { store: UserStore; check: () => Promise<VerifyOutcome> } {
@@ -32,7 +33,7 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
       // Load with pooled connections open, then freeze the server in the middle of it.
       const before = await Promise.all(Array.from({ length: 20 }, check));
       expect(before.every((outcome) => outcome.status === 'valid')).toBe(true);
-      process.kill(slapd.pid, 'SIGSTOP');
+      await freezeProcess(slapd.pid);
       try {
         const started = performance.now();
         const during = await Promise.all(Array.from({ length: 20 }, check));
