@@ -260,7 +260,11 @@ export function answerText(response: Response): string | undefined {
 }
 
 function withRequestId(answer: JitAnswer, requestId: string): JitAnswer {
-  return { ...answer, headers: { ...answer.headers, 'x-request-id': requestId, 'cache-control': 'no-store' } };
+  // Object.assign into a fresh object, not two spreads: this runs once per call.
+  const headers: Record<string, string> = Object.assign({}, answer.headers);
+  headers['x-request-id'] = requestId;
+  headers['cache-control'] = 'no-store';
+  return { status: answer.status, headers, text: answer.text };
 }
 
 /** A JitAnswer as a web Response. */
@@ -271,8 +275,10 @@ export function answerResponse(answer: JitAnswer): Response {
 }
 
 /** A JSON answer with the content type every IdP checks (Entra fails 1003006 without it). */
-export function jsonAnswer(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): JitAnswer {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, text: JSON.stringify(body) };
+export function jsonAnswer(status: number, body: unknown, headers?: Readonly<Record<string, string>>): JitAnswer {
+  const all: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (headers !== undefined) Object.assign(all, headers);
+  return { status, headers: all, text: JSON.stringify(body) };
 }
 
 /** `jsonAnswer` as a web Response, for handlers written against the web types. */

@@ -51,6 +51,22 @@ function sendJson(response: ServerResponse, status: number, body: unknown, reque
   response.end(text);
 }
 
+/** Characters the URL parser leaves as they are in a path; `//` at the start would be read as a host. */
+const plainPath = /^\/(?!\/)[\w\-.~/]*$/u;
+const dotSegment = /\/\.\.?(?:\/|$)/u;
+
+/**
+ * The path of a request target. The usual origin form (`/api/verify?x`) is cut at `?` or `#`, which is what
+ * the URL parser would return for it, without a URL object per call; anything else (absolute form from a proxy,
+ * dot segments, percent-encoding) goes through the parser.
+ */
+function requestPath(target = '/'): string {
+  const end = target.search(/[?#]/u);
+  const path = end === -1 ? target : target.slice(0, end);
+  if (plainPath.test(path) && !dotSegment.test(path)) return path;
+  return URL.canParse(target, 'http://localhost') ? new URL(target, 'http://localhost').pathname : '/';
+}
+
 export async function startJitServer(options: JitServerOptions): Promise<JitServer> {
   const logger = options.logger ?? silentLogger;
   for (const path of Object.keys(options.routes)) {
@@ -60,7 +76,7 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
   let stopping = false;
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const path = requestPath(request.url);
     const route = listeners.get(path);
     if (route) {
       route(request, response);

@@ -41,6 +41,31 @@ describe('JIT server', () => {
     expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/u);
   });
 
+  it('routes a raw request target by the path the URL parser reads from it (query, fragment, dot segments, encoding, absolute form)', async () => {
+    const { port } = server;
+    /** The status for a request target sent exactly as written (fetch would normalize it first). */
+    const statusOf = (target: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const call = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: target, headers: { 'content-length': '2' } }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode ?? 0);
+        });
+        call.on('error', reject);
+        call.end('{}');
+      });
+    const targets = [
+      '/echo', '/echo?x=1', '/echo?next=/../other', '/echo/', '/echo/.', '/other/../echo', '/./echo', '/%65cho', '/ech%6F',
+      '/echo%3Fx', `http://127.0.0.1:${port}/echo`, '/Echo', '/echo.', '/.echo', '/e.cho', '/echo//',
+    ];
+    for (const target of targets) {
+      // The route table holds /echo only: the answer must be 200 exactly when the parser's path is /echo.
+      const expected = new URL(target, 'http://localhost').pathname === '/echo' ? 200 : 404;
+      expect({ target, status: await statusOf(target) }).toEqual({ target, status: expected });
+    }
+    // The cases above include both answers.
+    expect(targets.filter((target) => new URL(target, 'http://localhost').pathname === '/echo').length).toBe(6);
+  });
+
   it('answers 413 itself for a body over the host cap, without handing it to the handler', async () => {
     const answer = await fetch(`${server.url}/echo`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
     expect(answer.status).toBe(413);

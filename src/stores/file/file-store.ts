@@ -212,8 +212,14 @@ function memoryBackend(loaded: LoadedUsers, matchEmail: boolean): RecordBackend 
 
   const rowAt = (user: number): Row => {
     const values = users[user] ?? [];
-    // fromEntries defines own properties, so a field named __proto__ stays a field.
-    const row = Object.fromEntries(fields.map((field, i) => [field, values[i]]));
+    // A plain loop over the fixed field list: every row gets the same shape (one lookup per sign-in makes one).
+    // A field named __proto__ is defined, not assigned, so it stays a field and never sets the prototype.
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as string;
+      if (field === '__proto__') Object.defineProperty(row, field, { value: values[i], enumerable: true, writable: true, configurable: true });
+      else row[field] = values[i];
+    }
     positions.set(row, user);
     return row;
   };
