@@ -117,6 +117,20 @@ describe('file store', () => {
     }
   });
 
+  it('reads a column named __proto__ as a field: it maps like any other and never becomes the prototype', async () => {
+    const hash = bcrypt.hashSync('Proto-Pass-1', 4);
+    const path = await write('proto.csv', `id,user,hash,__proto__,toString\n1,u1,${hash},{"polluted":true},kept\n`);
+    const store = await fileUserStore({ path, registry, mapping: { ...minimal, attributes: { proto: '__proto__', text: 'toString' } } });
+    try {
+      const profile = await store.get('u1');
+      expect(profile?.attributes).toEqual({ proto: '{"polluted":true}', text: 'kept' });
+      expect((await store.verify({ username: 'u1', password: 'Proto-Pass-1' })).status).toBe('valid');
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('counts records without a subject id or username, usernames that collide, shared emails and repeated ids', async () => {
     const path = await write(
       'messy.jsonl',
