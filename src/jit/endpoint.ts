@@ -53,6 +53,11 @@ export interface JitAnswer {
   status: number;
   headers: Readonly<Record<string, string>>;
   text: string;
+  /**
+   * The body as bytes, set only for a custom handler's web Response, whose body need not be text: hosts write
+   * these when present (`text` is then their UTF-8 reading, for logs and tests).
+   */
+  bytes?: Uint8Array;
 }
 
 /** The pipeline without the web types: what `createJitEndpoint` builds and hosts may call directly. */
@@ -264,11 +269,12 @@ function withRequestId(answer: JitAnswer, requestId: string): JitAnswer {
   const headers: Record<string, string> = Object.assign({}, answer.headers);
   headers['x-request-id'] = requestId;
   headers['cache-control'] = 'no-store';
-  return { status: answer.status, headers, text: answer.text };
+  return answer.bytes === undefined ? { status: answer.status, headers, text: answer.text } : { status: answer.status, headers, text: answer.text, bytes: answer.bytes };
 }
 
 /** A JitAnswer as a web Response. */
 export function answerResponse(answer: JitAnswer): Response {
+  if (answer.bytes !== undefined) return new Response(answer.bytes, { status: answer.status, headers: answer.headers });
   const response = new Response(answer.text, { status: answer.status, headers: answer.headers });
   answerTexts.set(response, answer.text);
   return response;

@@ -64,6 +64,13 @@ const failing: JitHandler = () => Promise.reject(new Error(`could not parse {"pa
 
 // Not valid UTF-8 and not valid JSON, with whitespace and an escape a parser would not give back as sent.
 const rawBytes = Buffer.concat([Buffer.from('{ "password" : "p\\u00e9 ', 'utf8'), Buffer.from([0xff, 0x00, 0xfe, 0x0d, 0x0a]), Buffer.from(' 😀" }', 'utf8')]);
+/** A custom handler's answer that is not text: bytes no UTF-8 reading keeps (0xff, 0x00, 0xfe). */
+const binary: JitHandler = () => Promise.resolve(new Response(rawBytes, { headers: { 'content-type': 'application/octet-stream' } }));
+/** An Azure answer's body, which must be a string for a JSON answer. */
+function textOf(answer: { body: string | Uint8Array }): string {
+  if (typeof answer.body !== 'string') throw new Error('expected a text body');
+  return answer.body;
+}
 // Valid JSON, formatted the way no serializer writes it.
 const prettyJson = '{\n  "signInName" : "alice",\n  "password": "p\\u00e9 😀"\n}';
 
@@ -118,6 +125,7 @@ describe('expressJitRoute', () => {
     plainApp.post('/echo', expressJitRoute(echo));
     plainApp.post('/sized', expressJitRoute(sized));
     plainApp.post('/failing', expressJitRoute(failing));
+    plainApp.post('/binary', expressJitRoute(binary));
     plainApp.post('/socket-ip', expressJitRoute(echo, { clientIp: (request) => request.socket.remoteAddress }));
     plain = createServer(plainApp);
     plainUrl = await listen(plain);
@@ -153,6 +161,12 @@ describe('expressJitRoute', () => {
     expect(seen).toMatchObject({ method: 'POST', contentType: 'application/json', contentLength: String(rawBytes.length) });
     expect(new URL(seen.url).pathname).toBe('/echo');
     expectLocalPeer(seen.connection);
+  });
+
+  it('writes a custom handler\'s body that is not text byte for byte', async () => {
+    const response = await fetch(`${plainUrl}/binary`, { method: 'POST', body: '{}' });
+    expect(response.headers.get('content-length')).toBe(String(rawBytes.length));
+    expect(Buffer.from(await response.arrayBuffer()).equals(rawBytes)).toBe(true);
   });
 
   it('takes the client address from req.ip, so the app\'s trust proxy setting applies', async () => {
@@ -281,6 +295,7 @@ describe('fastifyJitPlugin', () => {
     await app.register(fastifyJitPlugin, { path: '/echo', handler: echo });
     await app.register(fastifyJitPlugin, { path: '/sized', handler: sized });
     await app.register(fastifyJitPlugin, { path: '/failing', handler: failing });
+    await app.register(fastifyJitPlugin, { path: '/binary', handler: binary });
     await app.register(fastifyJitPlugin, { path: '/limited', handler: echo, bodyLimit: 32 });
     // A route of the app itself: its JSON parser must be untouched by the plugins.
     app.post('/app-route', (request) => ({ parsed: request.body }));
@@ -299,6 +314,12 @@ describe('fastifyJitPlugin', () => {
     expect(Buffer.from(seen.bodyBase64, 'base64').equals(rawBytes)).toBe(true);
     expect(seen.contentType).toBe('application/json');
     expect(seen.connection.remoteAddress).toBe('198.51.100.4');
+  });
+
+  it('sends a custom handler\'s body that is not text byte for byte', async () => {
+    const response = await app.inject({ method: 'POST', url: '/binary', payload: '{}' });
+    expect(response.statusCode).toBe(200);
+    expect(response.rawPayload.equals(rawBytes)).toBe(true);
   });
 
   it('keeps the app\'s own routes on Fastify\'s JSON parser', async () => {
@@ -421,7 +442,7 @@ describe('azureFunctionsJitHandler', () => {
     const answer = await azureFunctionsJitHandler(echo)(post(rawBytes, { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7:51234' }));
     expect(answer.status).toBe(207);
     expect(answer.headers['x-echo']).toBe('yes');
-    const seen = JSON.parse(answer.body) as Echo;
+    const seen = JSON.parse(textOf(answer)) as Echo;
     expect(Buffer.from(seen.bodyBase64, 'base64').equals(rawBytes)).toBe(true);
     expect(seen).toMatchObject({ method: 'POST', url: 'https://contoso-jit.azurewebsites.net/api/b2c/signin?code=abc', contentType: 'application/json' });
     expect(seen.connection).toEqual({ remoteAddress: '203.0.113.7' });
@@ -431,7 +452,7 @@ describe('azureFunctionsJitHandler', () => {
     const handler = azureFunctionsJitHandler(echo);
     const ipOf = async (forwarded: string | undefined): Promise<string | undefined> => {
       const answer = await handler(post('{}', forwarded === undefined ? {} : { 'x-forwarded-for': forwarded }));
-      return (JSON.parse(answer.body) as Echo).connection.remoteAddress;
+      return (JSON.parse(textOf(answer)) as Echo).connection.remoteAddress;
     };
     expect(await ipOf('198.51.100.66, 203.0.113.7:51234')).toBe('203.0.113.7');
     expect(await ipOf('[2001:db8::7]:443')).toBe('2001:db8::7');
@@ -439,7 +460,7 @@ describe('azureFunctionsJitHandler', () => {
     expect(await ipOf(undefined)).toBeUndefined();
     const fromFrontDoor = azureFunctionsJitHandler(echo, { clientIp: (request) => request.headers.get('x-azure-clientip') ?? undefined });
     const answer = await fromFrontDoor(post('{}', { 'x-azure-clientip': '192.0.2.44', 'x-forwarded-for': '203.0.113.7' }));
-    expect((JSON.parse(answer.body) as Echo).connection.remoteAddress).toBe('192.0.2.44');
+    expect((JSON.parse(textOf(answer)) as Echo).connection.remoteAddress).toBe('192.0.2.44');
   });
 
   it('needs only the members it names: a plain object shaped like HttpRequest works', async () => {
@@ -449,15 +470,21 @@ describe('azureFunctionsJitHandler', () => {
       headers: new Headers({ 'content-type': 'application/json' }),
       arrayBuffer: () => Promise.resolve(new Uint8Array(rawBytes).buffer),
     };
-    const seen = JSON.parse((await azureFunctionsJitHandler(echo)(request)).body) as Echo;
+    const seen = JSON.parse(textOf(await azureFunctionsJitHandler(echo)(request))) as Echo;
     expect(seen.method).toBe('POST');
     expect(Buffer.from(seen.bodyBase64, 'base64').equals(rawBytes)).toBe(true);
+  });
+
+  it('answers a body that is not text as bytes, unchanged', async () => {
+    const answer = await azureFunctionsJitHandler(binary)(post('{}', {}));
+    expect(answer.body).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(answer.body).equals(rawBytes)).toBe(true);
   });
 
   it('passes the endpoint\'s 413 through', async () => {
     const answer = await azureFunctionsJitHandler(sized)(post(oversized, sizedHeaders));
     expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toMatchObject({ error: 'payload_too_large' });
+    expect(JSON.parse(textOf(answer))).toMatchObject({ error: 'payload_too_large' });
   });
 
   it('answers a handler failure with a fixed 500 and logs its class name only', async () => {
@@ -521,7 +548,6 @@ describe('lambdaJitHandler', () => {
   });
 
   it('answers a body that is not text in base64', async () => {
-    const binary: JitHandler = () => Promise.resolve(new Response(rawBytes, { headers: { 'content-type': 'application/octet-stream' } }));
     const result = await lambdaJitHandler(binary)(event('{}'));
     expect(result.isBase64Encoded).toBe(true);
     expect(Buffer.from(result.body, 'base64').equals(rawBytes)).toBe(true);
@@ -557,6 +583,18 @@ describe('lambdaJitHandler', () => {
 });
 
 describe('node:http glue', () => {
+  it('writes a custom handler\'s body that is not text byte for byte, with its length', async () => {
+    const server = createServer(toNodeListener(binary));
+    const url = await listen(server);
+    try {
+      const response = await fetch(`${url}/binary`, { method: 'POST', body: '{}' });
+      expect(response.headers.get('content-length')).toBe(String(rawBytes.length));
+      expect(Buffer.from(await response.arrayBuffer()).equals(rawBytes)).toBe(true);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('answers a request whose Host header no URL can hold, instead of ending the process', async () => {
     const server = createServer(toNodeListener(echo));
     const url = await listen(server);

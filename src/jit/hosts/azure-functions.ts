@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
-import { errorName, headerRecord, serverErrorBody } from './shared.js';
+import { errorName, headerRecord, isTextType, serverErrorBody } from './shared.js';
 
 /**
  * Azure Functions, Node.js programming model v4:
@@ -26,7 +26,8 @@ export interface AzureHttpRequestLike {
 export interface AzureHttpResponseInit {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** A string for a JSON or text/* answer (every answer the endpoint makes); bytes for any other content type. */
+  body: string | Uint8Array;
 }
 
 export interface AzureFunctionsJitOptions {
@@ -66,7 +67,9 @@ export function azureFunctionsJitHandler(handler: JitHandler, options: AzureFunc
       const clientIp = options.clientIp ? options.clientIp(request) : lastForwardedFor(request);
       const connection: JitConnectionInfo = clientIp === undefined ? {} : { remoteAddress: clientIp };
       const answer = await handler(webRequest, connection);
-      return { status: answer.status, headers: headerRecord(answer.headers), body: await answer.text() };
+      // Text stays a string; any other body goes as bytes, which a string would have mangled.
+      const answerBody = isTextType(answer.headers.get('content-type')) ? await answer.text() : new Uint8Array(await answer.arrayBuffer());
+      return { status: answer.status, headers: headerRecord(answer.headers), body: answerBody };
     } catch (error) {
       logger.error('jit host: the handler failed', { host: 'azure-functions', error: errorName(error) });
       return { status: 500, headers: { 'content-type': 'application/json' }, body: serverErrorBody };

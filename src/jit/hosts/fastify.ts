@@ -73,7 +73,7 @@ export function fastifyJitPlugin(scope: FastifyScopeLike, options: FastifyJitPlu
     } catch (error) {
       throw handlerFailure(error);
     }
-    return reply.code(answer.status).headers({ ...answer.headers }).send(Buffer.from(answer.text, 'utf8'));
+    return reply.code(answer.status).headers({ ...answer.headers }).send(answer.bytes === undefined ? Buffer.from(answer.text, 'utf8') : Buffer.from(answer.bytes));
   });
   return Promise.resolve();
 }

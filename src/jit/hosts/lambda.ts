@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
-import { errorName, headerRecord, serverErrorBody } from './shared.js';
+import { errorName, headerRecord, isTextType, serverErrorBody } from './shared.js';
 
 /**
  * AWS Lambda behind an API Gateway HTTP API (payload format 2.0) or a Lambda function URL (same format):
@@ -70,8 +70,6 @@ function clientCertificate(pem: string | undefined): JitConnectionInfo['clientCe
   }
 }
 
-const textTypes = /^(?:application\/(?:[\w.+-]*\+)?json|text\/)/iu;
-
 export function lambdaJitHandler(handler: JitHandler, options: LambdaJitOptions = {}): (event: LambdaHttpEventLike) => Promise<LambdaHttpResult> {
   const logger = options.logger ?? silentLogger;
   return async (event) => {
@@ -94,7 +92,7 @@ export function lambdaJitHandler(handler: JitHandler, options: LambdaJitOptions 
 
       const answer = await handler(request, connection);
       const bytes = Buffer.from(await answer.arrayBuffer());
-      const text = textTypes.test(answer.headers.get('content-type') ?? '');
+      const text = isTextType(answer.headers.get('content-type'));
       return { statusCode: answer.status, headers: headerRecord(answer.headers), body: bytes.toString(text ? 'utf8' : 'base64'), isBase64Encoded: !text };
     } catch (error) {
       logger.error('jit host: the handler failed', { host: 'lambda', error: errorName(error) });

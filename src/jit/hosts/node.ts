@@ -97,19 +97,31 @@ export async function writeNodeResponse(response: Response, target: ServerRespon
   writeNodeAnswer(await responseAnswer(response), target);
 }
 
-/** Writes an answer to a node:http response. */
+/** Writes an answer to a node:http response: its bytes when it has them, else its text. */
 export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void {
+  if (answer.bytes !== undefined) {
+    target.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.bytes.byteLength) });
+    target.end(answer.bytes);
+    return;
+  }
   // A string, not a Buffer: node:http then sends head and body in one write instead of a writev of two chunks.
   target.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.text, 'utf8')) });
   target.end(answer.text, 'utf8');
 }
 
+/**
+ * A web Response as an answer. One made here (`answerResponse`, `jsonResponse`) gives back its text; any other
+ * is read as bytes, so a custom handler's body that is not UTF-8 text reaches the client unchanged.
+ */
 async function responseAnswer(response: Response): Promise<JitAnswer> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  return { status: response.status, headers, text: answerText(response) ?? (await response.text()) };
+  const text = answerText(response);
+  if (text !== undefined) return { status: response.status, headers, text };
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, headers, text: Buffer.from(bytes).toString('utf8'), bytes };
 }
 
 /** An IncomingMessage's headers as `Headers.get` reads them: any case, repeats joined with `, `. */

@@ -29,3 +29,10 @@ export function headerRecord(headers: Headers): Record<string, string> {
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
+
+const textTypes = /^(?:application\/(?:[\w.+-]*\+)?json|text\/)/iu;
+
+/** Whether a content type is text (JSON or text/*): the serverless adapters pass such a body on as a string. */
+export function isTextType(contentType: string | null): boolean {
+  return textTypes.test(contentType ?? '');
+}
