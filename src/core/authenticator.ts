@@ -90,6 +90,26 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     else await ticket.failure(attemptDigest === undefined ? undefined : { attemptDigest });
   }
 
+  /** The sign-in's result, logged: a backend in trouble as a warning, anything else at info. */
+  function finished(requestId: string | undefined, username: string, outcome: VerifyOutcome, profile: Profile | null): AuthenticationResult {
+    // An overloaded hash queue is not a warning: it answers "try again" by design, and under load it would write a
+    // warning per refused sign-in.
+    const level = outcome.status === 'unavailable' && outcome.reason !== 'overloaded' ? 'warn' : 'info';
+    const fields: Record<string, unknown> = { requestId, username, status: outcome.status };
+    if ('reason' in outcome) fields['reason'] = outcome.reason;
+    if ('detail' in outcome) fields['detail'] = outcome.detail;
+    if (outcome.status === 'unavailable') fields['error'] = outcome.error;
+    logger[level]('authentication finished', fields);
+    return { username, outcome, profile };
+  }
+
+  /** The verifier's answer; an unknown user then costs a dummy check, so it takes as long as a known one. */
+  async function verifyStep(username: string, password: string, requestId: string | undefined, withSignal: <T extends object>(fields: T) => T): Promise<VerifyOutcome> {
+    const result = await verifier.verify(withSignal(requestId === undefined ? { username, password } : { username, password, requestId }));
+    if (result.status === 'unknown_user' && verifier.dummyVerify) await verifier.dummyVerify(password, withSignal({}));
+    return result;
+  }
+
   async function authenticate(input: AuthenticateInput): Promise<AuthenticationResult> {
     const { requestId } = input;
     // Typed as strings, but protocol handlers parse JSON: a `{ "$ne": null }` must never reach a store.
@@ -99,20 +119,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return { username: '', outcome: { status: 'invalid', reason: 'malformed_input' }, profile: null };
     }
     const username = normalize(rawUsername);
-    const done = (outcome: VerifyOutcome, profile: Profile | null = null): AuthenticationResult => {
-      // A backend in trouble is a warning. An overloaded hash queue is not: it answers "try again" by design, and
-      // under load it would write a warning per refused sign-in.
-      const level = outcome.status === 'unavailable' && outcome.reason !== 'overloaded' ? 'warn' : 'info';
-      logger[level]('authentication finished', {
-        requestId,
-        username,
-        status: outcome.status,
-        ...('reason' in outcome ? { reason: outcome.reason } : {}),
-        ...('detail' in outcome ? { detail: outcome.detail } : {}),
-        ...(outcome.status === 'unavailable' ? { error: outcome.error } : {}),
-      });
-      return { username, outcome, profile };
-    };
+    const done = (outcome: VerifyOutcome, profile: Profile | null = null): AuthenticationResult => finished(requestId, username, outcome, profile);
 
     // 1. Inputs no store should ever see.
     if (password.length === 0) return done({ status: 'invalid', reason: 'empty_password' });
@@ -147,9 +154,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     done: (outcome: VerifyOutcome, profile?: Profile | null) => AuthenticationResult,
   ): Promise<AuthenticationResult> {
     const { requestId } = input;
-    // The signal is read through getters: it is made only if a backend reads it (deadline.ts).
+    // The signal is read through a getter: it is made only if a backend reads it (deadline.ts). One getter and
+    // one descriptor serve every step of the call.
+    const signalProperty: PropertyDescriptor = { get: () => deadline.signal, enumerable: true };
     const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } =>
-      !deadline.bounded ? fields : Object.defineProperty(fields, 'signal', { get: () => deadline.signal, enumerable: true });
+      !deadline.bounded ? fields : Object.defineProperty(fields, 'signal', signalProperty);
     // 2. Reserve an attempt before any password check.
     let ticket: LockoutTicket | undefined;
     // Known before the check, so a repeated wrong password is recognized at reservation (one store call).
@@ -180,15 +189,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // 3. Verify; an unknown user costs the same as a known one.
     let outcome: VerifyOutcome;
     try {
-      const verified = await deadline.race(
-        (async () => {
-          const result = await verifier.verify(withSignal({ username, password, ...(requestId === undefined ? {} : { requestId }) }));
-          if (result.status === 'unknown_user' && verifier.dummyVerify) {
-            await verifier.dummyVerify(password, withSignal({}));
-          }
-          return result;
-        })(),
-      );
+      const verified = await deadline.race(verifyStep(username, password, requestId, withSignal));
       outcome = verified === deadlineExceeded ? unavailable('deadline', deadlineError('verification')) : verified;
     } catch (error) {
       outcome = unavailable('backend_error', backendError(error, `verifier "${verifier.name}"`));

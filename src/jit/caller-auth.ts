@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
-import { hasFunction, parseOptions } from '../core/validate.js';
+import { hasFunction, isPromise, parseOptions } from '../core/validate.js';
 import { apiKeyMethod, apiKeySchema } from './caller-auth/api-key.js';
 import { basicMethod, basicSchema } from './caller-auth/basic.js';
 import { bearerMethod, bearerSchema } from './caller-auth/bearer.js';
@@ -79,25 +79,50 @@ export function createCallerAuth(options: CallerAuthOptions): CallerAuthenticato
     return () => Promise.resolve({ ok: true, identity: { method: 'insecure-dev' } });
   }
 
-  const methods: { name: string; check: CallerMethod }[] = [];
+  const methods: CallerMethodEntry[] = [];
   if (settings.clientCertificate !== undefined) methods.push({ name: 'client-certificate', check: clientCertificateMethod(settings.clientCertificate) });
   if (settings.apiKey !== undefined) methods.push({ name: 'api-key', check: apiKeyMethod(settings.apiKey) });
   if (settings.basic !== undefined) methods.push({ name: 'basic', check: basicMethod(settings.basic) });
   if (settings.bearer !== undefined) methods.push({ name: 'bearer', check: bearerMethod(settings.bearer) });
 
-  return async (request, connection) => {
-    const failures: string[] = [];
-    for (const method of methods) {
-      let result: CallerCheck;
-      try {
-        result = await method.check(request, connection);
-      } catch (error) {
-        // A bug in one method must not open the door, nor hide the other methods' answers.
-        result = { ok: false, reason: `failed unexpectedly (${error instanceof Error ? error.name : 'unknown'})` };
-      }
-      if (result.ok) return result;
-      failures.push(`${method.name}: ${result.reason}`);
+  /** One method's answer; its exception is a refusal naming the error's class, never its message. */
+  const run = (method: CallerMethodEntry, request: JitRequestHead, connection: JitConnectionInfo): CallerCheck | Promise<CallerCheck> => {
+    try {
+      const result = method.check(request, connection);
+      return isPromise(result) ? result.catch(failedUnexpectedly) : result;
+    } catch (error) {
+      // A bug in one method must not open the door, nor hide the other methods' answers.
+      return failedUnexpectedly(error);
     }
-    return { ok: false, reason: failures.join('; ') };
   };
+  /**
+   * Methods in order from `index`; the first that accepts wins, else the refusal lists every method's reason.
+   * Synchronous methods (API key, Basic, client certificate) are answered without an async frame or a wait per
+   * method: this runs on every call. A bearer check that waits for its JWKS continues from where it was.
+   */
+  const checkFrom = (index: number, request: JitRequestHead, connection: JitConnectionInfo, failures: readonly string[]): Promise<CallerCheck> => {
+    let reasons = failures;
+    for (let i = index; i < methods.length; i++) {
+      const method = methods[i] as CallerMethodEntry;
+      const result = run(method, request, connection);
+      if (isPromise(result)) {
+        const before = reasons;
+        return result.then((settled) => (settled.ok ? settled : checkFrom(i + 1, request, connection, [...before, `${method.name}: ${settled.reason}`])));
+      }
+      if (result.ok) return Promise.resolve(result);
+      reasons = [...reasons, `${method.name}: ${result.reason}`];
+    }
+    return Promise.resolve({ ok: false, reason: reasons.join('; ') });
+  };
+  const none: readonly string[] = [];
+  return (request, connection) => checkFrom(0, request, connection, none);
+}
+
+interface CallerMethodEntry {
+  name: string;
+  check: CallerMethod;
+}
+
+function failedUnexpectedly(error: unknown): CallerCheck {
+  return { ok: false, reason: `failed unexpectedly (${error instanceof Error ? error.name : 'unknown'})` };
 }

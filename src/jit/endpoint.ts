@@ -100,13 +100,11 @@ export interface JitResult {
 }
 
 /** What the log line tells of a verify outcome beyond its status: operator-facing, never a secret (outcome.ts). */
-function outcomeLogFields(outcome: VerifyOutcome | undefined): Record<string, unknown> {
-  if (outcome === undefined) return {};
-  const fields: Record<string, unknown> = {};
+function addOutcomeLogFields(fields: Record<string, unknown>, outcome: VerifyOutcome | undefined): void {
+  if (outcome === undefined) return;
   if ('reason' in outcome) fields['reason'] = outcome.reason;
   if ('detail' in outcome) fields['detail'] = outcome.detail;
   if (outcome.status === 'unavailable') fields['errorCode'] = outcome.error.code;
-  return fields;
 }
 
 export interface JitProtocol<Input> {
@@ -181,6 +179,38 @@ export function jitCallHandler(handler: JitHandler): JitCallHandler | undefined 
 
 const callHandlers = new WeakMap<JitHandler, JitCallHandler>();
 
+/** What one call's log line and error answers need, gathered once per call. */
+interface CallRecord {
+  readonly protocol: JitProtocol<unknown>;
+  readonly logger: Logger;
+  readonly requestId: string;
+  readonly clientIp: string | undefined;
+  readonly startedAt: number;
+}
+
+/** The call's one log line: protocol, request id, status, outcome, duration, client address, then `fields`' own. */
+function logCall(call: CallRecord, status: number, outcome: string, fields?: Record<string, unknown>): void {
+  const line: Record<string, unknown> = {
+    protocol: call.protocol.name,
+    requestId: call.requestId,
+    status,
+    outcome,
+    durationMs: Math.round((performance.now() - call.startedAt) * 10) / 10,
+  };
+  if (call.clientIp !== undefined) line['clientIp'] = call.clientIp;
+  if (fields !== undefined) Object.assign(line, fields);
+  call.logger.info('jit call', line);
+}
+
+/** The protocol's error answer for a pipeline failure, logged with its detail (never sent unless debug). */
+function failCall(call: CallRecord, kind: JitErrorKind, detail: string, fields?: Record<string, unknown>): JitAnswer {
+  const answer = withRequestId(call.protocol.errorAnswer(kind, { requestId: call.requestId, detail }), call.requestId);
+  const line: Record<string, unknown> = { detail };
+  if (fields !== undefined) Object.assign(line, fields);
+  logCall(call, answer.status, kind, line);
+  return answer;
+}
+
 function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitEndpointOptions): JitCallHandler {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
   const logger = options.logger ?? silentLogger;
@@ -191,42 +221,27 @@ function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitE
     const offered = request.headers.get('x-request-id');
     const requestId = acceptRequestId && offered !== null && requestIdPattern.test(offered) ? offered : randomUUID();
     const clientIp = connection.remoteAddress;
-    const log = (status: number, outcome: string, extra: Record<string, unknown> = {}): void => {
-      logger.info('jit call', {
-        protocol: protocol.name,
-        requestId,
-        status,
-        outcome,
-        durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-        ...(clientIp === undefined ? {} : { clientIp }),
-        ...extra,
-      });
-    };
-    const fail = (kind: JitErrorKind, detail: string, extra: Record<string, unknown> = {}): JitAnswer => {
-      const answer = withRequestId(protocol.errorAnswer(kind, { requestId, detail }), requestId);
-      log(answer.status, kind, { detail, ...extra });
-      return answer;
-    };
+    const call: CallRecord = { protocol, logger, requestId, clientIp, startedAt };
 
     try {
       // Caller first: an unauthenticated caller learns nothing, not even whether its body was well formed.
       const caller = await options.callerAuth(request, connection);
-      if (!caller.ok) return fail('unauthorized', caller.reason);
-      if (request.method !== 'POST') return fail('method_not_allowed', `method ${request.method}`, { caller: caller.identity.method });
-      const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== 'application/json') return fail('unsupported_media_type', `content-type ${type || '(none)'}`);
+      if (!caller.ok) return failCall(call, 'unauthorized', caller.reason);
+      if (request.method !== 'POST') return failCall(call, 'method_not_allowed', `method ${request.method}`, { caller: caller.identity.method });
+      const type = mediaType(request.headers.get('content-type'));
+      if (type !== 'application/json') return failCall(call, 'unsupported_media_type', `content-type ${type || '(none)'}`);
       const declared = Number(request.headers.get('content-length') ?? Number.NaN);
       const body = Number.isFinite(declared) && declared > maxBodyBytes ? undefined : await request.readBody(maxBodyBytes);
-      if (body === undefined) return fail('payload_too_large', `body over ${maxBodyBytes} bytes`);
+      if (body === undefined) return failCall(call, 'payload_too_large', `body over ${maxBodyBytes} bytes`);
       let json: unknown;
       try {
         json = JSON.parse(utf8.decode(body));
       } catch {
         // JSON.parse's message quotes the text, which holds a password: say only that it failed.
-        return fail('bad_request', 'body is not valid UTF-8 JSON');
+        return failCall(call, 'bad_request', 'body is not valid UTF-8 JSON');
       }
       const parsed = protocol.input.safeParse(json);
-      if (!parsed.success) return fail('bad_request', describeIssue(parsed.error));
+      if (!parsed.success) return failCall(call, 'bad_request', describeIssue(parsed.error));
       const result = await protocol.handle(parsed.data, {
         requestId,
         clientIp,
@@ -238,19 +253,25 @@ function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitE
         logger,
         startedAt,
       });
-      log(result.answer.status, result.outcome, {
-        caller: caller.identity.method,
-        ...(result.username === undefined ? {} : { username: result.username }),
-        ...outcomeLogFields(result.verified),
-        ...result.fields,
-      });
+      const line: Record<string, unknown> = { caller: caller.identity.method };
+      if (result.username !== undefined) line['username'] = result.username;
+      addOutcomeLogFields(line, result.verified);
+      if (result.fields !== undefined) Object.assign(line, result.fields);
+      logCall(call, result.answer.status, result.outcome, line);
       return withRequestId(result.answer, requestId);
     } catch (error) {
       // A bug or an unexpected failure: the caller gets the protocol's generic error, never the exception.
       logger.error('jit call failed', { protocol: protocol.name, requestId, error: error instanceof Error ? error.name : 'unknown' });
-      return fail('internal', error instanceof Error ? `${error.name}: ${error.message}` : 'unexpected failure');
+      return failCall(call, 'internal', error instanceof Error ? `${error.name}: ${error.message}` : 'unexpected failure');
     }
   };
+}
+
+/** The media type of a Content-Type header, lower case, without parameters; '' when there is none. */
+function mediaType(header: string | null): string {
+  if (header === null) return '';
+  const end = header.indexOf(';');
+  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase();
 }
 
 /**

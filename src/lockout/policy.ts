@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../core/errors.js';
 import type { LockoutBeginOptions, LockoutDecision, LockoutKeys, LockoutPolicy, LockoutScope, LockoutTicket } from '../core/lockout.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { hasFunction, parseOptions } from '../core/validate.js';
+import { hasFunction, isPromise, parseOptions } from '../core/validate.js';
 import { normalizeClientIp } from './client-ip.js';
 import { memoryLockoutStore } from './stores/memory.js';
 import type { LockoutKeyStatus, LockoutStore, LockoutTarget, MaybePromise, RepeatRule, ReserveResult } from './types.js';
@@ -150,7 +150,6 @@ export function createAttemptHmac(secret: string | Uint8Array): (message: string
 
 const settledAlready: Promise<void> = Promise.resolve();
 
-const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
 export function createLockoutPolicy(options: LockoutPolicyOptions = {}): ConfiguredLockoutPolicy {
   const config = parseOptions(policySchema, options, 'lockout policy options');

@@ -684,6 +684,26 @@ describe('several methods', () => {
     expect(await accepted(auth, bearer(await token()))).toMatchObject({ method: 'bearer' });
   });
 
+  it('a method that throws is a refusal naming the error class only, and the next method still decides', async () => {
+    /** A request whose `headers.get` throws for the named headers, with a message that must not be repeated. */
+    const throwing = (names: readonly string[], headers: Record<string, string> = {}): Request => {
+      const request = call(headers);
+      const get = request.headers.get.bind(request.headers);
+      Object.defineProperty(request, 'headers', {
+        value: { get: (name: string) => (names.includes(name.toLowerCase()) ? (() => { throw new TypeError('boom: secret-detail'); })() : get(name)) },
+      });
+      return request;
+    };
+    // A synchronous throw (API key) and the bearer check's own read: each named, none quoted.
+    const reason = await refused(auth, throwing(['x-api-key', 'authorization']));
+    expect(reason).toBe('api-key: failed unexpectedly (TypeError); basic: failed unexpectedly (TypeError); bearer: failed unexpectedly (TypeError)');
+    expect(reason).not.toContain('secret-detail');
+    // The API key method throws; Basic, next in order, accepts.
+    expect(await accepted(auth, throwing(['x-api-key'], { authorization: basic('b2c', password) }))).toEqual({ method: 'basic', subject: 'b2c' });
+    // The API key method throws and Basic refuses a Bearer header; the bearer token, checked asynchronously, accepts.
+    expect(await accepted(auth, throwing(['x-api-key'], { authorization: `Bearer ${await token()}` }))).toMatchObject({ method: 'bearer' });
+  });
+
   it('a refusal names each method tried and why it failed', async () => {
     expect(await refused(auth, call())).toBe('api-key: no x-api-key header; basic: no Authorization header; bearer: no Authorization header');
     expect(await refused(auth, call({ authorization: basic('b2c', 'wrong-password-0000000') }))).toBe(
