@@ -89,7 +89,7 @@ export function createCallerAuth(options: CallerAuthOptions): CallerAuthenticato
   const run = (method: CallerMethodEntry, request: JitRequestHead, connection: JitConnectionInfo): CallerCheck | Promise<CallerCheck> => {
     try {
       const result = method.check(request, connection);
-      return isPromise(result) ? result.catch(failedUnexpectedly) : result;
+      return isPromise(result) ? result.then(undefined, failedUnexpectedly) : result;
     } catch (error) {
       // A bug in one method must not open the door, nor hide the other methods' answers.
       return failedUnexpectedly(error);
