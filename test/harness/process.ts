@@ -53,21 +53,47 @@ export async function runChecked(command: string, args: readonly string[], optio
   return result.stdout;
 }
 
-/** A free TCP port on 127.0.0.1: bind port 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1 for a server a test spawns. Taken below Linux's ephemeral range (32768-60999),
+ * which `listen(0)` and every outgoing connection draw from: a port from there, closed again until the child
+ * binds it, could be handed to another socket in between (a spawned slapd then exited before it was ready, in
+ * CI). Random, so parallel test files rarely try the same one; checked by binding it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000 in 100 tries');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
       server.close(() => {
-        if (port === 0) reject(new Error('could not read the port of a listening socket'));
-        else resolve(port);
+        resolve(true);
       });
     });
   });
+}
+
+/**
+ * Starts a server on fresh ports, again on other ports if it exits before it is ready (its port was taken after
+ * `freePort` checked it): `start` must stop what it spawned before it throws.
+ */
+export async function withFreshPorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof Error) || !/exited with .* before it was ready/u.test(error.message)) throw error;
+    }
+  }
 }
 
 /** Random lowercase hex name usable as a database name or key prefix (no glob or quote characters). */

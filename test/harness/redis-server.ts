@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureTail, freePort, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
+import { captureTail, freePort, runChecked, stopProcess, tieToThisProcess, waitUntil, withFreshPorts } from './process.js';
 
 export const REDIS_SERVER_BIN = 'redis-server';
 
@@ -49,7 +49,12 @@ export interface RedisServerOptions {
   readonly args?: readonly string[];
 }
 
-export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerInstance> {
+export function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerInstance> {
+  // A port of our choosing may be taken before the server binds it; a fixed one (a restart) is not retried.
+  return options.port === undefined ? withFreshPorts(() => startRedisServerOnce(options)) : startRedisServerOnce(options);
+}
+
+async function startRedisServerOnce(options: RedisServerOptions): Promise<RedisServerInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'legacy-idp-redis-'));
   const port = options.port ?? (await freePort());
   // Foreground, no persistence, loopback only: the process is ours to kill.

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'ldapts';
 import { makeTestCertificates, type TestCertificates } from './certificates.js';
-import { canConnect, captureTail, freePort, hideSecret, randomName, randomPassword, runChecked, stopProcess, tieToThisProcess, waitUntil } from './process.js';
+import { canConnect, captureTail, freePort, hideSecret, randomName, randomPassword, runChecked, stopProcess, tieToThisProcess, waitUntil, withFreshPorts } from './process.js';
 
 export const SLAPD_BIN = '/usr/sbin/slapd';
 export const SLAPADD_BIN = '/usr/sbin/slapadd';
@@ -279,7 +279,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     await writeFile(join(dir, 'data.ldif'), seed.ldif, { mode: 0o600 });
     await runChecked(SLAPADD_BIN, ['-q', '-n0', '-F', join(dir, 'config'), '-l', join(dir, 'config.ldif')]);
     await runChecked(SLAPADD_BIN, ['-q', '-n1', '-F', join(dir, 'config'), '-l', join(dir, 'data.ldif')]);
-    let server = await launch(dir, options.startTimeoutMs ?? 10_000);
+    let server = await withFreshPorts(() => launch(dir, options.startTimeoutMs ?? 10_000));
     const url = `ldap://127.0.0.1:${server.port}`;
     let stopped: Promise<void> | undefined;
     let running = true;
