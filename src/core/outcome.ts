@@ -80,6 +80,15 @@ export interface UnavailableOutcome {
   error: LegacyIdpError;
 }
 
+/**
+ * A stored hash the registry could not check: `overloaded` when its queue refused the check
+ * (ERR_LEGACY_IDP_HASH_BUSY, try again), `misconfigured` for a value no scheme can verify (the operator must
+ * act). Never a wrong password: the password was not checked.
+ */
+export function hashCheckUnavailable(error: LegacyIdpError): UnavailableOutcome {
+  return { status: 'unavailable', reason: error.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'overloaded' : 'misconfigured', error };
+}
+
 export type VerifyStatus = VerifyOutcome['status'];
 
 export const verifyStatuses: readonly VerifyStatus[] = [

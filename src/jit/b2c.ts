@@ -8,7 +8,7 @@ import { hasFunction, parseOptions } from '../core/validate.js';
 import { isObjectConflict } from '../graph/errors.js';
 import { buildLocalAccountUser } from '../graph/users.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type MessageKey, type Messages } from './messages.js';
 
 /**
@@ -358,7 +358,8 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       name: 'b2c',
       input,
       errorAnswer(kind: JitErrorKind, { requestId, detail }) {
-        const status = kind === 'bad_request' ? 409 : ({ unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, internal: 409 } as const)[kind];
+        // B2C shows a 409's userMessage; any other status is a generic failure page.
+        const status = kind === 'bad_request' || kind === 'internal' ? 409 : jitErrorStatus[kind];
         const key: MessageKey = kind === 'internal' ? 'unavailable' : 'badRequest';
         return errorBody(status, key, messagesFor(config.messages, undefined), requestId, kind === 'internal' ? 'internal error' : detail);
       },

@@ -7,7 +7,7 @@ import type { VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { checkStrongPassword } from '../graph/password.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type Messages } from './messages.js';
 
 /**
@@ -236,8 +236,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
       name: 'entra',
       input: requestSchema,
       errorAnswer(kind: JitErrorKind, { requestId }) {
-        const status = { unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, bad_request: 400, internal: 500 }[kind];
-        return jsonAnswer(status, { error: kind === 'unauthorized' ? 'unauthorized' : kind === 'internal' ? 'server_error' : 'invalid_request', requestId });
+        return jsonAnswer(jitErrorStatus[kind], { error: kind === 'unauthorized' ? 'unauthorized' : kind === 'internal' ? 'server_error' : 'invalid_request', requestId });
       },
       handle,
     },

@@ -4,7 +4,7 @@ import { publicProfile } from '../core/contracts.js';
 import type { Logger } from '../core/logger.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import type { CallerAuthenticator } from './caller-auth.js';
-import { createJitEndpoint, jsonAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
+import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 
 /**
  * A plain JSON contract for custom hosts and other IdPs (Auth0 custom databases, Okta inline hooks behind a
@@ -58,8 +58,7 @@ export function genericHandler(options: GenericHandlerOptions): JitHandler {
       name: 'generic',
       input: inputSchema,
       errorAnswer(kind: JitErrorKind, { requestId, detail }) {
-        const status = { unauthorized: 401, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413, bad_request: 400, internal: 500 }[kind];
-        return jsonAnswer(status, { error: kind, requestId, ...(kind === 'bad_request' ? { detail } : {}) });
+        return jsonAnswer(jitErrorStatus[kind], { error: kind, requestId, ...(kind === 'bad_request' ? { detail } : {}) });
       },
       handle,
     },

@@ -67,19 +67,17 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found between 20000 and 32000 in 100 tries');
 }
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => {
-      resolve(false);
-    });
-    server.listen(port, '127.0.0.1', () => {
-      server.close(() => {
-        resolve(true);
-      });
-    });
-  });
+/** Whether a server can listen on `port` now (it is closed again at once). */
+async function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  server.unref();
+  try {
+    await listenTcp(server, port);
+  } catch {
+    return false;
+  }
+  await new Promise((resolve) => server.close(resolve));
+  return true;
 }
 
 /**

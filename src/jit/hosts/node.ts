@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { answerText, jitCallHandler, type JitAnswer, type JitCall, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
+import { headerRecord } from './shared.js';
 
 /**
  * node:http / node:https glue. A handler made by `createJitEndpoint` is run through its web-free pipeline: the
@@ -114,10 +115,7 @@ export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void
  * is read as bytes, so a custom handler's body that is not UTF-8 text reaches the client unchanged.
  */
 async function responseAnswer(response: Response): Promise<JitAnswer> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
+  const headers = headerRecord(response.headers);
   const text = answerText(response);
   if (text !== undefined) return { status: response.status, headers, text };
   const bytes = new Uint8Array(await response.arrayBuffer());

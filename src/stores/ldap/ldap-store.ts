@@ -9,7 +9,7 @@ import type { BerReader, Client, Control, Entry } from 'ldapts';
 import { z } from 'zod';
 import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
-import { withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
+import { hashCheckUnavailable, withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
@@ -277,7 +277,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         if (result.valid) return { status: 'valid', subjectId: entry.dn, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
       } catch (error) {
         // A full hash queue is no answer about this password: never let it read as a wrong one.
-        if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return { status: 'unavailable', reason: 'overloaded', error };
+        if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return hashCheckUnavailable(error);
         // One value the registry does not know must not hide another that matches.
         if (!isLegacyIdpError(error)) throw error;
       }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ListOptions, Profile, StoredCredential, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
-import type { VerifyOutcome } from '../../core/outcome.js';
+import { hashCheckUnavailable, type VerifyOutcome } from '../../core/outcome.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { decodeObjectGuid, fileTimeToDate, userAccountControlFlags } from './active-directory.js';
@@ -304,13 +304,6 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
   };
   const find = (username: string): StoredUser | undefined => byName.get(normalize(username));
 
-  const unavailable = (error: LegacyIdpError): VerifyOutcome => ({
-    status: 'unavailable',
-    // A full hashing queue passes (try again); an unverifiable stored value needs the operator.
-    reason: error.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'overloaded' : 'misconfigured',
-    error,
-  });
-
   async function verify({ username, password }: VerifyInput): Promise<VerifyOutcome> {
     assertOpen();
     if (password.length === 0) return { status: 'invalid', reason: 'empty_password' };
@@ -345,7 +338,7 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       }
     }
     // No match, but a value we could not check might have matched: neither valid nor a wrong password.
-    if (!matched) return problem ? unavailable(problem) : { status: 'invalid', reason: 'wrong_password' };
+    if (!matched) return problem ? hashCheckUnavailable(problem) : { status: 'invalid', reason: 'wrong_password' };
 
     // States are told only to someone who knows the password, as AD and ppolicy do.
     if (user.state.status === 'disabled') return { status: 'disabled', detail: user.state.detail };

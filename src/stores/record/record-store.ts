@@ -1,7 +1,7 @@
 import type { ListOptions, MigrationConfirmation, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { hasControlCharacters } from '../../core/normalize.js';
-import { withProfileRead, type UnavailableReason, type VerifyOutcome } from '../../core/outcome.js';
+import { hashCheckUnavailable, withProfileRead, type UnavailableReason, type VerifyOutcome } from '../../core/outcome.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { mapRecord, type LegacyRecord, type RecordMapping, type Row } from './mapping.js';
 
@@ -143,8 +143,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
       const typed = isLegacyIdpError(error)
         ? error
         : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${name}: the stored ${credential.scheme} value could not be verified`, { cause: error });
-      // A full hashing queue passes; a value no scheme can check needs the operator. Neither is a wrong password.
-      return { status: 'unavailable', reason: typed.code === 'ERR_LEGACY_IDP_HASH_BUSY' ? 'overloaded' : 'misconfigured', error: typed };
+      return hashCheckUnavailable(typed);
     }
     if (result.disabled) return { status: 'disabled', detail: `${result.scheme} disabled-account marker` };
     if (!result.valid) return { status: 'invalid', reason: 'wrong_password' };
