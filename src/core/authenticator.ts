@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
-import { callDeadline, deadlineExceeded, type CallDeadline, type Deadline } from './deadline.js';
+import { callDeadline, deadlineExceeded, withSignalOf, type CallDeadline, type Deadline } from './deadline.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
 import type { LockoutPolicy, LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -154,11 +154,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     done: (outcome: VerifyOutcome, profile?: Profile | null) => AuthenticationResult,
   ): Promise<AuthenticationResult> {
     const { requestId } = input;
-    // The signal is read through a getter: it is made only if a backend reads it (deadline.ts). One getter and
-    // one descriptor serve every step of the call.
-    const signalProperty: PropertyDescriptor = { get: () => deadline.signal, enumerable: true };
-    const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } =>
-      !deadline.bounded ? fields : Object.defineProperty(fields, 'signal', signalProperty);
+    // The signal is read through a getter: it is made only if a backend reads it (deadline.ts, withSignalOf).
+    const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } => (!deadline.bounded ? fields : withSignalOf(fields, deadline));
     // 2. Reserve an attempt before any password check.
     let ticket: LockoutTicket | undefined;
     // Known before the check, so a repeated wrong password is recognized at reservation (one store call).

@@ -46,13 +46,30 @@ export function callDeadline(deadline: Deadline | undefined, fallbackMs: number 
   if (typeof budget === 'number' && (!Number.isFinite(budget) || budget < 0)) {
     throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'deadline must be a non-negative number of milliseconds');
   }
-  let passed = false;
-  let expire: (value: typeof deadlineExceeded) => void = () => undefined;
-  const expired = new Promise<typeof deadlineExceeded>((resolve) => {
-    expire = resolve;
+  return typeof budget === 'number' ? new TimedDeadline(budget) : new SignalDeadline(budget);
+}
+
+/**
+ * What both kinds of deadline share: one promise that settles when the deadline passes, raced by each step. The
+ * deadlines are classes with their getters on the prototype, not object literals with getters: see
+ * `withSignalOf` for what a per-call accessor literal costs.
+ */
+abstract class SettlingDeadline implements CallDeadline {
+  readonly bounded = true;
+  abstract readonly signal: AbortSignal | undefined;
+  protected passed = false;
+  #expire: (value: typeof deadlineExceeded) => void = () => undefined;
+  readonly #expired = new Promise<typeof deadlineExceeded>((resolve) => {
+    this.#expire = resolve;
   });
-  const race = <T>(operation: Promise<T>): Promise<T | typeof deadlineExceeded> => {
-    if (passed) {
+
+  protected expire(): void {
+    this.passed = true;
+    this.#expire(deadlineExceeded);
+  }
+
+  race<T>(operation: Promise<T>): Promise<T | typeof deadlineExceeded> {
+    if (this.passed) {
       // The operation keeps a rejection handler: a late failure never becomes an unhandled rejection.
       operation.catch(() => undefined);
       return Promise.resolve(deadlineExceeded);
@@ -61,48 +78,92 @@ export function callDeadline(deadline: Deadline | undefined, fallbackMs: number 
       operation.catch((error: unknown) => {
         throw error instanceof Error ? error : new Error(String(error));
       }),
-      expired,
+      this.#expired,
     ]);
-  };
-
-  if (typeof budget !== 'number') {
-    const onAbort = (): void => {
-      passed = true;
-      expire(deadlineExceeded);
-    };
-    if (budget.aborted) onAbort();
-    else budget.addEventListener('abort', onAbort, { once: true });
-    return {
-      bounded: true,
-      signal: budget,
-      race,
-      dispose() {
-        budget.removeEventListener('abort', onAbort);
-      },
-    };
   }
 
-  let controller: AbortController | undefined;
-  const reason = (): LegacyIdpError => new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', `deadline of ${budget} ms exceeded`);
-  const timer = setTimeout(() => {
-    passed = true;
-    controller?.abort(reason());
-    expire(deadlineExceeded);
-  }, budget);
-  // Like AbortSignal.timeout: a pending sign-in's budget never keeps the process alive on its own.
-  timer.unref();
-  return {
-    bounded: true,
-    get signal() {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (passed) controller.abort(reason());
-      }
-      return controller.signal;
-    },
-    race,
-    dispose() {
-      clearTimeout(timer);
-    },
+  abstract dispose(): void;
+}
+
+/** The caller's own AbortSignal, through a single listener. */
+class SignalDeadline extends SettlingDeadline {
+  readonly #onAbort = (): void => {
+    this.expire();
   };
+
+  constructor(readonly signal: AbortSignal) {
+    super();
+    if (signal.aborted) this.expire();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  dispose(): void {
+    this.signal.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+/** A budget in milliseconds: one timer, and a signal made only when a backend reads it. */
+class TimedDeadline extends SettlingDeadline {
+  #controller: AbortController | undefined;
+  readonly #budget: number;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(budget: number) {
+    super();
+    this.#budget = budget;
+    this.#timer = setTimeout(() => {
+      this.expire();
+      this.#controller?.abort(this.#reason());
+    }, budget);
+    // Like AbortSignal.timeout: a pending sign-in's budget never keeps the process alive on its own.
+    this.#timer.unref();
+  }
+
+  #reason(): LegacyIdpError {
+    return new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', `deadline of ${this.#budget} ms exceeded`);
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.passed) this.#controller.abort(this.#reason());
+    }
+    return this.#controller.signal;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+const signalSource = Symbol('legacy-idp.signalSource');
+
+interface SignalCarrier {
+  [signalSource]: { readonly signal: AbortSignal | undefined };
+}
+
+/**
+ * One getter for every object `withSignalOf` gives a `signal`: it reads the signal of the source the object
+ * carries under a symbol. Why not `Object.defineProperty(fields, 'signal', { get: () => source.signal })` or a
+ * literal `{ get signal() {...} }`: V8 keeps an accessor's functions in an old-space pair, and what an old object
+ * points at survives every minor GC until a major one. A per-call getter closure held the call, so each call's
+ * objects (node's request and response included) were promoted: under load scavenges took ~9 ms instead of
+ * ~0.4 ms, and the JIT pipeline cost about twice its own work (docs/benchmarks.md, "Per-request cost"). A shared
+ * getter is old itself and holds nothing of a call.
+ */
+const signalDescriptor: PropertyDescriptor = {
+  get(this: SignalCarrier): AbortSignal | undefined {
+    return this[signalSource].signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * `fields` with an enumerable `signal` that reads `source.signal` when something asks for it, so a signal made on
+ * demand (a deadline's, a client-gone one) is made only if a backend reads it. Returns `fields` itself.
+ */
+export function withSignalOf<T extends object>(fields: T, source: { readonly signal: AbortSignal | undefined }): T & { readonly signal: AbortSignal } {
+  (fields as T & SignalCarrier)[signalSource] = source;
+  return Object.defineProperty(fields, 'signal', signalDescriptor) as T & { readonly signal: AbortSignal };
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Logger } from '../core/logger.js';
 import type { VerifyOutcome } from '../core/outcome.js';
 import { silentLogger } from '../core/logger.js';
+import { withSignalOf } from '../core/deadline.js';
 import type { CallerAuthenticator, CallerIdentity } from './caller-auth.js';
 
 /**
@@ -242,17 +243,10 @@ function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitE
       }
       const parsed = protocol.input.safeParse(json);
       if (!parsed.success) return failCall(call, 'bad_request', describeIssue(parsed.error));
-      const result = await protocol.handle(parsed.data, {
-        requestId,
-        clientIp,
-        caller: caller.identity,
-        // Read on demand: a host may make the signal only when something asks for it.
-        get signal() {
-          return request.signal;
-        },
-        logger,
-        startedAt,
-      });
+      // The signal is read on demand: a host may make it only when something asks for it (withSignalOf says why
+      // it is not a getter written here).
+      const context = withSignalOf({ requestId, clientIp, caller: caller.identity, logger, startedAt }, request);
+      const result = await protocol.handle(parsed.data, context);
       const line: Record<string, unknown> = { caller: caller.identity.method };
       if (result.username !== undefined) line['username'] = result.username;
       addOutcomeLogFields(line, result.verified);

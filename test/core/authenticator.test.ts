@@ -5,6 +5,7 @@ import { LegacyIdpError } from '../../src/core/errors.js';
 import type { LockoutDecision, LockoutKeys, LockoutPolicy } from '../../src/core/lockout.js';
 import { jsonLogger } from '../../src/core/logger.js';
 import { profileReadWith, withProfileRead, type VerifyOutcome } from '../../src/core/outcome.js';
+import { getterOf } from '../harness/accessors.js';
 
 const PASSWORD = 'Canary-Secret-1!';
 
@@ -308,6 +309,30 @@ describe('Authenticator: a profile read while verifying', () => {
     expect(outcome).toMatchObject({ status: 'unavailable', reason: 'deadline' });
     expect(seen?.aborted).toBe(true);
     expect((seen?.reason as LegacyIdpError).code).toBe('ERR_LEGACY_IDP_DEADLINE_EXCEEDED');
+  });
+});
+
+describe('Authenticator: per-call objects', () => {
+  it('hands every step the same shared signal getter, not one made per call', async () => {
+    const inputs: object[] = [];
+    const { verifier } = scriptedVerifier((input) => {
+      inputs.push(input);
+      return valid;
+    });
+    const { lockout, begin } = recordingLockout();
+    const profiles = profileSource(() => Promise.resolve(profile));
+    const authenticator = createAuthenticator({ verifier, lockout, profiles });
+    for (const username of ['alice', 'bob']) {
+      expect((await authenticator.authenticate({ username, password: PASSWORD, deadline: 1_000 })).outcome.status).toBe('valid');
+    }
+    const stepOptions = (calls: unknown[][]): object[] => calls.map((call) => call[1] as object);
+    const options = [...inputs, ...stepOptions(begin.mock.calls), ...stepOptions(vi.mocked(profiles.get).mock.calls)];
+    expect(options).toHaveLength(6);
+    const getter = getterOf(options[0] as object, 'signal');
+    expect(getter).toBeTypeOf('function');
+    // One function for every call and step: a per-call closure would keep each call's objects past minor GCs.
+    for (const option of options) expect(getterOf(option, 'signal')).toBe(getter);
+    expect((inputs[1] as { signal?: AbortSignal }).signal).toBeInstanceOf(AbortSignal);
   });
 });
 

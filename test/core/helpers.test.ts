@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { callDeadline, deadlineExceeded, deadlineSignal } from '../../src/core/deadline.js';
+import { callDeadline, deadlineExceeded, deadlineSignal, withSignalOf } from '../../src/core/deadline.js';
 import { LegacyIdpError, errorCodes, isLegacyIdpError, toError } from '../../src/core/errors.js';
 import { REDACTED, jsonLogger, redactFields, silentLogger } from '../../src/core/logger.js';
 import { createUsernameNormalizer, hasControlCharacters, normalizeUsername } from '../../src/core/normalize.js';
 import { importOptional } from '../../src/core/optional-import.js';
 import { parseOptions } from '../../src/core/validate.js';
+import { getterOf } from '../harness/accessors.js';
 
 describe('username normalization', () => {
   it('trims, composes to NFC and lower-cases by default', () => {
@@ -127,6 +128,37 @@ describe('deadlines', () => {
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a backend that rejects with a string
     await expect(fresh.race(Promise.reject('text'))).rejects.toBeInstanceOf(Error);
     fresh.dispose();
+  });
+
+  it('gives fields an enumerable signal read from its source on demand, through one getter shared by every call', () => {
+    let reads = 0;
+    const controller = new AbortController();
+    const source = {
+      get signal() {
+        reads++;
+        return controller.signal;
+      },
+    };
+    const fields = { username: 'alice' };
+    const carried = withSignalOf(fields, source);
+    expect(carried).toBe(fields);
+    expect(reads).toBe(0);
+    expect(Object.keys(carried)).toEqual(['username', 'signal']);
+    expect(carried.signal).toBe(controller.signal);
+    expect(reads).toBe(1);
+    // A backend that copies its options keeps the signal.
+    expect({ ...carried }.signal).toBe(controller.signal);
+    // A getter made per call (a closure over the call) would keep every call's objects alive past minor GCs.
+    const other = withSignalOf({}, { signal: undefined });
+    expect(getterOf(other, 'signal')).toBe(getterOf(carried, 'signal'));
+    expect(other.signal).toBeUndefined();
+    // The deadlines' own signal getters live on their prototypes, for the same reason.
+    const first = callDeadline(1_000, undefined);
+    const second = callDeadline(new AbortController().signal, undefined);
+    expect(Object.getOwnPropertyDescriptor(first, 'signal')).toBeUndefined();
+    expect(getterOf(first, 'signal')).toBe(getterOf(callDeadline(2_000, undefined), 'signal'));
+    expect(getterOf(second, 'signal')).toBeUndefined();
+    first.dispose();
   });
 
   it('makes the signal of a millisecond budget only when asked, aborted once the budget is spent', async () => {

@@ -10,6 +10,7 @@ import { createCallerAuth } from '../../src/jit/caller-auth.js';
 import { createJitEndpoint, jitCallHandler, jitErrorStatus, jsonAnswer, jsonResponse, type JitConnectionInfo, type JitHandler } from '../../src/jit/endpoint.js';
 import { startJitServer, type JitServer } from '../../src/jit/server.js';
 import { makeTestCertificates, type TestCertificates } from '../harness/certificates.js';
+import { getterOf } from '../harness/accessors.js';
 import { hangUpAndWatch } from './jit-fixture.js';
 
 /** The node:http(s) server of `legacy-idp serve`: routing, health, readiness, TLS client certificates, stop. */
@@ -224,6 +225,46 @@ describe('JIT server: handlers made by createJitEndpoint', () => {
       globalThis.Request = OriginalRequest;
       globalThis.Response = OriginalResponse;
       await server.close();
+    }
+  });
+
+  it('give every call and its context the same signal getter, not one made per call', async () => {
+    // What caller authentication and the protocol are handed: the host's call object and the pipeline's context.
+    const calls: object[] = [];
+    const contexts: object[] = [];
+    const handler = createJitEndpoint(
+      {
+        name: 'test',
+        input: z.object({ echoed: z.string() }),
+        errorAnswer: (kind) => jsonAnswer(jitErrorStatus[kind], { error: kind }),
+        handle: (input, context) => {
+          contexts.push(context);
+          return Promise.resolve({ answer: jsonAnswer(200, { echoed: input.echoed, aborted: context.signal.aborted }), outcome: 'ok' });
+        },
+      },
+      {
+        callerAuth: (request) => {
+          calls.push(request);
+          return Promise.resolve({ ok: true, identity: { method: 'insecure-dev' } });
+        },
+      },
+    );
+    const server = await startJitServer({ port: 0, routes: { '/call': handler } });
+    try {
+      for (const echoed of ['first', 'second']) {
+        const answer = await postWithNodeHttp(`${server.url}/call`, { 'content-type': 'application/json' }, JSON.stringify({ echoed }));
+        expect(JSON.parse(answer.text)).toEqual({ echoed, aborted: false });
+      }
+    } finally {
+      await server.close();
+    }
+    expect(calls).toHaveLength(2);
+    expect(contexts).toHaveLength(2);
+    // A getter made per call would keep each call's objects (node's request and response) alive past minor GCs.
+    for (const objects of [calls, contexts]) {
+      const [first, second] = objects as [object, object];
+      expect(getterOf(first, 'signal')).toBeTypeOf('function');
+      expect(getterOf(second, 'signal')).toBe(getterOf(first, 'signal'));
     }
   });
 

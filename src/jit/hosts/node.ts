@@ -136,19 +136,35 @@ function nodeHeaders(request: IncomingMessage): JitCall['headers'] {
 /**
  * A node:http request as a JitCall. `body`: bytes already read (by this glue or a framework's parser); without
  * them the stream is read on demand. The abort signal is made only when something asks for it (most calls never
- * do), aborted at once if the client is already gone.
+ * do), aborted at once if the client is already gone. A class, so that getter is the prototype's: a getter written
+ * per call would keep every call's objects alive past minor GCs (`withSignalOf` in core/deadline.ts says why).
  */
-function nodeCall(request: IncomingMessage, response: ServerResponse, body: Uint8Array | undefined): JitCall {
-  let signal: AbortSignal | undefined;
-  return {
-    method: request.method ?? 'GET',
-    headers: nodeHeaders(request),
-    readBody: (limit) => (body === undefined ? readNodeBody(request, limit) : Promise.resolve(body.byteLength > limit ? undefined : body)),
-    get signal() {
-      signal ??= clientGoneSignal(response);
-      return signal;
-    },
-  };
+class NodeCall implements JitCall {
+  readonly method: string;
+  readonly headers: JitCall['headers'];
+  readonly #request: IncomingMessage;
+  readonly #response: ServerResponse;
+  readonly #body: Uint8Array | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(request: IncomingMessage, response: ServerResponse, body: Uint8Array | undefined) {
+    this.method = request.method ?? 'GET';
+    this.headers = nodeHeaders(request);
+    this.#request = request;
+    this.#response = response;
+    this.#body = body;
+  }
+
+  readBody(limit: number): Promise<Uint8Array | undefined> {
+    const body = this.#body;
+    if (body === undefined) return readNodeBody(this.#request, limit);
+    return Promise.resolve(body.byteLength > limit ? undefined : body);
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= clientGoneSignal(this.#response);
+    return this.#signal;
+  }
 }
 
 /**
@@ -163,7 +179,7 @@ export async function answerNodeRequest(
   body?: Uint8Array,
 ): Promise<JitAnswer> {
   const core = jitCallHandler(handler);
-  if (core !== undefined) return core(nodeCall(request, response, body), connection);
+  if (core !== undefined) return core(new NodeCall(request, response, body), connection);
   return responseAnswer(await handler(requestFromNode(request, clientGoneSignal(response), body), connection));
 }
 

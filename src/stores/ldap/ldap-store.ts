@@ -141,13 +141,10 @@ function bindFailureOutcome(error: Error): VerifyOutcome {
   return { status: 'invalid', reason: 'wrong_password' };
 }
 
-interface PolicyCapture {
-  control: Control;
-  /** The ppolicy response value the server sent with the bind result, if any. */
-  readonly value: Buffer | undefined;
-}
+/** A request control that keeps the ppolicy response value the server sent with the bind result, if any. */
+type PolicyCapture = Control & { value: Buffer | undefined };
 
-let policyCaptureClass: (new () => PolicyCapture['control'] & { value: Buffer | undefined }) | undefined;
+let policyCaptureClass: (new () => PolicyCapture) | undefined;
 
 /**
  * A password-policy request control (draft-behera) for one bind. ldapts hands the value of a response control
@@ -167,13 +164,7 @@ async function policyCapture(): Promise<PolicyCapture> {
       }
     };
   }
-  const control = new policyCaptureClass();
-  return {
-    control,
-    get value() {
-      return control.value;
-    },
-  };
+  return new policyCaptureClass();
 }
 
 /** The ppolicy state in a bind response, when the server sent one we can read. */
@@ -330,7 +321,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     const startedAt = performance.now();
     const outcome = await bindPool.run(async (client): Promise<VerifyOutcome> => {
       try {
-        await client.bind(bindName, password, capture.control);
+        await client.bind(bindName, password, capture);
         return policyState(capture) ?? { status: 'valid', subjectId: bindName };
       } catch (error) {
         if (isInvalidCredentials(error)) return policyState(capture) ?? bindFailureOutcome(toError(error));
