@@ -2,11 +2,13 @@
  * JIT endpoint benchmarks, driven over real HTTP by autocannon (its load generator in one worker thread of
  * this process, the servers on the main thread). Prints figures and ratios; asserts nothing.
  *
- * (a) Throughput: the generic endpoint (`genericHandler` through `startJitServer`, API-key caller auth,
- *     in-memory lockout with the IP scope off) and the B2C `claims` route, for a user with a `{SSHA}` hash
- *     (microseconds to verify), against a bare node:http server that answers a JSON echo of the same body,
- *     measured in the same round. Target: >= 0.5x the bare server. Also printed: each server's main-thread time
- *     per request (event-loop utilization / requests), which leaves autocannon's thread out.
+ * (a) Throughput, in BENCH_THROUGHPUT_ROUNDS (6) rounds of BENCH_THROUGHPUT_SECONDS (4) s: the generic endpoint
+ *     (`genericHandler` through `startJitServer`, API-key caller auth, in-memory lockout with the IP scope off)
+ *     and the B2C `claims` route, for a user with a `{SSHA}` hash (microseconds to verify), and the pipeline
+ *     alone (same caller auth and input checks, no sign-in), each against a bare node:http server that answers a
+ *     JSON echo of the same body, measured right before ours. Target: >= 0.5x the bare server for the sign-in
+ *     routes, read as the median ratio. Also printed: each server's main-thread time and, on Linux, main-thread
+ *     CPU per request, which leave autocannon's thread out.
  * (b) Saturation: a bcrypt cost-10 user, 64 connections; requests/s, p50/p99, non-2xx answers, the outcomes
  *     counted from the endpoint's log lines with the server-side p99 of each, and the p99 of an fs.stat every
  *     20 ms (libuv's threadpool, which the native bcrypt shares). Three registries: the gate at one hash per core
@@ -14,18 +16,19 @@
  *     answered `unavailable`/`overloaded` at once); the same gate without a budget (everything queues); and the
  *     gate opened to the connection count (`concurrency: 64`). Target: p99 < 500 ms with the gate.
  *
- *   npm run bench:jit            (BENCH_SECONDS=10 per measurement, BENCH_WARMUP_SECONDS=2)
+ *   npm run bench:jit            (BENCH_SECONDS=10 per saturation measurement, BENCH_WARMUP_SECONDS=2)
  *   BENCH_ONLY=throughput | saturation          (one half)
  *   BENCH_SATURATION_CONNECTIONS=16             (the saturation half at another concurrency; default 64)
  *   LEGACY_IDP_BCRYPT=js npm run bench:jit     (the whole run on bcryptjs instead of the native package)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, stat, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, stat, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { z } from 'zod';
 import type { Logger } from '../src/core/logger.js';
 import type { JitServer } from '../src/jit/server.js';
 import { loadBuilt } from './built.js';
@@ -39,7 +42,7 @@ const lockoutModule = await loadBuilt<typeof import('../src/lockout/index.js')>(
 const fileModule = await loadBuilt<typeof import('../src/stores/file/index.js')>('file/index.js');
 const { createAuthenticator, silentLogger } = core;
 const { createHashRegistry } = hashes;
-const { createCallerAuth, genericHandler, startJitServer } = jit;
+const { createCallerAuth, createJitEndpoint, genericHandler, jitErrorStatus, jsonAnswer, startJitServer } = jit;
 const { b2cHandler } = b2c;
 const { createLockoutPolicy, memoryLockoutStore } = lockoutModule;
 const { fileUserStore } = fileModule;
@@ -47,6 +50,11 @@ const { fileUserStore } = fileModule;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const rounds = 2;
+// Throughput: more, shorter rounds, each ours right after the bare server's. On a shared VM the bare server's rate
+// moved 18,900-33,300 req/s between 10 s runs in one session, so one long pair said little; the median of several
+// short pairs is steadier.
+const throughputRounds = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 6);
+const throughputSeconds = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 4);
 const only = process.env.BENCH_ONLY;
 const saturationConnections = Number(process.env.BENCH_SATURATION_CONNECTIONS ?? 64);
 const apiKey = randomBytes(24).toString('base64url');
@@ -121,6 +129,23 @@ interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * The endpoint pipeline without a sign-in: caller authentication, method, content type, body, input schema and
+ * the log line, then a fixed answer. Its cost over the bare server is what every protocol pays before any
+ * password work; the generic route's cost over it is the sign-in (Authenticator, lockout, store, hash).
+ */
+function pipelineOnly(callerAuth: ReturnType<typeof createCallerAuth>, logger: Logger): ReturnType<typeof genericHandler> {
+  return createJitEndpoint(
+    {
+      name: 'pipeline-only',
+      input: z.object({ username: z.string().min(1), password: z.string().min(1) }).strict(),
+      errorAnswer: (kind) => jsonAnswer(jitErrorStatus[kind], { error: kind }),
+      handle: (input) => Promise.resolve({ answer: jsonAnswer(200, { status: 'checked-nothing' }), outcome: 'pipeline_only', username: input.username }),
+    },
+    { callerAuth, logger },
+  );
+}
+
 /** What `legacy-idp serve` builds, minus the config file and the JSON log lines. */
 async function startStack(usersPath: string, logger: Logger, registryOptions: Parameters<typeof createHashRegistry>[0] = {}): Promise<Stack> {
   const registry = createHashRegistry(registryOptions);
@@ -141,6 +166,7 @@ async function startStack(usersPath: string, logger: Logger, registryOptions: Pa
     routes: {
       '/api/verify': genericHandler({ authenticator, callerAuth, logger }),
       '/api/b2c/signin': b2cHandler({ mode: 'claims', authenticator, profiles: store, callerAuth, logger }),
+      '/api/pipeline': pipelineOnly(callerAuth, logger),
     },
   });
   return {
@@ -183,6 +209,8 @@ interface Load {
   perSecond: number;
   /** Main-thread busy time per request (us): the servers' own cost, which autocannon's worker thread does not share. */
   busyMicros: number;
+  /** Main-thread CPU time per request (us), where /proc tells it. */
+  cpuMicros: number | undefined;
   p50: number;
   p99: number;
   total: number;
@@ -191,13 +219,36 @@ interface Load {
   timeouts: number;
 }
 
+/**
+ * CPU time (user + system, us) the main thread has used, from /proc (Linux; undefined elsewhere). Unlike the
+ * event loop's active time it leaves out the time the thread was runnable but waiting for a core, which the
+ * load generator's thread and V8's helper threads take on 2 cores.
+ */
+function mainThreadCpuMicros(): number | undefined {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12 and 13.
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture node runs on. */
+const clockTicksPerSecond = 100;
+
 async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
   const before = performance.eventLoopUtilization();
+  const cpuBefore = mainThreadCpuMicros();
   const result = await autocannon({ url, method: 'POST', headers, body, connections, duration, pipelining: 1, workers: 1, timeout: 30 });
   const busy = performance.eventLoopUtilization(before);
+  const cpuAfter = mainThreadCpuMicros();
+  const requests = Math.max(1, result.requests.total);
   return {
     perSecond: result.requests.average,
-    busyMicros: (busy.active * 1000) / Math.max(1, result.requests.total),
+    busyMicros: (busy.active * 1000) / requests,
+    cpuMicros: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / requests,
     p50: result.latency.p50,
     p99: result.latency.p99,
     total: result.requests.total,
@@ -233,6 +284,12 @@ async function withThreadpoolProbe<T>(during: () => Promise<T>): Promise<{ resul
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -249,10 +306,13 @@ async function throughput(usersPath: string): Promise<void> {
   const routes = [
     { label: 'generic', path: '/api/verify', body: JSON.stringify({ username: 'fast', password: fastPassword }) },
     { label: 'b2c claims', path: '/api/b2c/signin', body: JSON.stringify({ signInName: 'fast@example.org', password: fastPassword }) },
+    { label: 'pipeline only (no sign-in)', path: '/api/pipeline', body: JSON.stringify({ username: 'fast', password: fastPassword }) },
   ];
   const ratios: Record<string, number[]> = {};
   // Bare server's main-thread time per request over ours: the ratio with the load generator's CPU taken out.
   const busyRatios: Record<string, number[]> = {};
+  // The same with the main thread's CPU time (Linux), which also leaves out time spent waiting for a core.
+  const cpuRatios: Record<string, number[]> = {};
   try {
     for (const route of routes) {
       const sample = await fetch(`${stack.server.url}${route.path}`, { method: 'POST', headers, body: route.body });
@@ -264,24 +324,28 @@ async function throughput(usersPath: string): Promise<void> {
     await counter.settle();
     counter.take();
     console.log('');
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= throughputRounds; round++) {
       for (const route of routes) {
-        const bare = await load(echo.url, route.body, 32, seconds);
-        const ours = await load(`${stack.server.url}${route.path}`, route.body, 32, seconds);
+        const bare = await load(echo.url, route.body, 32, throughputSeconds);
+        const ours = await load(`${stack.server.url}${route.path}`, route.body, 32, throughputSeconds);
         (ratios[route.label] ??= []).push(ours.perSecond / bare.perSecond);
         (busyRatios[route.label] ??= []).push(bare.busyMicros / ours.busyMicros);
+        if (bare.cpuMicros !== undefined && ours.cpuMicros !== undefined) (cpuRatios[route.label] ??= []).push(bare.cpuMicros / ours.cpuMicros);
+        const cpu = bare.cpuMicros === undefined || ours.cpuMicros === undefined ? '' : ` (CPU ${micros(ours.cpuMicros)} vs ${micros(bare.cpuMicros)})`;
         console.log(
           `${route.label}, round ${round}: ${(ours.perSecond / bare.perSecond).toFixed(2)}x bare node:http (${rate(ours.perSecond)} vs ${rate(bare.perSecond)} req/s); ` +
             `p50 ${ms(ours.p50)} vs ${ms(bare.p50)}, p99 ${ms(ours.p99)} vs ${ms(bare.p99)}; ` +
-            `server main thread ${micros(ours.busyMicros)} vs ${micros(bare.busyMicros)} per request; non-2xx ${ours.non2xx}, errors ${ours.errors}; outcomes: ${counter.take()}`,
+            `server main thread ${micros(ours.busyMicros)} vs ${micros(bare.busyMicros)} per request${cpu}; non-2xx ${ours.non2xx}, errors ${ours.errors}; outcomes: ${counter.take()}`,
         );
       }
     }
     for (const [label, values] of Object.entries(ratios)) {
+      const spread = (list: number[]): string => `median ${median(list).toFixed(2)}x, ${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)}x`;
       const busy = busyRatios[label] ?? [];
+      const cpu = cpuRatios[label];
       console.log(
-        `${label}: ${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x (target >= 0.5x); ` +
-          `per request, the bare server's main-thread time over ours ${Math.min(...busy).toFixed(2)}-${Math.max(...busy).toFixed(2)}x`,
+        `${label}: requests/s ${spread(values)} over ${values.length} rounds (target >= 0.5x); the bare server's per-request ` +
+          `main-thread time over ours ${spread(busy)}${cpu === undefined ? '' : `, main-thread CPU ${spread(cpu)}`}`,
       );
     }
     console.log('');
@@ -336,7 +400,7 @@ try {
   const usersPath = await writeUsers(dir);
   const [cpu] = cpus();
   console.log(
-    `jit benchmarks: ${seconds} s per measurement (warm-up ${warmupSeconds} s), autocannon in 1 worker thread, pipelining 1; ` +
+    `jit benchmarks: throughput ${throughputRounds} rounds of ${throughputSeconds} s, saturation ${rounds} rounds of ${seconds} s (warm-up ${warmupSeconds} s), autocannon in 1 worker thread, pipelining 1; ` +
       `${availableParallelism()} cores (${cpu?.model ?? 'unknown CPU'}), Node ${process.version}, bcrypt ${bcryptExecution()}, built package (dist/); ` +
       `load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`,
   );

@@ -220,7 +220,6 @@ function memoryBackend(loaded: LoadedUsers, matchEmail: boolean): RecordBackend 
       if (field === '__proto__') Object.defineProperty(row, field, { value: values[i], enumerable: true, writable: true, configurable: true });
       else row[field] = values[i];
     }
-    positions.set(row, user);
     return row;
   };
   const usersFor = (index: Map<string, number>, shared: Map<string, number[]>, key: string): readonly number[] => {
@@ -248,7 +247,13 @@ function memoryBackend(loaded: LoadedUsers, matchEmail: boolean): RecordBackend 
       await Promise.resolve();
       const start = after === undefined ? 0 : (after as number) + 1;
       const rows: Row[] = [];
-      for (let user = start; user < users.length && rows.length < limit; user++) rows.push(rowAt(user));
+      for (let user = start; user < users.length && rows.length < limit; user++) {
+        const row = rowAt(user);
+        // Only listed rows get a cursor: a sign-in's lookup writes nothing here (a WeakMap entry per sign-in
+        // cost a write barrier and minor-GC work on every call).
+        positions.set(row, user);
+        rows.push(row);
+      }
       return rows;
     },
     cursorOf(row) {
