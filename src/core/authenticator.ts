@@ -154,8 +154,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     done: (outcome: VerifyOutcome, profile?: Profile | null) => AuthenticationResult,
   ): Promise<AuthenticationResult> {
     const { requestId } = input;
-    // The signal is read through a getter: it is made only if a backend reads it (deadline.ts, withSignalOf).
-    const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } => (!deadline.bounded ? fields : withSignalOf(fields, deadline));
+    // The signal is read through a getter: it is made only if a backend reads it (deadline.ts, withSignalOf). A
+    // bounded deadline always has one.
+    const bounded = deadline.bounded ? (deadline as CallDeadline & { readonly signal: AbortSignal }) : undefined;
+    const withSignal = <T extends object>(fields: T): T & { readonly signal?: AbortSignal } => (bounded === undefined ? fields : withSignalOf(fields, bounded));
     // 2. Reserve an attempt before any password check.
     let ticket: LockoutTicket | undefined;
     // Known before the check, so a repeated wrong password is recognized at reservation (one store call).
