@@ -209,14 +209,22 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
     return scheme;
   }
 
-  async function verifyWith(scheme: HashScheme, password: string, hash: string, context: HashContext): Promise<SchemeVerdict> {
-    checkContext(scheme, context);
-    // Inner verifications of a gated scheme run directly: it already holds a slot.
-    const direct = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
-      (await runSchemeVerify(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {}, limits, direct)) === true;
-    const gated = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
-      (await verifyWith(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {})) === true;
+  // Inner verifications of a gated scheme run directly: it already holds a slot.
+  const direct = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
+    (await runSchemeVerify(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {}, limits, direct)) === true;
+  const gated = async (innerPassword: string, innerHash: string, innerScheme?: string, innerContext?: HashContext): Promise<boolean> =>
+    (await verifyWith(resolve(innerHash, innerScheme), innerPassword, innerHash, innerContext ?? {})) === true;
 
+  /**
+   * Not an async function: it hands back the scheme's (or the gate's) own promise, where an async frame returning
+   * a promise would cost two more microtask hops on every verification.
+   */
+  function verifyWith(scheme: HashScheme, password: string, hash: string, context: HashContext): Promise<SchemeVerdict> {
+    try {
+      checkContext(scheme, context);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
     if (scheme.execution === 'inline') return runSchemeVerify(scheme, password, hash, context, limits, gated);
     if (runsInWorker(scheme)) {
       const workers = (pool ??= createWorkerPool(concurrency));

@@ -595,6 +595,24 @@ describe('node:http glue', () => {
     }
   });
 
+  it("answers 500 without the exception's text when a custom handler throws instead of rejecting", async () => {
+    const throwing: JitHandler = () => {
+      throw new Error('secret detail from a bug');
+    };
+    const rejecting: JitHandler = () => Promise.reject(new Error('secret detail from a bug'));
+    for (const handler of [throwing, rejecting]) {
+      const server = createServer(toNodeListener(handler));
+      const url = await listen(server);
+      try {
+        const response = await fetch(`${url}/any`, { method: 'POST', body: '{}' });
+        expect(response.status).toBe(500);
+        expect(await response.text()).toBe('{"error":"server_error"}');
+      } finally {
+        await close(server);
+      }
+    }
+  });
+
   it('answers a request whose Host header no URL can hold, instead of ending the process', async () => {
     const server = createServer(toNodeListener(echo));
     const url = await listen(server);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallerCheck } from '../caller-auth.js';
 import type { JitConnectionInfo, JitRequestHead } from '../endpoint.js';
 
@@ -11,7 +11,8 @@ export type CallerMethod = (request: JitRequestHead, connection: JitConnectionIn
  * check) tells an attacker the configured secret's length.
  */
 export function digestSecret(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  // One-shot: no Hash object per call (this runs on every JIT call); a string is digested as UTF-8.
+  return hash('sha256', value, 'buffer');
 }
 
 /** Longer than any credential an IdP sends (an Entra access token is 1-3 KiB); bounds the work per call. */

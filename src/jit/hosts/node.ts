@@ -171,7 +171,7 @@ class NodeCall implements JitCall {
  * Runs a handler for a node:http request: through its web-free pipeline when `createJitEndpoint` made it, else
  * through a web Request. `body` as for `nodeCall`.
  */
-export async function answerNodeRequest(
+export function answerNodeRequest(
   handler: JitHandler,
   request: IncomingMessage,
   response: ServerResponse,
@@ -179,8 +179,14 @@ export async function answerNodeRequest(
   body?: Uint8Array,
 ): Promise<JitAnswer> {
   const core = jitCallHandler(handler);
+  // The pipeline's own promise, without an async frame around it: this runs on every call.
   if (core !== undefined) return core(new NodeCall(request, response, body), connection);
-  return responseAnswer(await handler(requestFromNode(request, clientGoneSignal(response), body), connection));
+  try {
+    return handler(requestFromNode(request, clientGoneSignal(response), body), connection).then(responseAnswer);
+  } catch (error) {
+    // A handler that throws instead of rejecting still answers through the host's error path.
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** A `(req, res)` listener for node:http, node:https, or Express and Fastify's raw request. */
