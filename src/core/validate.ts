@@ -39,6 +39,5 @@ export const hasFunction =
   (value: unknown): boolean =>
     typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
 
-
 /** A value that may be a promise is one (a thenable): such results are awaited, others used as they are. */
 export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function';

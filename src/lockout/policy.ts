@@ -150,7 +150,6 @@ export function createAttemptHmac(secret: string | Uint8Array): (message: string
 
 const settledAlready: Promise<void> = Promise.resolve();
 
-
 export function createLockoutPolicy(options: LockoutPolicyOptions = {}): ConfiguredLockoutPolicy {
   const config = parseOptions(policySchema, options, 'lockout policy options');
   const store = config.store ?? memoryLockoutStore();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { toError } from '../../core/errors.js';
 import { answerText, jitCallHandler, type JitAnswer, type JitCall, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
 import { headerRecord } from './shared.js';
 
@@ -100,14 +101,12 @@ export async function writeNodeResponse(response: Response, target: ServerRespon
 
 /** Writes an answer to a node:http response: its bytes when it has them, else its text. */
 export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void {
-  if (answer.bytes !== undefined) {
-    target.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.bytes.byteLength) });
-    target.end(answer.bytes);
-    return;
-  }
-  // A string, not a Buffer: node:http then sends head and body in one write instead of a writev of two chunks.
-  target.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.text, 'utf8')) });
-  target.end(answer.text, 'utf8');
+  const { bytes } = answer;
+  const length = bytes === undefined ? Buffer.byteLength(answer.text, 'utf8') : bytes.byteLength;
+  target.writeHead(answer.status, { ...answer.headers, 'content-length': String(length) });
+  // Text as a string, not a Buffer: node:http then sends head and body in one write instead of a writev of two.
+  if (bytes === undefined) target.end(answer.text, 'utf8');
+  else target.end(bytes);
 }
 
 /**
@@ -169,7 +168,7 @@ class NodeCall implements JitCall {
 
 /**
  * Runs a handler for a node:http request: through its web-free pipeline when `createJitEndpoint` made it, else
- * through a web Request. `body` as for `nodeCall`.
+ * through a web Request. `body` as for `NodeCall`.
  */
 export function answerNodeRequest(
   handler: JitHandler,
@@ -185,7 +184,7 @@ export function answerNodeRequest(
     return handler(requestFromNode(request, clientGoneSignal(response), body), connection).then(responseAnswer);
   } catch (error) {
     // A handler that throws instead of rejecting still answers through the host's error path.
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(toError(error));
   }
 }
 
