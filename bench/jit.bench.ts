@@ -8,7 +8,7 @@
  *     alone (same caller auth and input checks, no sign-in), each against a bare node:http server that answers a
  *     JSON echo of the same body, measured right before ours. Target: >= 0.5x the bare server for the sign-in
  *     routes, read as the median ratio. Also printed: each server's main-thread time and, on Linux, main-thread
- *     CPU per request, which leave autocannon's thread out.
+ *     CPU per request with its kernel part, which leave autocannon's thread out.
  * (b) Saturation: a bcrypt cost-10 user, 64 connections; requests/s, p50/p99, non-2xx answers, the outcomes
  *     counted from the endpoint's log lines with the server-side p99 of each, and the p99 of an fs.stat every
  *     20 ms (libuv's threadpool, which the native bcrypt shares). Three registries: the gate at one hash per core
@@ -209,8 +209,9 @@ interface Load {
   perSecond: number;
   /** Main-thread busy time per request (us): the servers' own cost, which autocannon's worker thread does not share. */
   busyMicros: number;
-  /** Main-thread CPU time per request (us), where /proc tells it. */
+  /** Main-thread CPU time per request (us), where /proc tells it, and the part of it spent in the kernel. */
   cpuMicros: number | undefined;
+  systemMicros: number | undefined;
   p50: number;
   p99: number;
   total: number;
@@ -220,16 +221,17 @@ interface Load {
 }
 
 /**
- * CPU time (user + system, us) the main thread has used, from /proc (Linux; undefined elsewhere). Unlike the
- * event loop's active time it leaves out the time the thread was runnable but waiting for a core, which the
- * load generator's thread and V8's helper threads take on 2 cores.
+ * CPU time (us) the main thread has used, in user space and in the kernel, from /proc (Linux; undefined
+ * elsewhere). Unlike the event loop's active time it leaves out the time the thread was runnable but waiting for
+ * a core, which the load generator's thread and V8's helper threads take on 2 cores. The kernel's part is mostly
+ * the loopback TCP work of writing answers, which includes waking the load generator's thread when it sleeps.
  */
-function mainThreadCpuMicros(): number | undefined {
+function mainThreadCpu(): { user: number; system: number } | undefined {
   try {
     // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12 and 13.
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerSecond;
+    return { user: (Number(fields[11]) * 1e6) / clockTicksPerSecond, system: (Number(fields[12]) * 1e6) / clockTicksPerSecond };
   } catch {
     return undefined;
   }
@@ -240,15 +242,16 @@ const clockTicksPerSecond = 100;
 
 async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
   const before = performance.eventLoopUtilization();
-  const cpuBefore = mainThreadCpuMicros();
+  const cpuBefore = mainThreadCpu();
   const result = await autocannon({ url, method: 'POST', headers, body, connections, duration, pipelining: 1, workers: 1, timeout: 30 });
   const busy = performance.eventLoopUtilization(before);
-  const cpuAfter = mainThreadCpuMicros();
+  const cpuAfter = mainThreadCpu();
   const requests = Math.max(1, result.requests.total);
   return {
     perSecond: result.requests.average,
     busyMicros: (busy.active * 1000) / requests,
-    cpuMicros: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / requests,
+    cpuMicros: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / requests,
+    systemMicros: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter.system - cpuBefore.system) / requests,
     p50: result.latency.p50,
     p99: result.latency.p99,
     total: result.requests.total,
@@ -331,7 +334,10 @@ async function throughput(usersPath: string): Promise<void> {
         (ratios[route.label] ??= []).push(ours.perSecond / bare.perSecond);
         (busyRatios[route.label] ??= []).push(bare.busyMicros / ours.busyMicros);
         if (bare.cpuMicros !== undefined && ours.cpuMicros !== undefined) (cpuRatios[route.label] ??= []).push(bare.cpuMicros / ours.cpuMicros);
-        const cpu = bare.cpuMicros === undefined || ours.cpuMicros === undefined ? '' : ` (CPU ${micros(ours.cpuMicros)} vs ${micros(bare.cpuMicros)})`;
+        const cpu =
+          bare.cpuMicros === undefined || ours.cpuMicros === undefined
+            ? ''
+            : ` (CPU ${micros(ours.cpuMicros)} vs ${micros(bare.cpuMicros)}, of which kernel ${micros(ours.systemMicros ?? 0)} vs ${micros(bare.systemMicros ?? 0)})`;
         console.log(
           `${route.label}, round ${round}: ${(ours.perSecond / bare.perSecond).toFixed(2)}x bare node:http (${rate(ours.perSecond)} vs ${rate(bare.perSecond)} req/s); ` +
             `p50 ${ms(ours.p50)} vs ${ms(bare.p50)}, p99 ${ms(ours.p99)} vs ${ms(bare.p99)}; ` +
