@@ -11,6 +11,9 @@
  * stored value parses as a date (zone-less text is UTC), everything else → NVARCHAR(max). A column whose
  * values do not fit its declared type gets the type its values have.
  *
+ * LOWER() and UPPER() are replaced on the database with JavaScript's case folding, as SQL Server folds nvarchar
+ * text of every alphabet (SQLite's own fold ASCII letters only).
+ *
  * Not emulated: TLS, MARS, transaction-manager requests (mssql's `Transaction`; BEGIN TRANSACTION in SQL
  * works), procedures other than sp_executesql, OUTPUT parameter values, SET NOCOUNT (SET statements are
  * acknowledged and ignored), statements after the first failing one in a batch.
@@ -651,8 +654,12 @@ function serveConnection(context: ServerContext, socket: Socket, spid: number): 
 // Server lifecycle
 
 export async function startTdsServer(options: TdsServerOptions = {}): Promise<TdsServer> {
+  const database = options.database ?? new BetterSqlite3(':memory:');
+  // SQL Server's LOWER() and UPPER() fold every alphabet of an nvarchar value; SQLite's fold ASCII only.
+  database.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+  database.function('upper', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
   const context: ServerContext = {
-    database: options.database ?? new BetterSqlite3(':memory:'),
+    database,
     user: options.user ?? 'sa',
     password: options.password ?? 'Legacy-Idp-Test-1',
     databaseName: options.databaseName ?? 'legacy',

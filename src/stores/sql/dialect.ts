@@ -18,6 +18,11 @@ export interface SqlConnection {
   placeholder(index: number): string;
   /** `limit`: `... LIMIT n`; `top`: `SELECT TOP (n) ...` (SQL Server). */
   readonly limitStyle: 'limit' | 'top';
+  /**
+   * An SQL expression folding the case of `expression` (a quoted column) as JavaScript's `toLowerCase` /
+   * `toUpperCase` fold the login, so the two compare equal for every alphabet, not only for ASCII.
+   */
+  foldCase(expression: string, fold: 'lower' | 'upper'): string;
   /** Runs a parameterized SELECT. */
   query(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
   /** Runs a parameterized UPDATE; resolves the number of rows changed. */
@@ -25,6 +30,11 @@ export interface SqlConnection {
   /** 'misconfigured' when the operator must act (a missing table or column, a syntax error in the query). */
   classify(error: unknown): UnavailableReason;
   close(): Promise<void>;
+}
+
+/** LOWER()/UPPER(): Unicode-aware in SQL Server, MySQL/MariaDB, and PostgreSQL under a UTF-8 `lc_ctype`. */
+export function sqlFoldCase(expression: string, fold: 'lower' | 'upper'): string {
+  return `${fold === 'lower' ? 'LOWER' : 'UPPER'}(${expression})`;
 }
 
 /**

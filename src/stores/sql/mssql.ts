@@ -1,6 +1,6 @@
 import type { ConnectionPool, config as MssqlConfig } from 'mssql';
 import { importOptional } from '../../core/optional-import.js';
-import { classifyByPatterns, type SqlConnection } from './dialect.js';
+import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
 
 /** A client the store can use: a connected mssql `ConnectionPool` the caller made. */
@@ -48,6 +48,7 @@ export async function mssqlConnection(settings: SqlConnectionSettings): Promise<
     quote: (part) => `[${part}]`,
     placeholder: (index) => `@P${index}`,
     limitStyle: 'top',
+    foldCase: sqlFoldCase,
     async query(sql, parameters) {
       return (await request(sql, parameters)).recordset;
     },

@@ -1,7 +1,7 @@
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import { importOptional } from '../../core/optional-import.js';
 import type { Row } from '../record/mapping.js';
-import { classifyByPatterns, type SqlConnection } from './dialect.js';
+import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
 
 /** A client the store can use: a mysql2 promise `Pool` or `Connection` the caller made. */
@@ -38,6 +38,7 @@ export async function mysqlConnection(settings: SqlConnectionSettings): Promise<
     quote: (part) => `\`${part}\``,
     placeholder: () => '?',
     limitStyle: 'limit',
+    foldCase: sqlFoldCase,
     async query(sql, parameters) {
       // `query` with values: mysql2 escapes each value as a literal on the client (no server-side prepared
       // statement per lookup), which is safe for values and works on every MySQL/MariaDB version.

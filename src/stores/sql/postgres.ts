@@ -1,7 +1,7 @@
 import type { Pool, PoolConfig } from 'pg';
 import { importOptional } from '../../core/optional-import.js';
 import type { Row } from '../record/mapping.js';
-import { classifyByPatterns, type SqlConnection } from './dialect.js';
+import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
 
 /** A client the store can use: a `pg.Pool` (or `pg.Client`) the caller made. */
@@ -38,6 +38,7 @@ export async function postgresConnection(settings: SqlConnectionSettings): Promi
     quote: (part) => `"${part}"`,
     placeholder: (index) => `$${index}`,
     limitStyle: 'limit',
+    foldCase: sqlFoldCase,
     async query(sql, parameters) {
       return (await queryable.query(sql, [...parameters])).rows;
     },

@@ -152,8 +152,9 @@ function buildStatements(
     }
     return { text, parameters };
   };
+  const { usernameMatch } = parts;
   const compare = (quoted: string, placeholder: string): string =>
-    parts.usernameMatch === 'lower' ? `LOWER(${quoted}) = ${placeholder}` : parts.usernameMatch === 'upper' ? `UPPER(${quoted}) = ${placeholder}` : `${quoted} = ${placeholder}`;
+    usernameMatch === 'exact' ? `${quoted} = ${placeholder}` : `${connection.foldCase(quoted, usernameMatch)} = ${placeholder}`;
   const withLimit = (select: string, rest: string, limit: number): string => {
     const n = Math.floor(limit);
     return connection.limitStyle === 'top' ? `SELECT TOP (${n}) ${select} ${rest}` : `SELECT ${select} ${rest} LIMIT ${n}`;

@@ -12,6 +12,8 @@ function sqliteValue(value: unknown): unknown {
   return value;
 }
 
+const sqliteFoldFunctions = { lower: 'legacy_idp_lower', upper: 'legacy_idp_upper' } as const;
+
 export async function sqliteConnection(settings: SqlConnectionSettings): Promise<SqlConnection> {
   let database = settings.client as Database | undefined;
   let owned = false;
@@ -33,6 +35,11 @@ export async function sqliteConnection(settings: SqlConnectionSettings): Promise
     owned = true;
   }
   const db = database;
+  // SQLite's own LOWER() and UPPER() fold ASCII letters only (unless built with ICU, which better-sqlite3 is
+  // not): LOWER('Élodie') stays 'Élodie' and never equals the login 'élodie'. These fold as the login was folded.
+  // Registered on this connection only, under names of our own, so a client the caller gave keeps its LOWER().
+  db.function(sqliteFoldFunctions.lower, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+  db.function(sqliteFoldFunctions.upper, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
   // Prepared statements are cached per SQL text: the store issues a handful of distinct statements.
   const statements = new Map<string, ReturnType<Database['prepare']>>();
   const prepare = (sql: string): ReturnType<Database['prepare']> => {
@@ -48,6 +55,7 @@ export async function sqliteConnection(settings: SqlConnectionSettings): Promise
     quote: (part) => `"${part}"`,
     placeholder: () => '?',
     limitStyle: 'limit',
+    foldCase: (expression, fold) => `${sqliteFoldFunctions[fold]}(${expression})`,
     query(sql, parameters) {
       // better-sqlite3 is synchronous; a rejected promise keeps the async contract of the other dialects.
       try {

@@ -217,6 +217,34 @@ function describeDialect(setup: DialectSetup): void {
       }
     });
 
+    it('finds a user whose name and email hold non-ASCII capitals, whatever case the login is typed in', async () => {
+      const accented = await setup.prepare([
+        { id: 100, username: 'Élodie', email: 'ÉLODIE.NÚÑEZ@EXEMPLE.FR', password_hash: bcrypt.hashSync('Élodie-2024-pass', 4), disabled: 0, display_name: null, given_name: null, family_name: null, locked_until: null },
+        { id: 110, username: 'ΣΟΦΙΑ', email: null, password_hash: bcrypt.hashSync('Sofia-2024-pass', 4), disabled: 0, display_name: null, given_name: null, family_name: null, locked_until: null },
+      ]);
+      const store = await sqlUserStore(options(accented.connection));
+      try {
+        const authenticator = createAuthenticator({ verifier: store, profiles: store });
+        for (const username of ['Élodie', 'élodie', 'ÉLODIE', 'élodie.núñez@exemple.fr', 'Élodie.Núñez@Exemple.fr']) {
+          expect((await authenticator.authenticate({ username, password: 'Élodie-2024-pass' })).outcome, username).toMatchObject({ status: 'valid', subjectId: '100' });
+        }
+        expect((await authenticator.authenticate({ username: 'σοφια', password: 'Sofia-2024-pass' })).outcome).toMatchObject({ status: 'valid', subjectId: '110' });
+        expect((await store.get('élodie'))?.subjectId).toBe('100');
+        // Folding finds the row; the password still decides.
+        expect((await store.verify({ username: 'élodie', password: 'Élodie-2024-wrong' })).status).toBe('invalid');
+        // The upper-case comparison folds the same way.
+        const upper = await sqlUserStore(options(accented.connection, { usernameMatch: 'upper', normalization: { caseFold: 'upper' } }));
+        try {
+          expect(await upper.verify({ username: 'ÉLODIE', password: 'Élodie-2024-pass' })).toMatchObject({ status: 'valid', subjectId: '100' });
+        } finally {
+          await upper.close();
+        }
+      } finally {
+        await store.close();
+        await accented.cleanup();
+      }
+    });
+
     it('survives the injection corpus with the table intact and no match', async () => {
       const store = await sqlUserStore(options(ready(fixture).connection));
       try {
