@@ -22,6 +22,7 @@ import { createServer, type Socket } from 'node:net';
 import { listenTcp } from './process.js';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
+import { registerCaseFolding } from '../../src/stores/sql/sqlite.js';
 import {
   DoneStatus,
   PacketType,
@@ -656,8 +657,7 @@ function serveConnection(context: ServerContext, socket: Socket, spid: number): 
 export async function startTdsServer(options: TdsServerOptions = {}): Promise<TdsServer> {
   const database = options.database ?? new BetterSqlite3(':memory:');
   // SQL Server's LOWER() and UPPER() fold every alphabet of an nvarchar value; SQLite's fold ASCII only.
-  database.function('lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
-  database.function('upper', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
+  registerCaseFolding(database, { lower: 'lower', upper: 'upper' });
   const context: ServerContext = {
     database,
     user: options.user ?? 'sa',

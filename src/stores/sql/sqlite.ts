@@ -14,6 +14,15 @@ function sqliteValue(value: unknown): unknown {
 
 const sqliteFoldFunctions = { lower: 'legacy_idp_lower', upper: 'legacy_idp_upper' } as const;
 
+/**
+ * Registers SQL functions under `names` that fold text as JavaScript's `toLowerCase` / `toUpperCase` do (any
+ * other value passes unchanged). The TDS test server uses it to give SQLite SQL Server's LOWER() and UPPER().
+ */
+export function registerCaseFolding(db: Database, names: { readonly lower: string; readonly upper: string }): void {
+  db.function(names.lower, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+  db.function(names.upper, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
+}
+
 export async function sqliteConnection(settings: SqlConnectionSettings): Promise<SqlConnection> {
   let database = settings.client as Database | undefined;
   let owned = false;
@@ -38,8 +47,7 @@ export async function sqliteConnection(settings: SqlConnectionSettings): Promise
   // SQLite's own LOWER() and UPPER() fold ASCII letters only (unless built with ICU, which better-sqlite3 is
   // not): LOWER('Élodie') stays 'Élodie' and never equals the login 'élodie'. These fold as the login was folded.
   // Registered on this connection only, under names of our own, so a client the caller gave keeps its LOWER().
-  db.function(sqliteFoldFunctions.lower, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
-  db.function(sqliteFoldFunctions.upper, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
+  registerCaseFolding(db, sqliteFoldFunctions);
   // Prepared statements are cached per SQL text: the store issues a handful of distinct statements.
   const statements = new Map<string, ReturnType<Database['prepare']>>();
   const prepare = (sql: string): ReturnType<Database['prepare']> => {
