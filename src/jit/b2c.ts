@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Authenticator } from '../core/authenticator.js';
 import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contracts.js';
+import { callDeadline, deadlineExceeded } from '../core/deadline.js';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VerifyOutcome } from '../core/outcome.js';
@@ -182,9 +183,11 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     .looseObject({
       [inputClaims.username]: text(256),
       ...(needsPassword ? { [inputClaims.password]: text(1024) } : {}),
-      [inputClaims.locale]: z.string().max(64).optional(),
-      [inputClaims.objectId]: z.string().max(64).optional(),
-      [inputClaims.clientIp]: z.string().max(64).optional(),
+      // Informational claims: a policy may send null for a claim with no value, and null counts as absent. Never
+      // for the name or the password.
+      [inputClaims.locale]: z.string().max(64).nullish(),
+      [inputClaims.objectId]: z.string().max(64).nullish(),
+      [inputClaims.clientIp]: z.string().max(64).nullish(),
     })
     .transform((value) => value as Input);
 
@@ -205,6 +208,36 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
   // A user this process created recently, by normalized sign-in name: B2C retries a submit that timed out,
   // and the retry must find the first call's user instead of creating (or failing on) a second.
   const created = new Map<string, { id: string; at: number }>();
+
+  /** What is left of the call's `deadlineMs`, at least 1 ms: the steps after the verification share its budget. */
+  const remainingMs = (context: JitCallContext): number => Math.max(1, config.deadlineMs - Math.round(performance.now() - context.startedAt));
+
+  /**
+   * The profile of a correct password the Authenticator gave none for (an expired one). Bounded like the rest of
+   * the call (what is left of the deadline, or the client leaving), raced rather than trusted to honour the
+   * signal. A lookup that fails or runs out of time answers `unavailable`, as the Authenticator does for `valid`:
+   * going on without it would create or migrate the user without its claims and skip its migrated flag.
+   */
+  async function profileAfterVerification(profiles: ProfileSource, username: string, messages: Messages, context: JitCallContext): Promise<{ profile: Profile | null } | { failure: JitResult }> {
+    const deadline = callDeadline(AbortSignal.any([context.signal, AbortSignal.timeout(remainingMs(context))]), undefined);
+    try {
+      const profile = await deadline.race(profiles.get(username, { signal: deadline.signal as AbortSignal }));
+      if (profile === deadlineExceeded) {
+        return { failure: conflict('unavailable', messages, context, 'unavailable_deadline', 'legacy store unavailable (ERR_LEGACY_IDP_DEADLINE_EXCEEDED during the profile lookup)', username) };
+      }
+      // The verifier found this user and the profile source does not: the two disagree, which the operator must
+      // fix (the Authenticator answers `valid` without a profile the same way).
+      if (profile === null) {
+        return { failure: conflict('unavailable', messages, context, 'unavailable_misconfigured', 'legacy store unavailable (the profile source has no profile for a user the verifier accepted)', username) };
+      }
+      return { profile };
+    } catch (error) {
+      const code = error instanceof LegacyIdpError ? error.code : 'unknown';
+      return { failure: conflict('unavailable', messages, context, 'unavailable_backend_error', `legacy store unavailable (${code})`, username) };
+    } finally {
+      deadline.dispose();
+    }
+  }
 
   async function createInDirectory(profile: Profile | null, signInName: string, password: string, signal: AbortSignal): Promise<string> {
     const create = config.create;
@@ -309,17 +342,23 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     const failure = failureFor(outcome, messages, context, username);
     if (failure) return verified(failure);
 
-    // The Authenticator reads the profile for `valid` only; an expired password that is migrated anyway needs it too.
-    const profile = result.profile ?? (config.profiles ? await config.profiles.get(signInName, { signal: context.signal }).catch(() => null) : null);
     if (config.mode === 'seamless') {
       return verified({ answer: jsonAnswer(200, { [outputClaims.tokenSuccess]: true, [outputClaims.migrationRequired]: false }), outcome: outcome.status, username });
+    }
+
+    // The Authenticator reads the profile for `valid` only (and only with a profile source of its own); an expired
+    // password that is migrated anyway needs it too.
+    let profile = result.profile;
+    if (profile === null && config.profiles) {
+      const lookup = await profileAfterVerification(config.profiles, username, messages, context);
+      if ('failure' in lookup) return verified(lookup.failure);
+      profile = lookup.profile;
     }
     if (config.mode === 'create') {
       let objectId: string;
       try {
         // The directory call shares the verification's budget: B2C gives up after 30 s whatever we do.
-        const remaining = Math.max(1, config.deadlineMs - Math.round(performance.now() - context.startedAt));
-        objectId = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remaining)]));
+        objectId = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remainingMs(context))]));
       } catch (error) {
         // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
         const code = error instanceof LegacyIdpError ? error.code : 'unknown';

@@ -206,6 +206,8 @@ function logCall(call: CallRecord, status: number, outcome: string, fields?: Rec
 /** The protocol's error answer for a pipeline failure, logged with its detail (never sent unless debug). */
 function failCall(call: CallRecord, kind: JitErrorKind, detail: string, fields?: Record<string, unknown>): JitAnswer {
   const answer = withRequestId(call.protocol.errorAnswer(kind, { requestId: call.requestId, detail }), call.requestId);
+  // RFC 9110 15.5.6: a 405 names the methods the target supports (withRequestId made these headers for this answer).
+  if (kind === 'method_not_allowed') (answer.headers as Record<string, string>)['allow'] = 'POST';
   const line: Record<string, unknown> = { detail };
   if (fields !== undefined) Object.assign(line, fields);
   logCall(call, answer.status, kind, line);

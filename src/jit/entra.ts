@@ -77,25 +77,29 @@ export const entraHandlerSchema = z
 
 export type EntraHandlerOptions = z.input<typeof entraHandlerSchema>;
 
+/**
+ * The service sends null for a field with no value (a user without mail); every informational field accepts
+ * null and reads it as absent. The JWE, which carries the password, does not.
+ */
 const requestSchema = z.looseObject({
   type: z.literal('microsoft.graph.authenticationEvent.passwordSubmit'),
   data: z.looseObject({
     '@odata.type': z.literal('microsoft.graph.onPasswordSubmitCalloutData'),
-    tenantId: z.string().max(64).optional(),
+    tenantId: z.string().max(64).nullish(),
     encryptedPasswordContext: z.string().min(1).max(32_768),
     authenticationContext: z
       .looseObject({
-        correlationId: z.string().max(128).optional(),
-        client: z.looseObject({ ip: z.string().max(64).optional(), locale: z.string().max(64).optional() }).optional(),
+        correlationId: z.string().max(128).nullish(),
+        client: z.looseObject({ ip: z.string().max(64).nullish(), locale: z.string().max(64).nullish() }).nullish(),
         user: z
           .looseObject({
-            id: z.string().max(128).optional(),
+            id: z.string().max(128).nullish(),
             mail: z.string().max(320).nullish(),
             userPrincipalName: z.string().max(320).nullish(),
           })
-          .optional(),
+          .nullish(),
       })
-      .optional(),
+      .nullish(),
   }),
 });
 
@@ -207,7 +211,7 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     };
     const username = config.usernameFrom.map((source) => sources[source]).find((value): value is string => typeof value === 'string' && value.length > 0);
     const nonce = passwordContext.nonce;
-    const messages = messagesFor(config.messages, request.data.authenticationContext?.client?.locale);
+    const messages = messagesFor(config.messages, request.data.authenticationContext?.client?.locale ?? undefined);
     if (username === undefined) {
       return { answer: answer(nonce, 'Retry'), outcome: 'no_username', fields: { action: 'Retry' } };
     }

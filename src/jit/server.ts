@@ -99,9 +99,13 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     }
   };
 
+  // Node checks the header and request timeouts below only every connectionsCheckingInterval (30 s by default),
+  // which let a slow client hold a connection up to 30 s past them; every second keeps them what they say.
+  const checking = { connectionsCheckingInterval: 1_000 };
   const server: Server = options.tls
     ? createHttpsServer(
         {
+          ...checking,
           cert: options.tls.cert,
           key: options.tls.key,
           ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
@@ -112,7 +116,7 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
         },
         listener,
       )
-    : createHttpServer(listener);
+    : createHttpServer(checking, listener);
   // Slow-loris bounds: a sign-in is one small request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -133,10 +134,11 @@ function nodeHeaders(request: IncomingMessage): JitCall['headers'] {
 }
 
 /**
- * A node:http request as a JitCall. `body`: bytes already read (by this glue or a framework's parser); without
- * them the stream is read on demand. The abort signal is made only when something asks for it (most calls never
- * do), aborted at once if the client is already gone. A class, so that getter is the prototype's: a getter written
- * per call would keep every call's objects alive past minor GCs (`withSignalOf` in core/deadline.ts says why).
+ * A node:http request as a JitCall. `body`: bytes already read (by a framework's parser); without them the stream
+ * is read on demand, when the pipeline asks (after caller authentication), never past `maxBodyBytes` (the host's
+ * cap). The abort signal is made only when something asks for it (most calls never do), aborted at once if the
+ * client is already gone. A class, so that getter is the prototype's: a getter written per call would keep every
+ * call's objects alive past minor GCs (`withSignalOf` in core/deadline.ts says why).
  */
 class NodeCall implements JitCall {
   readonly method: string;
@@ -144,19 +146,21 @@ class NodeCall implements JitCall {
   readonly #request: IncomingMessage;
   readonly #response: ServerResponse;
   readonly #body: Uint8Array | undefined;
+  readonly #maxBodyBytes: number;
   #signal: AbortSignal | undefined;
 
-  constructor(request: IncomingMessage, response: ServerResponse, body: Uint8Array | undefined) {
+  constructor(request: IncomingMessage, response: ServerResponse, body: Uint8Array | undefined, maxBodyBytes = Number.POSITIVE_INFINITY) {
     this.method = request.method ?? 'GET';
     this.headers = nodeHeaders(request);
     this.#request = request;
     this.#response = response;
     this.#body = body;
+    this.#maxBodyBytes = maxBodyBytes;
   }
 
   readBody(limit: number): Promise<Uint8Array | undefined> {
     const body = this.#body;
-    if (body === undefined) return readNodeBody(this.#request, limit);
+    if (body === undefined) return readNodeBody(this.#request, Math.min(limit, this.#maxBodyBytes), this.#response);
     return Promise.resolve(body.byteLength > limit ? undefined : body);
   }
 
@@ -188,15 +192,33 @@ export function answerNodeRequest(
   }
 }
 
-/** A `(req, res)` listener for node:http, node:https, or Express and Fastify's raw request. */
+/**
+ * A `(req, res)` listener for node:http, node:https, or Express and Fastify's raw request. A handler made by
+ * `createJitEndpoint` reads the body itself, after caller authentication and under its own limit: reading it here
+ * first would let anyone without a key hold up to the host's cap of memory per connection. Any other handler gets
+ * the body read here, up to the host's cap.
+ */
 export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {}): (request: IncomingMessage, response: ServerResponse) => void {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const core = jitCallHandler(handler);
+  if (core !== undefined) {
+    return (request, response) => {
+      core(new NodeCall(request, response, undefined, maxBodyBytes), connectionInfo(request, options)).then(
+        (answer) => {
+          writeNodeAnswer(answer, response);
+        },
+        () => {
+          writeServerError(response);
+        },
+      );
+    };
+  }
   return (request, response) => {
-    readNodeBody(request, maxBodyBytes)
+    readNodeBody(request, maxBodyBytes, response)
       .then((body) => {
         if (body === undefined) {
           // Over the host's own cap: answered here, without reading the rest.
-          response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+          response.writeHead(413, { 'content-type': 'application/json', connection: 'close', 'x-request-id': randomUUID(), 'cache-control': 'no-store' });
           response.end('{"error":"payload_too_large"}');
           return undefined;
         }
@@ -205,10 +227,14 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
         });
       })
       .catch(() => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end('{"error":"server_error"}');
+        writeServerError(response);
       });
   };
+}
+
+function writeServerError(response: ServerResponse): void {
+  if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+  response.end('{"error":"server_error"}');
 }
 
 /** The host's cap on a body (the protocols apply their own, smaller, limits after it). */
@@ -216,9 +242,10 @@ const defaultMaxBodyBytes = 1024 * 1024;
 
 /**
  * The body as bytes, read with Node's own stream (a web stream per request cost more than the check itself);
- * undefined once it passes `limit`. GET and HEAD have none.
+ * undefined once it passes `limit`. GET and HEAD have none. A body cut off at the limit is left unread and its
+ * connection closes after the answer, so the rest is neither buffered nor waited for.
  */
-function readNodeBody(request: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+function readNodeBody(request: IncomingMessage, limit: number, response: ServerResponse): Promise<Uint8Array | undefined> {
   const method = request.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return Promise.resolve(new Uint8Array());
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
@@ -231,6 +258,7 @@ function readNodeBody(request: IncomingMessage, limit: number): Promise<Uint8Arr
       if (size > limit) {
         request.removeAllListeners('data');
         request.pause();
+        if (!response.headersSent) response.setHeader('connection', 'close');
         resolve(undefined);
         return;
       }
