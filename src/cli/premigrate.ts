@@ -81,6 +81,111 @@ function extensionsOf(mapping: Record<string, unknown>): Array<{ name: string; d
   ];
 }
 
+/**
+ * Keys of a connection string, URL query or driver options object that say where the data lives. Everything
+ * else is left out of a source's identity: user names and passwords (a credential rotation must not orphan a
+ * journal), timeouts, pool sizes, TLS settings.
+ */
+const locationKeys = new Set(['host', 'hostname', 'hostaddr', 'server', 'data source', 'datasource', 'address', 'addr', 'network address', 'port', 'database', 'dbname', 'db', 'initial catalog', 'instancename', 'filename', 'socketpath']);
+
+/** Secrets can hide in presets (a Firebase signer key) and in values of other keys: such keys never count. */
+const secretKey = /pass|pwd|secret|key|token|credential|salt|pepper|signer/iu;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `scheme://[user[:password]@]host[:port][,host...]/path?query`: scheme, hosts, path and location parameters. */
+function urlLocation(text: string): string {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?/iu.exec(text);
+  if (!match) return '';
+  const authority = match[2] ?? '';
+  const hosts = authority.slice(authority.lastIndexOf('@') + 1).toLowerCase();
+  const query = (match[4] ?? '')
+    .split('&')
+    .map((pair) => pair.split('='))
+    .filter(([name]) => name !== undefined && locationKeys.has(decodeURIComponent(name).toLowerCase()))
+    .map((pair) => pair.join('='))
+    .sort();
+  return `${(match[1] ?? '').toLowerCase()}://${hosts}${match[3] ?? ''}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+}
+
+/** A connection string (URL, `Key=Value;...` or libpq's `key=value ...`) or options object, reduced to its location. */
+function connectionLocation(connection: unknown): unknown {
+  if (isRecord(connection)) {
+    const kept = Object.entries(connection)
+      .filter(([name, value]) => locationKeys.has(name.toLowerCase()) && (typeof value === 'string' || typeof value === 'number'))
+      .map(([name, value]) => `${name.toLowerCase()}=${String(value)}`)
+      .sort();
+    const nested = isRecord(connection['options']) ? connectionLocation(connection['options']) : '';
+    return [...kept, ...(nested === '' ? [] : [String(nested)])].join(';');
+  }
+  if (typeof connection !== 'string') return undefined;
+  if (connection.includes('://')) return urlLocation(connection);
+  return connection
+    .split(connection.includes(';') ? ';' : /\s+/u)
+    .map((part) => part.split('='))
+    .filter(([name, value]) => name !== undefined && value !== undefined && locationKeys.has(name.trim().toLowerCase()))
+    .map(([name, ...value]) => `${(name ?? '').trim().toLowerCase()}=${value.join('=').trim()}`)
+    .sort()
+    .join(';');
+}
+
+/** Column or field equalities in a stable order; none at all and an empty object are the same. */
+function filterIdentity(where: unknown): unknown {
+  if (!isRecord(where)) return undefined;
+  const entries = Object.entries(where).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+}
+
+/** A preset's name and its plain settings (a table prefix, a realm), without anything that looks like a secret. */
+function presetIdentity(preset: unknown): unknown {
+  if (!isRecord(preset)) return preset;
+  return Object.fromEntries(Object.entries(preset).filter(([name, value]) => !secretKey.test(name) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * What the store reads, as a string the journal keeps: the store type, the database or file, the table, query,
+ * collection or base DN, the filters. Never a secret, and nothing a credential rotation or a tuning change
+ * alters (connectionEnv and uriEnv are read for their location only; the same database reached through
+ * another variable is the same source).
+ */
+export function sourceIdentity(loaded: LoadedConfig): string {
+  const store = loaded.config.store as Record<string, unknown> & { type: string };
+  const baseDir = dirname(loaded.path);
+  const fromEnv = (name: unknown): string | undefined => (typeof name === 'string' ? process.env[name] : undefined);
+  let parts: Record<string, unknown>;
+  switch (store.type) {
+    case 'sql': {
+      const connection = store['connectionEnv'] === undefined ? store['connection'] : fromEnv(store['connectionEnv']);
+      parts = {
+        dialect: store['dialect'],
+        connection: store['dialect'] === 'sqlite' && typeof connection === 'string' ? resolve(baseDir, connection) : connectionLocation(connection),
+        preset: presetIdentity(store['preset']),
+        table: store['table'],
+        query: store['query'],
+        where: filterIdentity(store['where']),
+      };
+      break;
+    }
+    case 'mongo': {
+      const uri = store['uriEnv'] === undefined ? store['uri'] : fromEnv(store['uriEnv']);
+      parts = { uri: typeof uri === 'string' ? urlLocation(uri) : undefined, database: store['database'], collection: store['collection'] ?? 'users', where: filterIdentity(store['where']) };
+      break;
+    }
+    case 'ldap': {
+      const urls = Array.isArray(store['urls']) ? store['urls'].map((url) => String(url).toLowerCase().replace(/\/$/u, '')).sort() : undefined;
+      const profiles = isRecord(store['profiles']) ? store['profiles'] : {};
+      parts = { urls, baseDn: profiles['baseDn'], listFilter: profiles['listFilter'] ?? '(objectClass=person)', scope: profiles['scope'] ?? 'sub' };
+      break;
+    }
+    case 'file':
+      parts = { path: resolve(baseDir, String(store['path'])), jsonKey: store['jsonKey'], preset: presetIdentity(store['preset']) };
+      break;
+    default:
+      parts = { usersFile: typeof store['usersFile'] === 'string' ? resolve(baseDir, store['usersFile']) : 'inline' };
+  }
+  return JSON.stringify({ type: store.type, ...parts });
+}
+
 function writeBackOf(store: object): MigrationWriteBack {
   if (typeof (store as Partial<MigrationWriteBack>).markMigrated !== 'function') {
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'premigrate.writeBack needs a store with a write-back configured (store.writeBack: the columns or fields to set)', {
@@ -119,6 +224,36 @@ export async function premigrate(values: Record<string, string | boolean | undef
       return result.missingInDirectoryCount + result.missingInSourceCount === 0 ? exitCodes.valid : exitCodes.rejected;
     }
 
+    // The journal first: it is the run's lock (a second run on it stops here, before its sink touches the JSONL
+    // file), and it must belong to this source and this target.
+    const { openCheckpoint } = await import('../premigrate/checkpoint.js');
+    const checkpoint = dryRun ? undefined : await openCheckpoint(resolve(baseDir, typeof values.journal === 'string' ? values.journal : config.journal));
+    if (checkpoint) {
+      closers.push(() => {
+        checkpoint.close();
+        return Promise.resolve();
+      });
+      // A journal belongs to one target: resuming into another tenant or file would skip users it never got.
+      const target = config.sink.type === 'graph' ? `graph:${String(config.sink.graph['tenantId'])}` : `jsonl:${resolve(baseDir, config.sink.path)}`;
+      const recordedTarget = checkpoint.meta('target');
+      if (recordedTarget !== undefined && recordedTarget !== target) {
+        throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `the journal ${checkpoint.path} belongs to another target (${recordedTarget}); use another --journal`, { path: 'premigrate.journal' });
+      }
+      // And to one source: its cursor and its settled users mean nothing in another database, table or file,
+      // whose users would be skipped. Journals of earlier versions have no source yet and take this one.
+      const source = sourceIdentity(loaded);
+      const recordedSource = checkpoint.meta('source');
+      if (recordedSource !== undefined && recordedSource !== source) {
+        throw new LegacyIdpError(
+          'ERR_LEGACY_IDP_CONFIG_INVALID',
+          `the journal ${checkpoint.path} belongs to another source (${recordedSource}, not ${source}); use another --journal`,
+          { path: 'premigrate.journal' },
+        );
+      }
+      checkpoint.setMeta('target', target);
+      checkpoint.setMeta('source', source);
+    }
+
     if (!dryRun && graph && (config.registerExtensions || values['register-extensions'] === true)) {
       const { registerExtensionProperties } = await import('../premigrate/extensions.js');
       const extensionAppId = config.mapping['extensionAppId'];
@@ -132,30 +267,21 @@ export async function premigrate(values: Record<string, string | boolean | undef
       if (config.sink.type === 'graph' && graph) {
         const { createPacer } = await import('../premigrate/pacer.js');
         const { graphSink } = await import('../premigrate/graph-sink.js');
-        const pacer = createPacer(config.sink.pacer);
-        sink = graphSink({ graph, pacer, ...(config.sink.concurrency === undefined ? {} : { concurrency: config.sink.concurrency }) });
+        // The client's limit on Retry-After holds for batch items and the pacer's pauses too.
+        const maxRetryAfterMs = typeof config.sink.graph['maxRetryAfterMs'] === 'number' ? config.sink.graph['maxRetryAfterMs'] : undefined;
+        const pacer = createPacer({ ...(maxRetryAfterMs === undefined ? {} : { maxBackOffMs: maxRetryAfterMs }), ...config.sink.pacer });
+        sink = graphSink({
+          graph,
+          pacer,
+          ...(config.sink.concurrency === undefined ? {} : { concurrency: config.sink.concurrency }),
+          ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }),
+        });
       } else if (config.sink.type === 'jsonl') {
         const { jsonlSink } = await import('../premigrate/jsonl-sink.js');
         sink = jsonlSink({ path: resolve(baseDir, config.sink.path), redactPasswords: config.sink.redactPasswords, append: true });
       }
       const opened = sink;
       closers.unshift(async () => opened?.close());
-    }
-
-    const { openCheckpoint } = await import('../premigrate/checkpoint.js');
-    const checkpoint = dryRun ? undefined : await openCheckpoint(resolve(baseDir, typeof values.journal === 'string' ? values.journal : config.journal));
-    if (checkpoint) {
-      closers.push(() => {
-        checkpoint.close();
-        return Promise.resolve();
-      });
-      // A journal belongs to one target: resuming into another tenant or file would skip users it never got.
-      const target = config.sink.type === 'graph' ? `graph:${String(config.sink.graph['tenantId'])}` : `jsonl:${resolve(baseDir, config.sink.path)}`;
-      const recorded = checkpoint.meta('target');
-      if (recorded !== undefined && recorded !== target) {
-        throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `the journal ${checkpoint.path} belongs to another target (${recorded}); use another --journal`, { path: 'premigrate.journal' });
-      }
-      checkpoint.setMeta('target', target);
     }
 
     const progress = progressWriter(io);

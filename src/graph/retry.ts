@@ -104,7 +104,18 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw abortError(signal);
 }
 
-/** The default sleep: a timer that an abort ends early (the loop then throws). */
+/**
+ * The longest timer Node keeps: a longer (or non-finite) delay would fire after 1 ms with a
+ * TimeoutOverflowWarning, turning a long wait into a busy loop.
+ */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/** A delay a timer can hold: NaN and negatives are 0, longer ones are cut to `maxTimerMs`. */
+export function timerDelay(ms: number): number {
+  return Number.isNaN(ms) || ms <= 0 ? 0 : Math.min(ms, maxTimerMs);
+}
+
+/** The default sleep: a timer that an abort ends early (the loop then throws). Waits longer than ~24.8 days are cut to that. */
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) {
@@ -116,7 +127,7 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerDelay(ms));
     signal?.addEventListener('abort', done, { once: true });
   });
 }

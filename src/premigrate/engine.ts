@@ -2,7 +2,7 @@ import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contrac
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { Checkpoint } from './checkpoint.js';
+import { duplicateIdentity, type Checkpoint } from './checkpoint.js';
 import type { ItemOutcome, MappingFailure, MigrationItem, MigrationSink } from './types.js';
 
 /**
@@ -40,10 +40,15 @@ export interface PremigrateRunOptions {
   dryRun?: boolean;
   /**
    * Records each migration in the legacy store (a flag, a time, the new object id) after the directory
-   * confirmed the user, never before; a failed write-back is logged and does not fail the user.
+   * confirmed the user, never before. The journal marks each user once its write-back succeeded; a failed
+   * write-back is logged, does not fail the user, and stays pending: every run with a write-back starts by
+   * retrying the pending ones (users a crash left unconfirmed, or a kill between the record and the write-back).
    */
   writeBack?: MigrationWriteBack;
-  /** Send again the users a previous run recorded as failed (lists the source from the start). */
+  /**
+   * Send again the users a previous run recorded as failed (lists the source from the start). Their rows stay
+   * `failed` until a new outcome replaces them, so a retry run that stops early loses nobody.
+   */
   retryFailed?: boolean;
   /** Batches in flight at once (default 4). */
   concurrency?: number;
@@ -66,8 +71,10 @@ export interface PremigrateSummary {
   skipped: number;
   /** Users a crash had left unconfirmed and the directory turned out to hold. */
   confirmedAfterCrash: number;
-  /** Legacy rows the write-back updated. */
+  /** Legacy rows the write-back updated (this run's users, and earlier ones whose write-back was pending). */
   writtenBack: number;
+  /** With a write-back: migrated users whose write-back has still not succeeded (tried again next run). */
+  writeBackPending?: number;
   passwords: { recovered: number; generated: number };
   /** Dry run: users that would be sent. */
   wouldCreate: number;
@@ -77,6 +84,18 @@ export interface PremigrateSummary {
 }
 
 const isFailure = (mapped: MigrationItem | MappingFailure): mapped is MappingFailure => 'code' in mapped;
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 function startedEmptyJournal(checkpoint: Checkpoint | undefined): boolean {
   return checkpoint === undefined || Object.values(checkpoint.counts()).every((count) => count === 0);
@@ -134,6 +153,20 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     });
   };
 
+  /** True when the write-back is settled (the row updated, or no legacy row to update); false leaves it pending. */
+  const writeBackOne = async (subjectId: string, objectId: string): Promise<boolean> => {
+    if (!options.writeBack) return false;
+    try {
+      const updated = await options.writeBack.markMigrated(subjectId, { objectId });
+      if (updated) summary.writtenBack += 1;
+      else logger.warn('premigrate: write-back found no legacy row for this user', { subjectId });
+      return true;
+    } catch (error) {
+      logger.warn('premigrate: write-back failed; the next run with write-back tries again', { subjectId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
+      return false;
+    }
+  };
+
   // 1. Users a killed run sent but never recorded: the directory knows whether they were created.
   if (!dryRun && checkpoint && sink) {
     const unconfirmed = checkpoint.unconfirmed();
@@ -143,18 +176,42 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       options.signal?.throwIfAborted();
       const found = entry.identity && sink.lookup ? await sink.lookup(entry.identity, options.signal) : null;
       if (found) {
-        checkpoint.record([{ subjectId: entry.subjectId, outcome: { status: 'created', objectId: found.objectId } }]);
-        summary.confirmedAfterCrash += 1;
-      } else {
+        // The identity may be one another legacy user of the journal already holds (names differing in case).
+        const holder = checkpoint.holderOf(found.objectId, entry.subjectId);
+        const outcome: ItemOutcome = holder === undefined ? { status: 'created', objectId: found.objectId } : duplicateIdentity(found.objectId, holder);
+        checkpoint.record([{ subjectId: entry.subjectId, ...(entry.identity ? { identity: entry.identity } : {}), outcome }]);
+        if (holder === undefined) summary.confirmedAfterCrash += 1;
+      } else if (entry.status !== 'failed') {
         resend.push(entry.subjectId);
       }
+      // Not found and failed before: a --retry-failed run was sending it again. It stays failed: the cursor
+      // may be past it, and a forgotten user would never be listed again.
     }
     checkpoint.forget(resend);
     checkpoint.clearUnconfirmed();
-    if (options.retryFailed) checkpoint.forget(checkpoint.failedIds());
   }
 
-  // 2. Stream, map, batch, send. Chunks complete out of order; the cursor moves over the completed prefix.
+  // 2. Write-backs still pending: users confirmed after a crash, a kill between the record and the write-back,
+  // a legacy store that failed. Paged by subject id: memory holds one page.
+  if (!dryRun && checkpoint && options.writeBack) {
+    const pageSize = 500;
+    let after: string | undefined;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const page = checkpoint.writeBackPending(after, pageSize);
+      if (page.length === 0) break;
+      if (after === undefined) logger.info('premigrate: writing back users an earlier run could not', { firstPage: page.length });
+      const done: string[] = [];
+      await forEachLimited(page, concurrency, async ({ subjectId, objectId }) => {
+        if (await writeBackOne(subjectId, objectId)) done.push(subjectId);
+      });
+      checkpoint.markWrittenBack(done);
+      after = page[page.length - 1]?.subjectId;
+      if (page.length < pageSize) break;
+    }
+  }
+
+  // 3. Stream, map, batch, send. Chunks complete out of order; the cursor moves over the completed prefix.
   interface Chunk {
     items: MigrationItem[];
     /** The cursor of the last user read before this chunk was sent (mapping failures and skips included). */
@@ -190,26 +247,22 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       if (outcomes.length !== chunk.items.length) {
         throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `sink ${sink.name} answered ${outcomes.length} outcomes for ${chunk.items.length} users`);
       }
-      checkpoint.record(
+      // As recorded: an `existed` another legacy user already holds is a failed duplicate_identity.
+      const recorded = checkpoint.record(
         chunk.items.map((item, index) => ({ subjectId: item.subjectId, identity: item.identity, outcome: outcomes[index] as ItemOutcome })),
         batchId,
       );
       chunk.items.forEach((item, index) => {
-        settle(item, outcomes[index] as ItemOutcome);
+        settle(item, recorded[index] as ItemOutcome);
       });
       if (options.writeBack) {
+        const done: string[] = [];
         for (const [index, item] of chunk.items.entries()) {
-          const outcome = outcomes[index] as ItemOutcome;
+          const outcome = recorded[index] as ItemOutcome;
           if (outcome.status === 'failed') continue;
-          await options.writeBack.markMigrated(item.subjectId, { objectId: outcome.objectId }).then(
-            (updated) => {
-              if (updated) summary.writtenBack += 1;
-            },
-            (error: unknown) => {
-              logger.warn('premigrate: write-back failed', { subjectId: item.subjectId, code: error instanceof LegacyIdpError ? error.code : 'unknown' });
-            },
-          );
+          if (await writeBackOne(item.subjectId, outcome.objectId)) done.push(item.subjectId);
         }
+        checkpoint.markWrittenBack(done);
       }
     } finally {
       inFlight -= chunk.items.length;
@@ -246,7 +299,8 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       if (failure) break;
       summary.listed += 1;
       const entry = journal?.entry(profile.subjectId);
-      if (entry && entry.status !== 'sending') {
+      // Settled: created or existed; failed too, unless this run retries failures (its new outcome replaces the row).
+      if (entry && (entry.status === 'created' || entry.status === 'existed' || (entry.status === 'failed' && !options.retryFailed))) {
         summary.skipped += 1;
       } else {
         const mapped = map(profile);
@@ -283,6 +337,7 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
   if (checkpoint && !dryRun) {
     const counts = checkpoint.counts();
     summary.journal = { created: counts.created, existed: counts.existed, failed: counts.failed };
+    if (options.writeBack) summary.writeBackPending = checkpoint.writeBackPendingCount();
   }
   progress(true);
   return summary;

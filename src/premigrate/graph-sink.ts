@@ -5,7 +5,9 @@
  * Graph throttles each item of a batch on its own and answers the batch 200, and SDKs do not retry
  * throttled batch items (§3.4), so this sink does: every item that answers 429 or 5xx goes back in the queue
  * alone, after its own Retry-After (fractions kept), or after an exponential backoff with full jitter when it
- * has none, and is sent again with whatever else is ready, up to `maxItemAttempts` sends. The other items of
+ * has none, and is sent again with whatever else is ready, up to `maxItemAttempts` sends. A Retry-After longer
+ * than `maxRetryAfterMs` (the Graph client's rule, default 5 minutes) is not waited out: the item fails at once,
+ * retryable, with code `retry_after_too_long`, and the pacer does not pause for it. The other items of
  * its batch are settled at once. An ObjectConflict means the identity is already in the directory (an
  * earlier run, a timed-out attempt of this one, a JIT sign-in): the user is looked up and reported as
  * `existed`. Any other 4xx is final: the payload was refused.
@@ -47,6 +49,11 @@ const graphSinkSchema = z
     /** Backoff of an item's first retry when Graph gave no Retry-After; doubles per retry, full jitter. */
     backoffBaseMs: z.number().int().min(0).default(1000),
     backoffMaxMs: z.number().int().min(0).default(60_000),
+    /**
+     * A Retry-After longer than this is not waited out: the item fails (retryable, `retry_after_too_long`). Give
+     * the Graph client's `maxRetryAfterMs` (same default).
+     */
+    maxRetryAfterMs: z.number().int().min(0).default(300_000),
     logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
     /** In [0, 1): the jitter source. */
     random: z.custom<() => number>(isFunction, 'expected a function returning a number in [0, 1)').optional(),
@@ -197,6 +204,9 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
     });
   }
 
+  /** A Retry-After the sink waits out (and the pacer pauses for); longer ones fail their items instead. */
+  const waitable = (seconds: number): boolean => seconds * 1000 <= config.maxRetryAfterMs;
+
   /**
    * 429, 5xx, or a batch that failed as a whole: again after the item's own Retry-After, or else a backoff with
    * full jitter. `jitter` is drawn once per batch: the items of a batch were sent together, and spreading them
@@ -204,6 +214,15 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
    */
   function retryLater(task: Task, error: unknown, retryAfterSeconds: number | undefined, jitter: number): void {
     if (task.job.settled) return;
+    if (retryAfterSeconds !== undefined && !waitable(retryAfterSeconds)) {
+      settle(task, {
+        status: 'failed',
+        code: 'retry_after_too_long',
+        reason: `Graph asked to wait ${Math.ceil(retryAfterSeconds)} s before this user is sent again, longer than maxRetryAfterMs (${config.maxRetryAfterMs} ms): not waited out; run again later with --retry-failed`,
+        retryable: true,
+      });
+      return;
+    }
     if (task.attempts >= config.maxItemAttempts) {
       const graphError = isGraphError(error) ? error : undefined;
       settle(task, {
@@ -303,7 +322,7 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
         const retryAfter = graphError.retryAfterSeconds;
         logger.warn('graphSink: batch failed; its users will be sent again', { users: live.length, status: graphError.status, code: graphError.code });
         if (graphError.status !== undefined) pacer.observe({ status: graphError.status });
-        if (retryAfter !== undefined) pacer.backOff(retryAfter);
+        if (retryAfter !== undefined && waitable(retryAfter)) pacer.backOff(retryAfter);
         const jitter = random();
         for (const task of live) retryLater(task, graphError, retryAfter, jitter);
         return;
@@ -323,7 +342,7 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
     let largestRetryAfter: number | undefined;
     for (const result of results) {
       pacer.observe({ status: result.status, ...limitPercentageOf(result) });
-      if (result.retryAfterSeconds !== undefined) largestRetryAfter = Math.max(largestRetryAfter ?? 0, result.retryAfterSeconds);
+      if (result.retryAfterSeconds !== undefined && waitable(result.retryAfterSeconds)) largestRetryAfter = Math.max(largestRetryAfter ?? 0, result.retryAfterSeconds);
     }
     if (largestRetryAfter !== undefined) pacer.backOff(largestRetryAfter);
     const retried = results.filter((result) => result.status === 429 || result.status >= 500).length;

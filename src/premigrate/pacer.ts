@@ -45,7 +45,7 @@
 import { z } from 'zod';
 import { LegacyIdpError } from '../core/errors.js';
 import { parseOptions } from '../core/validate.js';
-import { defaultSleep } from '../graph/retry.js';
+import { defaultSleep, timerDelay } from '../graph/retry.js';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
@@ -75,6 +75,11 @@ const pacerSchema = z
     /** Epoch milliseconds. */
     now: z.custom<() => number>(isFunction, 'expected a function returning epoch ms').optional(),
     sleep: z.custom<(ms: number, signal?: AbortSignal) => Promise<void>>(isFunction, 'expected a function (ms, signal) => Promise').optional(),
+    /**
+     * The longest pause backOff() makes (a longer Retry-After pauses this long); the Graph client's and the
+     * sink's `maxRetryAfterMs`, so a bogus or far-future Retry-After cannot stop a run for days.
+     */
+    maxBackOffMs: z.number().int().min(0).default(300_000),
   })
   .strict();
 
@@ -112,7 +117,7 @@ export interface Pacer {
   readonly maxAcquire: number;
   /** Resolves when `count` creates may be sent (and charges them); rejects with ERR_LEGACY_IDP_DEADLINE_EXCEEDED on abort. */
   acquire(count: number, signal?: AbortSignal): Promise<void>;
-  /** A Retry-After (seconds, fractions kept): everyone waits this long from now; the largest pause wins. */
+  /** A Retry-After (seconds, fractions kept): everyone waits this long from now, at most `maxBackOffMs`; the largest pause wins. */
   backOff(seconds: number): void;
   /** One answer's status and `x-ms-throttle-limit-percentage` (see the rule at the top of this file). */
   observe(info: PacerObservation): void;
@@ -211,7 +216,7 @@ export function createPacer(options: PacerOptions = {}): Pacer {
           continue;
         }
         wake = new AbortController();
-        await sleep(wait, wake.signal);
+        await sleep(timerDelay(wait), wake.signal);
         wake = undefined;
       }
     } catch (error) {
@@ -228,9 +233,9 @@ export function createPacer(options: PacerOptions = {}): Pacer {
   }
 
   function backOff(seconds: number): void {
-    if (!Number.isFinite(seconds) || seconds < 0) return;
+    if (Number.isNaN(seconds) || seconds < 0) return;
     advance();
-    pausedUntil = Math.max(pausedUntil, at + seconds * 1000);
+    pausedUntil = Math.max(pausedUntil, at + Math.min(seconds * 1000, config.maxBackOffMs));
     for (const bucket of buckets) bucket.tokens = Math.min(bucket.tokens, 0);
   }
 

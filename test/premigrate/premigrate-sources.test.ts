@@ -93,7 +93,8 @@ describe('extension attributes on the b2c-extensions-app', () => {
 
 describe('write-back to the legacy store', () => {
   it("records each created user's object id and time in its row, after the create", async () => {
-    const file = join(dir, 'writeback.db');
+    // Not `writeback.db`: that is the journal's name (migrate() below), and a journal is never the legacy database.
+    const file = join(dir, 'writeback-legacy.db');
     const db = new Database(file);
     db.exec('CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, pw TEXT, migrated_at TEXT, entra_id TEXT)');
     for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO people (id, email, pw) VALUES (?, ?, ?)').run(i, `wb${i}@legacy.example`, 'x-not-a-hash');
