@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
 import { callDeadline, deadlineExceeded, withSignalOf, type CallDeadline, type Deadline } from './deadline.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
-import type { LockoutPolicy, LockoutTicket } from './lockout.js';
+import { subjectLockoutAccount, type LockoutPolicy, type LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
 import { passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
@@ -47,6 +47,12 @@ export interface Authenticator {
   authenticate(input: AuthenticateInput): Promise<AuthenticationResult>;
   readonly normalizeUsername: UsernameNormalizer;
   close(): Promise<void>;
+}
+
+/** The store's id of the account a password was checked against, when the outcome names one. */
+function subjectOf(outcome: VerifyOutcome): string | undefined {
+  if (outcome.status === 'valid' || (outcome.status === 'invalid' && outcome.reason === 'wrong_password')) return outcome.subjectId;
+  return undefined;
 }
 
 const unavailable = (reason: UnavailableReason, error: LegacyIdpError): VerifyOutcome => ({
@@ -145,7 +151,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   }
 
-  /** Steps 2-5 of a sign-in, inside its deadline. */
+  /** Steps 2-6 of a sign-in, inside its deadline. */
   async function steps(
     input: AuthenticateInput,
     username: string,
@@ -194,7 +200,36 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       outcome = unavailable('backend_error', backendError(error, `verifier "${verifier.name}"`));
     }
 
-    // 4. Record it. A store failure here does not change the answer: the password check already happened.
+    // 4. The account the store found answers for every spelling that led to it: an email alias or a collation's
+    // equivalent of a locked name must not bring a fresh counter. Reserved after the check (the account is known
+    // only now) but before the answer, so beyond the threshold no check's result is told, however many
+    // spellings are tried at once.
+    let subjectTicket: LockoutTicket | undefined;
+    const subjectId = lockout && ticket ? subjectOf(outcome) : undefined;
+    if (subjectId !== undefined && lockout) {
+      const account = subjectLockoutAccount(subjectId);
+      const subjectDigest = lockout.digestAttempt?.(account, password);
+      let decision;
+      try {
+        decision = await deadline.race(lockout.begin({ account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest })));
+      } catch (error) {
+        const cause = toError(error);
+        decision = isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause });
+      }
+      if (decision === deadlineExceeded) outcome = unavailable('deadline', deadlineError('lockout reservation'));
+      else if (decision instanceof LegacyIdpError) outcome = unavailable('lockout_store', decision);
+      else if (!decision.allowed) outcome = { status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter };
+      else {
+        subjectTicket = decision.ticket;
+        try {
+          await settle(subjectTicket, outcome, subjectDigest);
+        } catch (error) {
+          logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
+        }
+      }
+    }
+
+    // 5. Record it. A store failure here does not change the answer: the password check already happened.
     try {
       await settle(ticket, outcome, attemptDigest);
     } catch (error) {
@@ -202,7 +237,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     if (outcome.status !== 'valid' || !profiles) return done(outcome);
 
-    // 5. Claims for the new IdP. Without them there is nothing to migrate, so a failure is `unavailable`.
+    // 6. Claims for the new IdP. Without them there is nothing to migrate, so a failure is `unavailable`.
     // A store that is both verifier and profile source hands over the profile it read while verifying.
     const alreadyRead = profiles === (verifier as unknown) ? profileReadWith(outcome) : undefined;
     if (alreadyRead !== undefined) return done(outcome, alreadyRead);

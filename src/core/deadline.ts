@@ -3,15 +3,40 @@ import { LegacyIdpError } from './errors.js';
 /** A deadline as callers give it: an AbortSignal they own, or a budget in milliseconds from now. */
 export type Deadline = AbortSignal | number;
 
+/**
+ * The longest delay one Node timer holds (about 24.8 days). Node fires a longer one after 1 ms, with a
+ * TimeoutOverflowWarning, and `AbortSignal.timeout` refuses one above 2^32-1: a longer budget waits in steps.
+ */
+const maxTimerMs = 2 ** 31 - 1;
+
 export function deadlineSignal(deadline: Deadline | undefined, fallbackMs: number | undefined): AbortSignal | undefined {
-  if (deadline === undefined) return fallbackMs === undefined ? undefined : AbortSignal.timeout(fallbackMs);
+  if (deadline === undefined) return fallbackMs === undefined ? undefined : timeoutSignal(fallbackMs);
   if (typeof deadline === 'number') {
     if (!Number.isFinite(deadline) || deadline < 0) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'deadline must be a non-negative number of milliseconds');
     }
-    return AbortSignal.timeout(deadline);
+    return timeoutSignal(deadline);
   }
   return deadline;
+}
+
+/** `AbortSignal.timeout(ms)`, also for a budget longer than one timer holds: it never aborts early. */
+function timeoutSignal(ms: number): AbortSignal {
+  if (ms <= maxTimerMs) return AbortSignal.timeout(ms);
+  const controller = new AbortController();
+  let left = ms;
+  const step = (): void => {
+    if (left <= 0) {
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      return;
+    }
+    const wait = Math.min(left, maxTimerMs);
+    left -= wait;
+    // Unref'd like AbortSignal.timeout's own timer: a pending deadline never keeps the process alive.
+    setTimeout(step, wait).unref();
+  };
+  step();
+  return controller.signal;
 }
 
 export const deadlineExceeded = Symbol('deadlineExceeded');
@@ -102,21 +127,38 @@ class SignalDeadline extends SettlingDeadline {
   }
 }
 
-/** A budget in milliseconds: one timer, and a signal made only when a backend reads it. */
+/**
+ * A budget in milliseconds: one timer (a budget beyond `maxTimerMs` re-arms it, so it never passes early), and a
+ * signal made only when a backend reads it.
+ */
 class TimedDeadline extends SettlingDeadline {
   #controller: AbortController | undefined;
   readonly #budget: number;
-  readonly #timer: NodeJS.Timeout;
+  /** What is still to wait once the current timer fires; 0 for any budget one timer holds. */
+  #left: number;
+  #timer: NodeJS.Timeout;
 
   constructor(budget: number) {
     super();
     this.#budget = budget;
-    this.#timer = setTimeout(() => {
+    this.#left = budget;
+    this.#timer = this.#arm();
+  }
+
+  #arm(): NodeJS.Timeout {
+    const wait = Math.min(this.#left, maxTimerMs);
+    this.#left -= wait;
+    const timer = setTimeout(() => {
+      if (this.#left > 0) {
+        this.#timer = this.#arm();
+        return;
+      }
       this.expire();
       this.#controller?.abort(this.#reason());
-    }, budget);
+    }, wait);
     // Like AbortSignal.timeout: a pending sign-in's budget never keeps the process alive on its own.
-    this.#timer.unref();
+    timer.unref();
+    return timer;
   }
 
   #reason(): LegacyIdpError {

@@ -7,6 +7,7 @@ export type { Deadline } from './deadline.js';
 export { LegacyIdpError, errorCodes, isLegacyIdpError } from './errors.js';
 export type { ErrorCode, LegacyIdpErrorOptions } from './errors.js';
 export type { LockoutBeginOptions, LockoutDecision, LockoutKeys, LockoutPolicy, LockoutScope, LockoutTicket } from './lockout.js';
+export { isSubjectLockoutAccount, subjectLockoutAccount } from './lockout.js';
 export { REDACTED, jsonLogger, redactFields, silentLogger } from './logger.js';
 export type { ConsoleLoggerOptions, LogFields, LogLevel, Logger } from './logger.js';
 export { createUsernameNormalizer, normalizeUsername, usernameNormalizationSchema } from './normalize.js';

@@ -52,3 +52,21 @@ export interface LockoutPolicy {
   /** Keyed HMAC of a wrong attempt (server secret); the password itself is never stored. */
   digestAttempt?(account: string, password: string): string;
 }
+
+const subjectAccountPrefix = '\u001fsubject:';
+
+/**
+ * The lockout account that stands for a user the store found (its subject id), rather than for the name that
+ * was typed. The Authenticator charges it after the check, so every spelling a store resolves to one user
+ * shares one counter. It starts with a control character, which a username reaching the lockout never holds
+ * (the Authenticator refuses them), so no typed name can ever be this key. Unlock a user fully with
+ * `policy.unlock({ account: username })` and `policy.unlock({ account: subjectLockoutAccount(subjectId) })`.
+ */
+export function subjectLockoutAccount(subjectId: string): string {
+  return `${subjectAccountPrefix}${subjectId}`;
+}
+
+/** True for the keys `subjectLockoutAccount` makes. */
+export function isSubjectLockoutAccount(account: string): boolean {
+  return account.startsWith(subjectAccountPrefix);
+}

@@ -8,13 +8,25 @@ import type { LegacyIdpError } from './errors.js';
  */
 export type VerifyOutcome =
   | ValidOutcome
-  | { status: 'invalid'; reason: InvalidReason; detail?: string }
+  | InvalidOutcome
   | { status: 'unknown_user'; detail?: string }
   | { status: 'disabled'; detail?: string }
   | LockedOutcome
   | { status: 'password_expired'; detail?: string }
   | { status: 'must_change'; detail?: string }
   | UnavailableOutcome;
+
+export interface InvalidOutcome {
+  status: 'invalid';
+  reason: InvalidReason;
+  detail?: string;
+  /**
+   * The account a wrong password was checked against, when the store found one: the same id a `valid` outcome
+   * would carry. The Authenticator counts the failure against this account too, so that every spelling that
+   * leads a store to the same user (an email alias, a collation's equivalents) shares one lockout counter.
+   */
+  subjectId?: string;
+}
 
 export interface ValidOutcome {
   status: 'valid';

@@ -3,6 +3,7 @@
  * attempt in the store before the password is checked, and settles it afterwards. The policy holds the
  * configuration and the failure mode; the counting itself is one atomic store step (rules.ts).
  */
+import { lockoutAccountKey } from './account-key.js';
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../core/errors.js';
@@ -119,6 +120,9 @@ export interface ConfiguredLockoutPolicy extends LockoutPolicy {
   close(): Promise<void>;
 }
 
+/** At most one "lockout store unavailable" line per this interval; shorter outages in between are counted. */
+const outageLogIntervalMs = 60_000;
+
 /** The HMAC key derived from the server secret: 64 hex characters (tests check the HMAC against createHmac). */
 export function attemptHmacKey(secret: string | Uint8Array): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -190,7 +194,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   function target(scope: LockoutScope, account: string | undefined, ip: string | undefined): LockoutTarget | undefined {
     const rule = rules[scope];
     if (!rule) return undefined;
-    const name = account ?? '';
+    const name = account === undefined ? '' : lockoutAccountKey(account);
     const address = ip ?? '';
     const { threshold, windowMs, lock } = rule;
     if (scope === 'account') {
@@ -271,15 +275,28 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   }
 
   let degradedSince: number | undefined;
+  // Logged when an outage starts and ends, not per attempt: an outage under attack would flood the log. A store
+  // that fails and answers by turns (a memory store full of locks refuses new keys only) would still write two
+  // lines per attempt, so a new outage within a minute of the last one logged is counted, not logged.
+  let outageLogged = false;
+  let lastOutageLogAt: number | undefined;
+  let outagesNotLogged = 0;
   function noteStoreFailure(error: unknown): void {
-    // Logged when the outage starts, not per attempt: an outage under attack would flood the log.
     if (degradedSince !== undefined) return;
-    degradedSince = clock();
-    logger.error('lockout store unavailable', { store: store.name, failureMode, error });
+    const now = clock();
+    degradedSince = now;
+    outageLogged = lastOutageLogAt === undefined || now - lastOutageLogAt >= outageLogIntervalMs;
+    if (!outageLogged) {
+      outagesNotLogged += 1;
+      return;
+    }
+    lastOutageLogAt = now;
+    logger.error('lockout store unavailable', { store: store.name, failureMode, error, ...(outagesNotLogged > 0 ? { outagesNotLogged } : {}) });
+    outagesNotLogged = 0;
   }
   function noteStoreHealthy(): void {
     if (degradedSince === undefined) return;
-    logger.info('lockout store answers again', { store: store.name, downForMs: clock() - degradedSince });
+    if (outageLogged) logger.info('lockout store answers again', { store: store.name, downForMs: clock() - degradedSince });
     degradedSince = undefined;
   }
 
@@ -330,7 +347,8 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   }
 
   function digestAttempt(account: string, password: string): string {
-    return attemptHmac(`${account.length}:${account}\0${password}`);
+    const key = lockoutAccountKey(account);
+    return attemptHmac(`${key.length}:${key}\0${password}`);
   }
 
   async function begin(keys: LockoutKeys, beginOptions: LockoutBeginOptions = {}): Promise<LockoutDecision> {

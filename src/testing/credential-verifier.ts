@@ -37,6 +37,12 @@ export interface CredentialVerifierConformanceOptions {
    * being sensitive to machine load. Set false only for a backend whose cost is outside the process.
    */
   equalizesUnknownUsers?: boolean;
+  /**
+   * A wrong password for a known user names the account (`subjectId`, the same as a right password gives), so
+   * the Authenticator's lockout counts every spelling of that user together. Stores that find the user before
+   * checking the password should; a store that cannot tell (a DN-template bind) leaves it out.
+   */
+  namesAccountOnWrongPassword?: boolean;
 }
 
 const failing: ReadonlySet<VerifyOutcome['status']> = new Set(['invalid', 'unknown_user']);
@@ -79,6 +85,15 @@ export function credentialVerifierConformance(options: CredentialVerifierConform
     const outcome = await verifier.verify({ username: validUser.username, password: `${validUser.password}x` });
     assertOutcomeShape(outcome, 'wrong password');
     assert.equal(outcome.status, 'invalid');
+  });
+
+  add(`${options.namesAccountOnWrongPassword ? 'names' : 'may name'} the account a wrong password was checked against, with the valid subjectId`, async (verifier) => {
+    const right = await verifier.verify(validUser);
+    const wrong = await verifier.verify({ username: validUser.username, password: `${validUser.password}x` });
+    assert.ok(right.status === 'valid' && wrong.status === 'invalid');
+    if (options.namesAccountOnWrongPassword) assert.ok(wrong.subjectId !== undefined, 'a wrong password for a known user gave no subjectId');
+    // Another account's id would charge the wrong user's lockout counter.
+    if (wrong.subjectId !== undefined) assert.equal(wrong.subjectId, right.subjectId);
   });
 
   add('rejects near misses: prefix, case change, trailing space, empty', async (verifier) => {

@@ -211,18 +211,57 @@ describe('Authenticator: lockout contract', () => {
     expect(verify).not.toHaveBeenCalled();
   });
 
-  it.each<[VerifyOutcome, string]>([
-    [valid, 'success'],
-    [{ status: 'password_expired' }, 'success'],
-    [{ status: 'must_change' }, 'success'],
-    [{ status: 'invalid', reason: 'wrong_password' }, 'failure:digest(alice,16)'],
-    [{ status: 'unknown_user' }, 'failure:digest(alice,16)'],
-    [{ status: 'disabled' }, 'failure:digest(alice,16)'],
+  const subject = '\u001fsubject:id-1';
+  it.each<[VerifyOutcome, string[]]>([
+    [valid, [`begin:${subject}:-`, 'success', 'success']],
+    [{ status: 'password_expired' }, ['success']],
+    [{ status: 'must_change' }, ['success']],
+    [{ status: 'invalid', reason: 'wrong_password' }, ['failure:digest(alice,16)']],
+    [{ status: 'invalid', reason: 'wrong_password', subjectId: 'id-1' }, [`begin:${subject}:-`, `failure:digest(${subject},16)`, 'failure:digest(alice,16)']],
+    [{ status: 'unknown_user' }, ['failure:digest(alice,16)']],
+    [{ status: 'disabled' }, ['failure:digest(alice,16)']],
   ])('records %o as %s', async (answer, expected) => {
     const { verifier } = scriptedVerifier(() => answer);
     const { lockout, events } = recordingLockout();
     await make({ verifier, lockout }).authenticate({ username: 'Alice', password: PASSWORD, clientIp: '203.0.113.9' });
-    expect(events).toEqual(['begin:alice:203.0.113.9', expected]);
+    expect(events).toEqual(['begin:alice:203.0.113.9', ...expected]);
+  });
+
+  it("charges the account the store found, and answers locked when that account is locked whatever name was typed", async () => {
+    const { verifier } = scriptedVerifier(() => valid);
+    const events: string[] = [];
+    const ticket = (label: string) => ({
+      success: () => Promise.resolve(void events.push(`${label}:success`)),
+      failure: () => Promise.resolve(void events.push(`${label}:failure`)),
+      cancel: () => Promise.resolve(void events.push(`${label}:cancel`)),
+    });
+    const lockout: LockoutPolicy = {
+      begin: (keys) =>
+        Promise.resolve<LockoutDecision>(
+          keys.account === subject ? { allowed: false, retryAfter: 7, scope: 'account' } : { allowed: true, ticket: ticket(keys.account) },
+        ),
+    };
+    const { outcome } = await make({ verifier, lockout }).authenticate({ username: 'alice@example.org', password: PASSWORD });
+    // The right password is not told: the account is locked. The typed name's attempt counts as a failure.
+    expect(outcome).toEqual({ status: 'locked', by: 'lockout_policy', retryAfter: 7 });
+    expect(events).toEqual(['alice@example.org:failure']);
+  });
+
+  it('answers unavailable/lockout_store when the account reservation fails after the check, and takes the attempt back', async () => {
+    const { verifier } = scriptedVerifier(() => valid);
+    const events: string[] = [];
+    const lockout: LockoutPolicy = {
+      begin: (keys) =>
+        keys.account === subject
+          ? Promise.reject(new Error('redis down'))
+          : Promise.resolve<LockoutDecision>({
+              allowed: true,
+              ticket: { success: () => Promise.resolve(void events.push('success')), failure: () => Promise.resolve(void events.push('failure')), cancel: () => Promise.resolve(void events.push('cancel')) },
+            }),
+    };
+    const { outcome } = await make({ verifier, lockout }).authenticate({ username: 'alice', password: PASSWORD });
+    expect(outcome).toMatchObject({ status: 'unavailable', reason: 'lockout_store' });
+    expect(events).toEqual(['cancel']);
   });
 
   it('hands the attempt digest to begin, so a repeated wrong password is recognized at reservation', async () => {
@@ -327,7 +366,8 @@ describe('Authenticator: per-call objects', () => {
     }
     const stepOptions = (calls: unknown[][]): object[] => calls.map((call) => call[1] as object);
     const options = [...inputs, ...stepOptions(begin.mock.calls), ...stepOptions(vi.mocked(profiles.get).mock.calls)];
-    expect(options).toHaveLength(6);
+    // Per sign-in: the verifier, two reservations (the typed name, then the account found), the profile.
+    expect(options).toHaveLength(8);
     const getter = getterOf(options[0] as object, 'signal');
     expect(getter).toBeTypeOf('function');
     // One function for every call and step: a per-call closure would keep each call's objects past minor GCs.

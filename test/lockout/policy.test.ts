@@ -67,6 +67,28 @@ describe('lockout policy: failure modes', () => {
     await policy.close();
   });
 
+  it('a store that fails and answers by turns logs one outage a minute, counting the ones in between', async () => {
+    const store = brokenStore('throw');
+    const logger = capturingLogger();
+    let now = Date.UTC(2026, 0, 1);
+    const policy = createLockoutPolicy({ store, failureMode: 'fail-open', logger, clock: () => now, ip: false });
+    // A memory store full of locks refuses new names only: every other attempt fails.
+    for (let i = 0; i < 20; i++) {
+      store.healthy = i % 2 === 1;
+      await policy.begin({ account: `name-${i}` });
+      now += 1_000;
+    }
+    const outageLines = () => logger.lines.filter((line) => line.message === 'lockout store unavailable');
+    expect(outageLines()).toHaveLength(1);
+    expect(logger.lines.filter((line) => line.message === 'lockout store answers again')).toHaveLength(1);
+    now += 60_000;
+    store.healthy = false;
+    await policy.begin({ account: 'later' });
+    expect(outageLines()).toHaveLength(2);
+    expect(outageLines()[1]?.fields).toMatchObject({ outagesNotLogged: 9 });
+    await policy.close();
+  });
+
   it('fail-open lets attempts through uncounted while the store is down', async () => {
     const store = brokenStore('throw');
     const policy = createLockoutPolicy({ store, failureMode: 'fail-open', account: { threshold: 1 } });

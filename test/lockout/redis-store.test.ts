@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockoutAccountKey } from '../../src/lockout/account-key.js';
 import { createLockoutPolicy, type ConfiguredLockoutPolicy, type LockoutPolicyOptions } from '../../src/lockout/policy.js';
 import { redisLockoutStore, type RedisLockoutStore } from '../../src/lockout/stores/redis.js';
 import { memoryLockoutStore } from '../../src/lockout/stores/memory.js';
@@ -260,10 +261,12 @@ describeWithService('redis', 'redis lockout store (shared Redis)', () => {
     expect((await policy.begin({ account: name, clientIp: ip })).allowed).toBe(false);
     expect((await policy.begin({ account: 'evil', clientIp: '192.0.2.78' })).allowed).toBe(true);
     const status = await policy.status({ account: name });
-    expect(status?.label).toBe(name);
+    // Labels show the account as the lockout counts it: folded (lockoutAccountKey).
+    expect(status?.label).toBe(lockoutAccountKey(name));
+    expect(status?.label).toBe('evil{user}*?[x]\nflushall');
     expect(status?.locked).toBe(true);
     const listed = await policy.listLocked();
-    expect(listed.items.map((item) => item.label)).toEqual([name]);
+    expect(listed.items.map((item) => item.label)).toEqual([lockoutAccountKey(name)]);
 
     const keys = await keysOf(prefix);
     expect(keys.length).toBeGreaterThanOrEqual(3);
@@ -272,7 +275,7 @@ describeWithService('redis', 'redis lockout store (shared Redis)', () => {
       expect(rest).toMatch(/^\{[\w-]{22}\}:[\w-]{22}$/);
       for (const secret of ['evil', 'user', 'FLUSHALL', '192.0.2', 'alice']) expect(key).not.toContain(secret);
     }
-    const targets = targetsOf(name, ip);
+    const targets = targetsOf(lockoutAccountKey(name), ip);
     expect(keys).toContain(store.keyOf(targets.account));
     expect(keys).toContain(store.keyOf(targets.ip));
     await policy.close();

@@ -33,6 +33,7 @@ export function describeStoreConformance(title: string, create: () => Promise<Us
       disabledUser: fixtureUsers.disabled,
       unicodeUser: fixtureUsers.unicode,
       createUnavailable: closedStore,
+      namesAccountOnWrongPassword: true,
     })) {
       it(c.name, c.run);
     }

@@ -56,6 +56,32 @@ describe('the CredentialVerifier suite catches broken verifiers', () => {
     expect(failed).toContain('injection characters in the username never match and never throw');
   });
 
+  it('catches a wrong password charged to another account, or to none when the store must name it', async () => {
+    // Only the case meant to catch it runs (the whole suite four times outlives the test's time on a busy machine).
+    const accountCase = (create: () => Promise<CredentialVerifier>, extra: Partial<CredentialVerifierConformanceOptions> = {}) =>
+      verifierSuite(create, extra).filter((c) => /names? the account a wrong password was checked against/u.test(c.name));
+    const otherAccount = broken((store) => ({
+      verify: async (input) => {
+        const outcome = await store.verify(input);
+        return outcome.status === 'invalid' ? { ...outcome, subjectId: 'someone-else' } : outcome;
+      },
+    }));
+    const silent = broken((store) => ({
+      verify: async (input) => {
+        const outcome = await store.verify(input);
+        if (outcome.status !== 'invalid') return outcome;
+        const { subjectId: _dropped, ...withoutAccount } = outcome;
+        return withoutAccount;
+      },
+    }));
+    expect(accountCase(base)).toHaveLength(1);
+    expect(await failingCases(accountCase(base, { namesAccountOnWrongPassword: true }))).toEqual([]);
+    expect(await failingCases(accountCase(otherAccount, { namesAccountOnWrongPassword: true }))).toHaveLength(1);
+    expect(await failingCases(accountCase(otherAccount))).toHaveLength(1);
+    expect(await failingCases(accountCase(silent, { namesAccountOnWrongPassword: true }))).toHaveLength(1);
+    expect(await failingCases(accountCase(silent))).toEqual([]);
+  });
+
   it('catches an empty password treated as an anonymous bind', async () => {
     const failed = await failingCases(
       verifierSuite(

@@ -81,61 +81,123 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
+/** Who waits for a pooled client: its `signal`, read only when the pool is full, ends the wait. */
+export interface PoolCaller {
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface Pool {
   /** Runs `use` on a pooled client; a client that failed at the socket level is dropped, not returned. */
-  run<T>(use: (client: Client) => Promise<T>): Promise<T>;
+  run<T>(use: (client: Client) => Promise<T>, caller?: PoolCaller): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A caller queued for a client: handed one (or, as `undefined`, a free slot to open its own), or failed. */
+interface Waiter {
+  take(client: Client | undefined): void;
+  fail(error: LegacyIdpError): void;
 }
 
 /**
  * At most `size` clients, made on demand by `open` (which also binds them, for the service pool); callers
- * beyond that wait in FIFO order. Idle clients are reused; broken ones are discarded.
+ * beyond that wait in FIFO order, each for at most `maxWaitMs` and never past its own signal, so a frozen
+ * server answers every caller within a few timeouts instead of one pool's worth of timeouts after another.
+ * Idle clients are reused; broken ones are discarded.
  */
-export function createPool(size: number, open: () => Promise<Client>): Pool {
+export function createPool(size: number, open: () => Promise<Client>, maxWaitMs: number): Pool {
   const idle: Client[] = [];
-  const waiting: ((client: Client | undefined) => void)[] = [];
+  // Insertion-ordered, and a waiter that gives up leaves from the middle in O(1).
+  const waiting = new Set<Waiter>();
   let open_ = 0;
   let closed = false;
 
-  async function acquire(): Promise<Client | undefined> {
-    const ready = idle.pop();
-    if (ready?.isConnected) return ready;
-    if (ready) open_--;
-    if (open_ < size) return openCounted();
-    return new Promise((resolve) => waiting.push(resolve));
+  function nextWaiter(): Waiter | undefined {
+    const [next] = waiting;
+    if (next) waiting.delete(next);
+    return next;
+  }
+
+  /** A slot whose client is gone (never opened, or dropped) goes to the next waiter, which opens its own. */
+  function passSlot(): void {
+    const next = nextWaiter();
+    if (next) next.take(undefined);
+    else open_--;
+  }
+
+  function wait(caller: PoolCaller | undefined): Promise<Client | undefined> {
+    // Read only here: the Authenticator makes its signal on first read (deadline.ts), and a free pool needs none.
+    const signal = caller?.signal;
+    if (signal?.aborted) return Promise.reject(abortedWait(signal.reason));
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter: Waiter = {
+        take(client) {
+          settle();
+          resolve(client);
+        },
+        fail(error) {
+          waiting.delete(waiter);
+          settle();
+          reject(error);
+        },
+      };
+      // Leaving the queue is what keeps a caller that gave up from binding later on a client it no longer wants.
+      const onAbort = (): void => {
+        waiter.fail(abortedWait(signal?.reason));
+      };
+      const timer = setTimeout(() => {
+        waiter.fail(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `no LDAP connection came free within ${maxWaitMs} ms (pool of ${size})`));
+      }, maxWaitMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.add(waiter);
+    });
+  }
+
+  async function acquire(caller: PoolCaller | undefined): Promise<Client> {
+    if (closed) throw closedError();
+    let ready = idle.pop();
+    while (ready && !ready.isConnected) {
+      open_--;
+      ready = idle.pop();
+    }
+    if (ready) return ready;
+    if (open_ < size) {
+      open_++;
+      return openInSlot();
+    }
+    return (await wait(caller)) ?? openInSlot();
   }
 
   /**
-   * Opens a client in a free slot. When that fails the slot is free again and a waiter is woken to try for
-   * itself: otherwise, with the server down, callers queued behind a full pool would wait forever.
+   * Opens a client in a slot already counted. When that fails the slot passes to a waiter, which tries for
+   * itself: otherwise, with the server down, callers queued behind a full pool would wait for nothing.
    */
-  async function openCounted(): Promise<Client> {
-    open_++;
+  async function openInSlot(): Promise<Client> {
     try {
       return await open();
     } catch (error) {
-      open_--;
-      waiting.shift()?.(undefined);
+      passSlot();
       throw error;
     }
   }
 
   function release(client: Client, broken: boolean): void {
     if (broken || closed || !client.isConnected) {
-      open_--;
       closeQuietly(client);
-      // A waiter gets a fresh slot: it opens its own client.
-      waiting.shift()?.(undefined);
+      passSlot();
       return;
     }
-    const next = waiting.shift();
-    if (next) next(client);
+    const next = nextWaiter();
+    if (next) next.take(client);
     else idle.push(client);
   }
 
   return {
-    async run(use) {
-      const client = (await acquire()) ?? (await openCounted());
+    async run(use, caller) {
+      const client = await acquire(caller);
       try {
         const result = await use(client);
         release(client, false);
@@ -149,9 +211,15 @@ export function createPool(size: number, open: () => Promise<Client>): Pool {
       closed = true;
       const clients = idle.splice(0);
       open_ -= clients.length;
-      for (const wake of waiting.splice(0)) wake(undefined);
+      for (let waiter = nextWaiter(); waiter; waiter = nextWaiter()) waiter.fail(closedError());
       for (const client of clients) closeQuietly(client);
       await Promise.resolve();
     },
   };
 }
+
+const closedError = (): LegacyIdpError => new LegacyIdpError('ERR_LEGACY_IDP_CLOSED', 'the LDAP store is closed');
+
+/** The caller stopped waiting (its deadline passed): no answer about the password, and no bind for it later. */
+const abortedWait = (reason: unknown): LegacyIdpError =>
+  new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', 'the caller gave up waiting for an LDAP connection', { cause: reason });

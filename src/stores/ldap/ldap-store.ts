@@ -14,9 +14,10 @@ import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid, userAccountControlFlags } from './active-directory.js';
-import { closeQuietly, connect, createPool, isConnectionError, loadLdapts, type ConnectionSettings, type Pool } from './connection.js';
+import { closeQuietly, connect, createPool, isConnectionError, loadLdapts, type ConnectionSettings, type Pool, type PoolCaller } from './connection.js';
 import { decodePasswordPolicyResponse, passwordPolicyControlOid, ppolicyOutcome } from './ppolicy.js';
 import { fillTemplate } from './escape.js';
+import { userPasswordSchemes, type UserPasswordSchemes } from './user-password.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
 const pems = z.union([pem, z.array(pem).min(1)]);
@@ -211,69 +212,88 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       }
     }
     return client;
-  });
-  const bindPool: Pool = createPool(config.poolSize, () => connect(settings));
+  }, config.operationTimeoutMs);
+  const bindPool: Pool = createPool(config.poolSize, () => connect(settings), config.operationTimeoutMs);
   let registry: HashRegistry | undefined = config.registry;
+  let passwordSchemes: UserPasswordSchemes | undefined;
   let closed = false;
 
   const unavailable = (error: unknown, what: string): VerifyOutcome => ({
     status: 'unavailable',
-    reason: 'backend_error',
+    // The caller's signal ended a wait for a connection (connection.ts): its deadline passed, the backend did not fail.
+    reason: isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_DEADLINE_EXCEEDED' ? 'deadline' : 'backend_error',
     error: isLegacyIdpError(error) ? error : new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `LDAP ${what} failed`, { cause: toError(error) }),
   });
 
-  async function findEntry(baseDn: string, filterTemplate: string, scope: 'one' | 'sub', username: string, attributes: string[]): Promise<Entry[]> {
+  async function findEntry(baseDn: string, filterTemplate: string, scope: 'one' | 'sub', username: string, attributes: string[], caller: PoolCaller | undefined): Promise<Entry[]> {
     const filter = fillTemplate(filterTemplate, username, 'filter');
     return servicePool.run(async (client) => {
       const { searchEntries } = await client.search(baseDn, { scope, filter, attributes, sizeLimit: 2, explicitBufferAttributes: binaryAttributes });
       return searchEntries;
-    });
+    }, caller);
   }
 
-  /** Where a user binds: a DN, a UPN or a down-level name; undefined when a search finds nobody. */
-  async function bindNameFor(username: string): Promise<string | undefined> {
+  /**
+   * Where a user binds: a DN, a UPN or a down-level name; undefined when a search finds nobody. A search also
+   * names the account (`subjectId`); a name built from the typed one does not (the directory was not asked).
+   */
+  async function bindNameFor(username: string, caller: PoolCaller | undefined): Promise<{ name: string; subjectId?: string } | undefined> {
     const bind = config.bind;
     switch (bind.mode) {
       case 'dn-template':
-        return fillTemplate(bind.template, username, 'dn');
+        return { name: fillTemplate(bind.template, username, 'dn') };
       case 'upn':
-        return `${username}@${bind.domain}`;
+        return { name: `${username}@${bind.domain}` };
       case 'down-level':
-        return `${bind.domain}\\${username}`;
+        return { name: `${bind.domain}\\${username}` };
       case 'search': {
-        const entries = await findEntry(bind.baseDn, bind.filter, bind.scope, username, ['1.1']);
+        const entries = await findEntry(bind.baseDn, bind.filter, bind.scope, username, withSubjectId(['1.1']), caller);
         if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the bind search filter matched more than one entry');
-        return entries[0]?.dn;
+        const entry = entries[0];
+        return entry === undefined ? undefined : { name: entry.dn, subjectId: subjectIdOf(entry) };
       }
       case 'compare':
         return undefined;
     }
   }
 
-  async function verifyByCompare(username: string, password: string): Promise<VerifyOutcome> {
+  async function verifyByCompare(username: string, password: string, caller: PoolCaller | undefined): Promise<VerifyOutcome> {
     if (config.bind.mode !== 'compare') throw new Error('unreachable');
     const { baseDn, filter, attribute } = config.bind;
-    const entries = await findEntry(baseDn, filter, 'sub', username, [attribute]);
+    const entries = await findEntry(baseDn, filter, 'sub', username, withSubjectId([attribute]), caller);
     if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
     const entry = entries[0];
     if (!entry) return { status: 'unknown_user' };
     const values = allValues(entry, attribute);
-    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute} readable` };
+    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute} readable`, subjectId: subjectIdOf(entry) };
     registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
+    passwordSchemes ??= userPasswordSchemes(registry);
+    let compared = false;
+    let problem: LegacyIdpError | undefined;
     for (const value of values) {
       const stored = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+      // One value the registry cannot check must not hide another that matches: note it and go on.
+      const scheme = passwordSchemes.schemeOf(stored);
+      if (scheme === undefined) {
+        problem ??= new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `${config.name}: a ${attribute} value has a scheme no registered scheme verifies`);
+        continue;
+      }
       try {
-        const result = await registry.verify(password, stored);
+        const result = await registry.verify(password, stored, { scheme });
         if (result.disabled) return { status: 'disabled' };
         if (result.valid) return { status: 'valid', subjectId: entry.dn, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+        compared = true;
       } catch (error) {
-        // A full hash queue is no answer about this password: never let it read as a wrong one.
-        if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return hashCheckUnavailable(error);
-        // One value the registry does not know must not hide another that matches.
         if (!isLegacyIdpError(error)) throw error;
+        // A full hash queue is no answer about this password: never let it read as a wrong one.
+        if (error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return hashCheckUnavailable(error);
+        problem ??= error;
       }
     }
-    return { status: 'invalid', reason: 'wrong_password' };
+    // Not one value could be checked, so the password was never compared: the operator must act, and a wrong
+    // password it is not (it would count toward lockout).
+    if (!compared && problem) return hashCheckUnavailable(problem);
+    return { status: 'invalid', reason: 'wrong_password', subjectId: subjectIdOf(entry) };
   }
 
   async function verify(input: VerifyInput): Promise<VerifyOutcome> {
@@ -286,10 +306,11 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       return { status: 'invalid', reason: 'malformed_input' };
     }
     try {
-      const outcome = config.bind.mode === 'compare' ? await verifyByCompare(username, password) : await verifyByBind(username, password);
+      // `input` goes along as the caller: its signal is a getter the Authenticator fills on first read.
+      const outcome = config.bind.mode === 'compare' ? await verifyByCompare(username, password, input) : await verifyByBind(username, password, input);
       if (outcome.status !== 'valid' || !config.profiles) return outcome;
       // The subject id must be the one bulk migration uses (get/list): the profile's, not the bind name.
-      const profile = await getProfile(username);
+      const profile = await getProfile(username, input);
       // The profile goes along with the outcome: the Authenticator then skips a second search (outcome.ts).
       return profile ? withProfileRead({ ...outcome, subjectId: profile.subjectId }, profile) : outcome;
     } catch (error) {
@@ -314,9 +335,10 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (target > elapsed) await new Promise((resolve) => setTimeout(resolve, target - elapsed));
   }
 
-  async function verifyByBind(username: string, password: string): Promise<VerifyOutcome> {
-    const bindName = await bindNameFor(username);
-    if (bindName === undefined) return { status: 'unknown_user' };
+  async function verifyByBind(username: string, password: string, caller: PoolCaller | undefined): Promise<VerifyOutcome> {
+    const target = await bindNameFor(username, caller);
+    if (target === undefined) return { status: 'unknown_user' };
+    const bindName = target.name;
     const capture = await policyCapture();
     const startedAt = performance.now();
     const outcome = await bindPool.run(async (client): Promise<VerifyOutcome> => {
@@ -327,16 +349,32 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         if (isInvalidCredentials(error)) return policyState(capture) ?? bindFailureOutcome(toError(error));
         throw error;
       }
-    });
-    if (outcome.status === 'invalid') await holdFailure(startedAt);
-    return outcome;
+    }, caller);
+    if (outcome.status !== 'invalid') return outcome;
+    await holdFailure(startedAt);
+    return outcome.reason === 'wrong_password' && target.subjectId !== undefined ? { ...outcome, subjectId: target.subjectId } : outcome;
+  }
+
+  /**
+   * The id a valid sign-in reports for this entry: the profile's subject id with profiles, else the DN. A wrong
+   * password names it too, so the Authenticator's lockout counts every name that finds this entry together.
+   */
+  function subjectIdOf(entry: Entry): string {
+    const attribute = config.profiles?.subjectIdAttribute;
+    return attribute === undefined || attribute.toLowerCase() === 'dn' ? entry.dn : (textValue(entry, attribute) ?? entry.dn);
+  }
+
+  /** What a search for the user must read besides `wanted` to name the account (subjectIdOf). */
+  function withSubjectId(wanted: string[]): string[] {
+    const attribute = config.profiles?.subjectIdAttribute;
+    return attribute === undefined || attribute.toLowerCase() === 'dn' ? wanted : [...wanted.filter((name) => name !== '1.1'), attribute];
   }
 
   function toProfile(entry: Entry, fallbackUsername?: string): Profile {
     const settingsForProfiles = config.profiles;
     if (!settingsForProfiles) throw new Error('unreachable');
-    const { usernameAttribute, subjectIdAttribute, email, givenName, surname, displayName, attributes } = settingsForProfiles;
-    const subjectId = subjectIdAttribute.toLowerCase() === 'dn' ? entry.dn : (textValue(entry, subjectIdAttribute) ?? entry.dn);
+    const { usernameAttribute, email, givenName, surname, displayName, attributes } = settingsForProfiles;
+    const subjectId = subjectIdOf(entry);
     const username = (textValue(entry, usernameAttribute) ?? fallbackUsername ?? entry.dn).toLowerCase();
     const profile: Profile = { subjectId, username, attributes: {}, cursor: entry.dn };
     const set = (field: 'email' | 'givenName' | 'surname' | 'displayName', attribute: string): void => {
@@ -358,12 +396,12 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     return profile;
   }
 
-  async function getProfile(username: string): Promise<Profile | null> {
+  async function getProfile(username: string, caller?: PoolCaller): Promise<Profile | null> {
     const p = config.profiles;
     if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
     // See verify(): NUL and friends never name a user.
     if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) return null;
-    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributeList);
+    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributeList, caller);
     if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
     const entry = entries[0];
     return entry ? toProfile(entry, username) : null;
@@ -390,14 +428,14 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
      * An unknown user in search mode costs a search but no bind: bind once as a name that cannot exist, so
      * the answer takes as long as a wrong password would.
      */
-    async dummyVerify(password) {
+    async dummyVerify(password, options) {
       const bindName =
         config.bind.mode === 'search' || config.bind.mode === 'compare'
           ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
-          : await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`);
+          : (await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`, options))?.name;
       if (bindName === undefined || password.length === 0) return;
       const startedAt = performance.now();
-      await bindPool.run((client) => client.bind(bindName, password)).catch(() => undefined);
+      await bindPool.run((client) => client.bind(bindName, password), options).catch(() => undefined);
       await holdFailure(startedAt);
     },
     get: getProfile,

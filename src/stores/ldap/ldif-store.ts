@@ -8,6 +8,7 @@ import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { decodeObjectGuid, fileTimeToDate, userAccountControlFlags } from './active-directory.js';
 import { parseLdif, type LdifEntry } from './ldif.js';
+import { userPasswordSchemes } from './user-password.js';
 
 /**
  * A user store over an LDIF export (slapcat, ldapsearch -L, db2ldif): offline verification of the exported
@@ -148,21 +149,13 @@ function subjectIdOf(entry: LdifEntry): string {
   return entry.dn;
 }
 
-const plaintextSchemes = ['ldap_plaintext', 'plaintext'];
-/**
- * `{SCHEME}` at the start of a userPassword value; without one the value is clear text. slapd's lutil_passwd
- * uses the same test (a `{`, then a `}` at least one character later) and fails a value whose scheme it does
- * not know rather than comparing it as clear text.
- */
-const schemePrefix = /^\{[^}]+\}/u;
-
 export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUserStore> {
   const config = parseOptions(ldifStoreSchema, options, 'ldif store options');
   const normalize = createUsernameNormalizer(config.normalization ?? {});
   // Loaded only when needed, so importing legacy-idp/ldap does not load every hash scheme.
   const registry = config.registry ?? (await import('../../hashes/registry.js')).createHashRegistry();
   const ownsRegistry = config.registry === undefined;
-  const plaintextScheme = plaintextSchemes.find((id) => registry.get(id) !== undefined);
+  const { plaintext: plaintextScheme, schemeOf } = userPasswordSchemes(registry);
   const mapping = {
     email: config.mapping?.email ?? 'mail',
     displayName: config.mapping?.displayName ?? 'displayName',
@@ -170,12 +163,6 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
     surname: config.mapping?.surname ?? 'sn',
     attributes: config.mapping?.attributes ?? {},
   };
-
-  /**
-   * A value with a `{SCHEME}` prefix goes to whichever scheme the registry identifies; a value without one is
-   * the clear password in LDAP (slapd compares it byte for byte), even if it looks like `$6$...`.
-   */
-  const schemeOf = (value: string): string | undefined => (schemePrefix.test(value) ? registry.identify(value)[0] : plaintextScheme);
 
   const byName = new Map<string, StoredUser>();
   const ordered: StoredUser[] = [];
@@ -312,7 +299,7 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
     if (user.passwords.length === 0) {
       // slapd refuses a bind to an entry without userPassword the same way; spend the usual time first.
       await dummyVerify(password);
-      return { status: 'invalid', reason: 'wrong_password', detail: `no ${config.passwordAttribute}` };
+      return { status: 'invalid', reason: 'wrong_password', detail: `no ${config.passwordAttribute}`, subjectId: user.profile.subjectId };
     }
     let problem: LegacyIdpError | undefined;
     let matched: { scheme: string; needsUpgrade: boolean } | undefined;
@@ -338,7 +325,7 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       }
     }
     // No match, but a value we could not check might have matched: neither valid nor a wrong password.
-    if (!matched) return problem ? hashCheckUnavailable(problem) : { status: 'invalid', reason: 'wrong_password' };
+    if (!matched) return problem ? hashCheckUnavailable(problem) : { status: 'invalid', reason: 'wrong_password', subjectId: user.profile.subjectId };
 
     // States are told only to someone who knows the password, as AD and ppolicy do.
     if (user.state.status === 'disabled') return { status: 'disabled', detail: user.state.detail };

@@ -125,7 +125,7 @@ export async function memoryUserStore(options: MemoryStoreOptions): Promise<User
     const stored = find(username);
     if (!stored) return { status: 'unknown_user' };
     const key = await scryptAsync(password.normalize('NFC'), stored.salt, scryptOptions);
-    if (!timingSafeEqual(key, stored.key)) return { status: 'invalid', reason: 'wrong_password' };
+    if (!timingSafeEqual(key, stored.key)) return { status: 'invalid', reason: 'wrong_password', subjectId: stored.profile.subjectId };
     // States are told only to someone who knows the password, as AD and ppolicy do.
     switch (stored.state) {
       case 'active':

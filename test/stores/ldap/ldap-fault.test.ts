@@ -1,3 +1,4 @@
+import { Client } from 'ldapts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { UserStore } from '../../../src/core/contracts.js';
 import type { VerifyOutcome } from '../../../src/core/outcome.js';
@@ -47,6 +48,90 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
       for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
       expect(after.status).toBe('valid');
     } finally {
+      await store.close?.();
+    }
+  }, 60_000);
+
+  it('a frozen server under more checks than the pool holds: every check unavailable within a few timeouts, not in turn', async () => {
+    const alice = slapd.users.find((user) => user.uid === 'alice');
+    const timeoutMs = 500;
+    const store = ldapUserStore({
+      urls: [slapd.url],
+      bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` },
+      operationTimeoutMs: timeoutMs,
+      connectTimeoutMs: timeoutMs,
+      poolSize: 2,
+    });
+    const check = () => store.verify({ username: 'alice', password: alice?.password ?? '' });
+    try {
+      expect((await Promise.all(Array.from({ length: 4 }, check))).map((outcome) => outcome.status)).toEqual(Array<string>(4).fill('valid'));
+      await freezeProcess(slapd.pid);
+      try {
+        const started = performance.now();
+        const answers = await Promise.all(Array.from({ length: 40 }, async () => ({ outcome: await check(), ms: performance.now() - started })));
+        expect(answers.map(({ outcome }) => outcome.status)).toEqual(Array<string>(40).fill('unavailable'));
+        // The pool's queue waits at most one operation timeout; a slot freed by a timed-out bind then costs a
+        // connect attempt. Waiting in turn behind the two slots took 40 / 2 timeouts and more (about 10 s).
+        expect(Math.max(...answers.map(({ ms }) => ms))).toBeLessThan(3 * timeoutMs);
+        for (const { outcome } of answers) if (outcome.status === 'unavailable') expect(outcome.error.code).toBe('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE');
+      } finally {
+        process.kill(slapd.pid, 'SIGCONT');
+      }
+      let after = await check();
+      for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
+      expect(after.status).toBe('valid');
+    } finally {
+      await store.close?.();
+    }
+  }, 60_000);
+
+  it('a check queued for a connection leaves the queue when its signal aborts, and its bind never reaches the server', async () => {
+    const alice = slapd.users.find((user) => user.uid === 'alice');
+    const store = ldapUserStore({
+      urls: [slapd.url],
+      bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` },
+      operationTimeoutMs: 5_000,
+      connectTimeoutMs: 5_000,
+      poolSize: 1,
+    });
+    const admin = new Client({ url: slapd.url });
+    // ppolicy records every failed bind on the entry (pwdFailureTime): the trace a late bind would leave.
+    const failuresOf = async (uid: string): Promise<unknown[]> => {
+      const { searchEntries } = await admin.search(`uid=${uid},ou=people,${slapd.baseDn}`, { scope: 'base', attributes: ['pwdFailureTime'] });
+      const times: unknown = searchEntries[0]?.pwdFailureTime;
+      return times === undefined ? [] : [times].flat();
+    };
+    try {
+      await admin.bind(slapd.adminDn, slapd.adminPassword);
+      expect(await failuresOf('grace')).toEqual([]);
+      expect((await store.verify({ username: 'alice', password: alice?.password ?? '' })).status).toBe('valid');
+      await freezeProcess(slapd.pid);
+      let first: Promise<VerifyOutcome>;
+      let queued: Promise<{ outcome: VerifyOutcome; at: number }>;
+      const controller = new AbortController();
+      let abortedAt: number;
+      try {
+        // The one connection is busy with a bind the frozen server holds; grace's check waits behind it.
+        first = store.verify({ username: 'alice', password: alice?.password ?? '' });
+        queued = store.verify({ username: 'grace', password: 'a wrong password', signal: controller.signal }).then((outcome) => ({ outcome, at: performance.now() }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        abortedAt = performance.now();
+        controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        // Resumed before alice's bind times out: it is answered and its connection is free again.
+        process.kill(slapd.pid, 'SIGCONT');
+      }
+      const { outcome, at } = await queued;
+      expect(outcome).toMatchObject({ status: 'unavailable', reason: 'deadline' });
+      expect(at - abortedAt).toBeLessThan(1_000);
+      expect((await first).status).toBe('valid');
+      // Had grace's check stayed queued, it would have bound with the wrong password on the freed connection.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await failuresOf('grace')).toEqual([]);
+    } finally {
+      process.kill(slapd.pid, 'SIGCONT');
+      await admin.unbind().catch(() => undefined);
       await store.close?.();
     }
   }, 60_000);

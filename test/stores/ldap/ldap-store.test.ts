@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../src/core/authenticator.js';
@@ -61,6 +62,8 @@ describeWithService('slapd', 'LDAP store against OpenLDAP', () => {
         },
         createUnavailable: async () => ldapUserStore({ ...options(), urls: [`ldap://127.0.0.1:${await freePort()}`], startTls: false, connectTimeoutMs: 500 }),
         reportsUnknownUsers: !title.startsWith('DN template'),
+        // A search finds the entry before the password is checked; a DN built from the typed name names nothing.
+        namesAccountOnWrongPassword: !title.startsWith('DN template'),
       });
       for (const c of cases) it(c.name, c.run, 30_000);
 
@@ -200,4 +203,55 @@ describeWithService('slapd', 'LDAP store: ppolicy states from the response contr
       await store.close?.();
     }
   });
+});
+
+describeWithService('slapd', 'LDAP store, compare mode: userPassword values without a known scheme', () => {
+  // Made per run, like the fixture passwords; a clear-text value is the password itself.
+  const clearPassword = `clear ${randomBytes(9).toString('base64url')}`;
+  const cryptLookingPassword = `$6$${randomBytes(6).toString('hex')}$${randomBytes(12).toString('hex')}`;
+  const secondPassword = `second ${randomBytes(9).toString('base64url')}`;
+  const people = 'ou=people,dc=example,dc=org';
+  const entry = (uid: string, passwords: string[]): string =>
+    [`dn: uid=${uid},${people}`, 'objectClass: inetOrgPerson', `uid: ${uid}`, `cn: ${uid}`, 'sn: Example', ...passwords.map((value) => `userPassword: ${value}`)].join('\n');
+  let slapd: SlapdInstance;
+  beforeAll(async () => {
+    slapd = await startSlapd({
+      extraLdif: [
+        entry('clara', [clearPassword]),
+        // No {SCHEME} prefix: clear text to slapd, however much it looks like a crypt hash.
+        entry('dolores', [cryptLookingPassword]),
+        // Nothing here can be checked: a scheme no one knows, and a {SSHA} value that is no SSHA hash.
+        entry('ulrich', ['{NOPE}c2VjcmV0', '{SSHA}bad']),
+        // One unknown value must not hide a clear-text one that matches, nor turn a wrong password into unavailable.
+        entry('mia', ['{NOPE}c2VjcmV0', secondPassword]),
+      ].join('\n\n'),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await slapd.stop();
+  });
+
+  it('clear text compares like slapd binds; values no scheme can check are unavailable (misconfigured), never a wrong password', async () => {
+    const compare = ldapUserStore({ urls: [slapd.url], serviceAccount: { dn: slapd.adminDn, password: slapd.adminPassword }, bind: { mode: 'compare', baseDn: slapd.baseDn } });
+    const bind = ldapUserStore({ urls: [slapd.url], bind: { mode: 'dn-template', template: `uid={username},${people}` } });
+    try {
+      for (const [username, password] of [['clara', clearPassword], ['dolores', cryptLookingPassword], ['mia', secondPassword]] as const) {
+        // slapd itself takes the clear value: the compare mode must agree.
+        expect((await bind.verify({ username, password })).status, `${username} bind`).toBe('valid');
+        expect(await compare.verify({ username, password }), username).toMatchObject({ status: 'valid', scheme: 'ldap_plaintext', needsUpgrade: true });
+        expect(await compare.verify({ username, password: `${password}x` }), `${username} wrong`).toMatchObject({ status: 'invalid', reason: 'wrong_password', subjectId: expect.stringMatching(/^uid=/u) as unknown });
+      }
+      for (const password of [clearPassword, 'anything']) {
+        const outcome = await compare.verify({ username: 'ulrich', password });
+        expect(outcome).toMatchObject({ status: 'unavailable', reason: 'misconfigured' });
+        if (outcome.status === 'unavailable') {
+          expect(outcome.error.code).toBe('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME');
+          expect(outcome.error.message).not.toContain('c2VjcmV0');
+          expect(outcome.error.message).not.toContain(password);
+        }
+      }
+    } finally {
+      await Promise.all([compare.close?.(), bind.close?.()]);
+    }
+  }, 30_000);
 });
