@@ -124,6 +124,84 @@ const unreadable = (path: string, error: unknown): LegacyIdpError => {
   return new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `file store: cannot read ${path} (${reason})`, { cause: error });
 };
 
+const formatLabels: Record<FileFormat, string> = { jsonl: 'JSONL', json: 'JSON', csv: 'CSV' };
+
+/** Each mapped field with the options that name it (`mapping.hash`), in mapping order. */
+function mappedFieldOptions(mapping: RecordMapping): Map<string, string[]> {
+  const named: [string, string | undefined][] = [
+    ['mapping.subjectId', mapping.subjectId],
+    ['mapping.username', mapping.username],
+    ['mapping.hash', mapping.hash],
+    ['mapping.email', mapping.email],
+    ['mapping.schemeField', mapping.schemeField],
+    ['mapping.displayName', mapping.displayName],
+    ['mapping.givenName', mapping.givenName],
+    ['mapping.surname', mapping.surname],
+    ...Object.entries(mapping.context).map(([key, field]): [string, string] => [`mapping.context.${key}`, field]),
+    ...Object.entries(mapping.attributes).map(([claim, field]): [string, string] => [`mapping.attributes.${claim}`, field]),
+    ...mapping.states.map((rule, index): [string, string] => [`mapping.states[${index}].field`, rule.field]),
+  ];
+  const options = new Map<string, string[]>();
+  for (const [option, field] of named) {
+    if (field === undefined) continue;
+    const known = options.get(field);
+    if (known) known.push(option);
+    else options.set(field, [option]);
+  }
+  return options;
+}
+
+/** The fields without which no record can sign in: every record may lack them, but not all of them. */
+function requiredFields(mapping: RecordMapping): Map<string, string[]> {
+  const required = new Set<string | undefined>([mapping.subjectId, mapping.username, mapping.hash]);
+  return new Map([...mappedFieldOptions(mapping)].filter(([field]) => required.has(field)));
+}
+
+/** A name that differs from a mapped field only in case or surrounding spaces: worth suggesting. */
+const isCloseTo = (name: string, field: string): boolean => name !== field && name.trim().toLowerCase() === field.trim().toLowerCase();
+
+/** Names for a message: quoted, each shortened, at most 40 of them. */
+function nameList(names: readonly string[]): string {
+  const shown = names.slice(0, 40).map((name) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name));
+  return names.length > shown.length ? `${shown.join(', ')} and ${names.length - shown.length} more` : shown.join(', ');
+}
+
+const missingField = (field: string, options: readonly string[], close: readonly string[]): string =>
+  `"${field}" (${options.join(', ')}${close.length === 0 ? '' : `; did you mean ${nameList(close)}?`})`;
+
+const otherDelimiters = [',', ';', '\t', '|'];
+
+/**
+ * Refuses a CSV header without a column of the mapping: a missing hash column would make every right
+ * password a wrong one (counted by the lockout), a missing username column every user unknown. Header
+ * names are listed only when the row is recognizably a header (a mapped field or a near miss is in it):
+ * the first row of a file without a header row is a user, and its values are not for an error message.
+ */
+function checkColumns(names: readonly string[], mapping: RecordMapping, delimiter: string): void {
+  const columns = new Set(names);
+  const missing = [...mappedFieldOptions(mapping)].filter(([field]) => !columns.has(field));
+  const first = missing[0];
+  if (first === undefined) return;
+  const fields = [...mappedFieldOptions(mapping).keys()];
+  const recognized = names.some((name) => fields.some((field) => name === field || isCloseTo(name, field)));
+  const problem = (described: string): LegacyIdpError =>
+    new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `the CSV header has no column ${described}`, { path: first[1][0] ?? 'mapping' });
+  if (recognized) {
+    const described = missing.map(([field, options]) => missingField(field, options, names.filter((name) => isCloseTo(name, field)))).join(', ');
+    throw problem(`${described}; its columns are ${nameList(names)}`);
+  }
+  const described = missing.map(([field, options]) => missingField(field, options, [])).join(', ');
+  const only = names.length === 1 ? (names[0] as string) : undefined;
+  if (only?.startsWith('sep=') === true) throw problem(`${described}: the first line is Excel's "sep=" line; remove it`);
+  const splitBy = only === undefined ? undefined : otherDelimiters.find((other) => other !== delimiter && only.split(other).some((part) => fields.includes(part.trim())));
+  if (splitBy !== undefined) {
+    throw problem(`${described}: its one column looks separated by ${JSON.stringify(splitBy)}, not ${JSON.stringify(delimiter)}; set csv.delimiter`);
+  }
+  throw problem(
+    `${described}, and none of its ${names.length} column${names.length === 1 ? '' : 's'} is a mapped field: if the file has no header row, set csv.header to the column names; else check csv.delimiter`,
+  );
+}
+
 /**
  * The users of the file, in file order: each one the mapped fields' values (in `fields` order), nothing else.
  * An array per user, not a row object: its values are what the user costs in memory.
@@ -153,13 +231,31 @@ function addKey(index: Map<string, number>, shared: Map<string, number[]>, key: 
 
 async function loadUsers(
   records: AsyncIterable<FileRecord>,
-  settings: { mapping: RecordMapping; normalize: (value: string) => string; matchEmail: boolean; emptyIsNull: boolean; transform: ((record: Row) => Row) | undefined },
+  settings: {
+    format: FileFormat;
+    mapping: RecordMapping;
+    normalize: (value: string) => string;
+    matchEmail: boolean;
+    emptyIsNull: boolean;
+    transform: ((record: Row) => Row) | undefined;
+  },
 ): Promise<LoadedUsers> {
-  const { mapping, normalize, matchEmail, emptyIsNull, transform } = settings;
+  const { format, mapping, normalize, matchEmail, emptyIsNull, transform } = settings;
   const fields = mappedFields(mapping);
   const subjectAt = fields.indexOf(mapping.subjectId);
   const usernameAt = fields.indexOf(mapping.username);
   const emailAt = mapping.email === undefined ? -1 : fields.indexOf(mapping.email);
+  // The fields that name a user: a JSON number there is read by JSON.parse, which rounds past 2^53.
+  const identifying: [number, string][] = [
+    [subjectAt, 'mapping.subjectId'],
+    [usernameAt, 'mapping.username'],
+    [emailAt, 'mapping.email'],
+  ];
+  // Required fields no record has had yet, with the near misses seen in their place; and the first
+  // record's field names, for the message when a field never shows up.
+  const unseen = requiredFields(mapping);
+  const nearMisses = new Map<string, Set<string>>();
+  let firstFields: string[] | undefined;
   const loaded: LoadedUsers = {
     fields,
     users: [],
@@ -175,11 +271,24 @@ async function loadUsers(
   for await (const record of records) {
     stats.records += 1;
     const row = transform ? transform(record) : record;
+    firstFields ??= Object.keys(row);
+    if (unseen.size > 0) noteUnseen(row, unseen, nearMisses);
     const values = fields.map((field) => {
       const value = valueAt(row, field);
       // CSV has no null: an empty field is one, so `null` / `not-null` state rules read CSV as they read JSON.
       return emptyIsNull && value === '' ? undefined : value;
     });
+    for (const [at, option] of identifying) {
+      const value = values[at];
+      if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+        // Two ids that differ past 2^53 become one number: two users would merge, or one sign in as the other.
+        throw new LegacyIdpError(
+          'ERR_LEGACY_IDP_CONFIG_FILE',
+          `${formatLabels[format]} record ${stats.records}: "${fields[at] ?? ''}" (${option}) is a number that is not an integer within 2^53, which JSON readers round: write it as a string ("${fields[at] ?? ''}": "...") in the export`,
+          { path: option },
+        );
+      }
+    }
     const subjectId = textOf(values[subjectAt]);
     const rawUsername = textOf(values[usernameAt]);
     const username = rawUsername === undefined ? '' : normalize(rawUsername);
@@ -199,7 +308,42 @@ async function loadUsers(
     }
   }
   stats.users = loaded.users.length;
+  const [missing] = unseen;
+  if (missing !== undefined && stats.records > 0) {
+    // A misspelt field loads as "no such value" in every record: refused, or every sign-in would be a wrong
+    // password (no hash) or an unknown user (no username), and the operator would never hear of the mapping.
+    const described = [...unseen].map(([field, options]) => missingField(field, options, [...(nearMisses.get(field) ?? [])])).join(', ');
+    throw new LegacyIdpError(
+      'ERR_LEGACY_IDP_CONFIG_INVALID',
+      `no record (of ${stats.records}) has the field ${described}; the first record's fields are ${nameList(firstFields ?? [])}`,
+      { path: missing[1][0] ?? 'mapping' },
+    );
+  }
+  if (stats.records > 0 && stats.users === 0) {
+    throw new LegacyIdpError(
+      'ERR_LEGACY_IDP_CONFIG_INVALID',
+      `no record (of ${stats.records}) has both a subject id ("${mapping.subjectId}", mapping.subjectId) and a username ("${mapping.username}", mapping.username): check the mapping`,
+      { path: 'mapping.username' },
+    );
+  }
   return loaded;
+}
+
+/** Crosses off the required fields this record has; for the others, notes fields named like them. */
+function noteUnseen(row: Row, unseen: Map<string, string[]>, nearMisses: Map<string, Set<string>>): void {
+  for (const field of unseen.keys()) {
+    if (valueAt(row, field) !== undefined) {
+      unseen.delete(field);
+      nearMisses.delete(field);
+      continue;
+    }
+    for (const name of Object.keys(row)) {
+      if (!isCloseTo(name, field)) continue;
+      const seen = nearMisses.get(field) ?? new Set<string>();
+      if (seen.size < 5) seen.add(name);
+      nearMisses.set(field, seen);
+    }
+  }
 }
 
 /** The cursor of a user is its position in the file: stable while the file is unchanged. */
@@ -292,6 +436,7 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
   const jsonKey = config.jsonKey ?? preset?.jsonKey;
   const { gzip, extension } = fileNameParts(config.path);
   const limits = config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes };
+  const delimiter = config.csv?.delimiter ?? (extension === 'tsv' ? '\t' : ',');
   const name = config.name ?? (preset ? `file:${preset.name}` : `file:${format}`);
 
   let registry = config.registry;
@@ -307,7 +452,13 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
         ? readJsonLines(source, limits)
         : format === 'json'
           ? readJsonArray(source, { ...limits, ...(jsonKey === undefined ? {} : { key: jsonKey }), comments: config.jsonComments ?? preset?.jsonComments ?? false })
-          : readCsv(source, { ...limits, delimiter: config.csv?.delimiter ?? (extension === 'tsv' ? '\t' : ','), header: config.csv?.header ?? true }),
+          : readCsv(source, {
+              ...limits,
+              delimiter,
+              header: config.csv?.header ?? true,
+              // A preset's transform derives fields no header names; those are checked record by record.
+              ...(preset?.transformRecord === undefined ? { onHeader: (names: readonly string[]) => { checkColumns(names, mapping, delimiter); } } : {}),
+            }),
     );
     const stats: FileStoreStats = Object.freeze({ ...loaded.stats });
     const store = createRecordUserStore({

@@ -12,7 +12,8 @@ import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordUs
 /**
  * A user store over a MongoDB collection, through the optional peer `mongodb`. Lookups are equality filters
  * whose values are always strings (an operator object never reaches the server), projected to the mapped
- * fields; `list()` pages by the key field with `{ key: { $gt: last } }` sorted ascending.
+ * fields; `list()` pages by the key field with `{ key: { $gt: last } }` sorted ascending, then `$type` into the
+ * type brackets that sort after the last key's.
  */
 
 /** A document field path: dotted segments, none empty and none starting with `$` (operators). */
@@ -70,6 +71,33 @@ export type MongoStoreOptions = z.input<typeof mongoStoreSchema>;
 const configCodes = new Set([2, 9, 72, 31249, 31250, 31254]);
 
 type Key = string | number | ObjectId;
+
+/**
+ * BSON types by MongoDB's sort order (MinKey, null, numbers, strings, objects, arrays, binary, ObjectId,
+ * booleans, dates, timestamps, regexes, then code and MaxKey), one bracket per entry, as `$type` aliases.
+ */
+const typeBrackets: readonly (readonly string[])[] = [
+  ['double', 'int', 'long', 'decimal'],
+  ['string', 'symbol'],
+  ['object'],
+  ['array'],
+  ['binData'],
+  ['objectId'],
+  ['bool'],
+  ['date'],
+  ['timestamp'],
+  ['regex'],
+  ['dbPointer'],
+  ['javascript'],
+  ['javascriptWithScope'],
+  ['maxKey'],
+];
+
+/** The `$type` aliases of every bracket that sorts after the key's (a key is a number, string or ObjectId). */
+function laterTypes(key: unknown): string[] {
+  const bracket = typeof key === 'number' ? 0 : typeof key === 'string' ? 1 : 5;
+  return typeBrackets.slice(bracket + 1).flat();
+}
 
 export async function mongoUserStore(options: MongoStoreOptions): Promise<RecordUserStore> {
   const config = parseOptions(mongoStoreSchema, options, 'mongo store options');
@@ -133,12 +161,15 @@ export async function mongoUserStore(options: MongoStoreOptions): Promise<Record
       );
     },
     async page(after, limit) {
-      const filter: Filter<Document> = after === undefined ? { ...where } : { ...where, [keyField]: { $gt: after } };
-      return (await collection
-        .find(filter, { projection, maxTimeMS: config.queryTimeoutMs })
-        .sort({ [keyField]: 1 })
-        .limit(limit)
-        .toArray());
+      const sorted = (filter: Filter<Document>, count: number): Promise<Row[]> =>
+        collection.find(filter, { projection, maxTimeMS: config.queryTimeoutMs }).sort({ [keyField]: 1 }).limit(count).toArray();
+      if (after === undefined) return sorted({ ...where }, limit);
+      const rows = await sorted({ ...where, [keyField]: { $gt: after } }, limit);
+      if (rows.length >= limit) return rows;
+      // `$gt` matches only inside the operand's type bracket: after the last number come the strings, then the
+      // ObjectIds, and a `$gt: 4` page never reaches them. The rest of the page comes from the later brackets.
+      const later = laterTypes(after);
+      return later.length === 0 ? rows : [...rows, ...(await sorted({ ...where, [keyField]: { $type: later } }, limit - rows.length))];
     },
     cursorOf(row) {
       const key = valueAt(row, keyField);

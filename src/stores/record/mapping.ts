@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Profile, StoredCredential } from '../../core/contracts.js';
+import { hasControlCharacters } from '../../core/normalize.js';
 
 /**
  * How a row (SQL), a document (MongoDB) or an exported record (JSONL, CSV) becomes a legacy user: which
@@ -14,8 +15,9 @@ const stateStatuses = ['disabled', 'locked', 'password_expired', 'must_change'] 
 
 /**
  * A rule that turns a field's value into an account state. `true`/`false` read booleans as stores write them
- * (1/0, 't'/'f', 'Y'/'N', 'yes'/'no'); `future`/`past` compare a date (or epoch seconds) with the time of the
- * check; `equals` lists literal values.
+ * (1/0, 't'/'f', 'Y'/'N', 'yes'/'no', any number); `future`/`past` compare a date (epoch seconds, milliseconds
+ * or microseconds, told apart by size) with the time of the check; `equals` lists literal values. A value such a
+ * rule cannot read (`WAHR`, `X`, a date in another format) makes the state `unreadable`: never `active`.
  */
 export const stateRuleSchema = z
   .object({
@@ -63,7 +65,12 @@ export type RecordMapping = z.output<typeof recordMappingSchema>;
 
 export type Row = Readonly<Record<string, unknown>>;
 
-export type AccountState = { status: 'active' } | { status: (typeof stateStatuses)[number]; detail: string };
+/**
+ * `unreadable`: a state rule met a value it cannot read. The account is then neither active nor in a known state:
+ * a sign-in answers `unavailable` (misconfigured) and bulk migration creates the account disabled, because a
+ * localized boolean (`WAHR`) or a date in an unexpected unit read as "no" would let a disabled user in.
+ */
+export type AccountState = { status: 'active' } | { status: (typeof stateStatuses)[number] | 'unreadable'; detail: string };
 
 /** A mapped row: what verification and listing need. */
 export interface LegacyRecord {
@@ -102,6 +109,39 @@ export function textOf(value: unknown): string | undefined {
   return JSON.stringify(value);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const printableAscii = /^[\x20-\x7e]+$/u;
+
+/**
+ * Binary that holds text, as that text: MediaWiki keeps user_name in varbinary and user_password in tinyblob,
+ * and a bcrypt hash in a bytea column is the same 60 characters. Trailing NUL bytes (the padding of a BINARY(n)
+ * column) are dropped. `hash`: only printable ASCII counts as text, since every textual hash format is ASCII
+ * and a raw digest that happens to decode as UTF-8 must stay base64; `name`: any UTF-8 without control
+ * characters. Undefined when the bytes are not text.
+ */
+function binaryAsText(bytes: Uint8Array, kind: 'name' | 'hash'): string | undefined {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  if (end === 0) return undefined;
+  let text: string;
+  try {
+    text = utf8.decode(bytes.subarray(0, end));
+  } catch {
+    return undefined;
+  }
+  if (kind === 'hash') return printableAscii.test(text) ? text : undefined;
+  return hasControlCharacters(text) ? undefined : text;
+}
+
+/**
+ * A text field's value (username, email, names, the hash, the scheme id): as `textOf`, except that binary
+ * holding text is read as that text rather than base64 (`binaryAsText`).
+ */
+function textFieldOf(value: unknown, kind: 'name' | 'hash' = 'name'): string | undefined {
+  if (value instanceof Uint8Array && value.length > 0) return binaryAsText(value, kind) ?? textOf(value);
+  return textOf(value);
+}
+
 /** A value as a JSON-friendly claim: dates, binary, bigints and ObjectIds as text; objects kept. */
 function claimOf(value: unknown): unknown {
   if (value === null || value === undefined) return undefined;
@@ -121,17 +161,34 @@ function booleanOf(value: unknown): boolean | undefined {
     const text = value.trim().toLowerCase();
     if (truthy.has(text)) return true;
     if (falsy.has(text)) return false;
+    // Numbers written as text: '-1' (Access, VB), '1.0' (a float column through pandas).
+    if (/^[-+]?\d+(?:\.\d+)?$/u.test(text)) return Number(text) !== 0;
   }
   return undefined;
 }
 
-/** Milliseconds since the epoch for a date, an ISO string or epoch seconds; undefined when unreadable. */
-function timeOf(value: unknown): number | undefined {
+/**
+ * An epoch number in milliseconds. Seconds, milliseconds and microseconds are told apart by size: 10^11 seconds
+ * is the year 5138, 10^14 ms the year 5138 too, so no date of an account falls between the ranges. Int64's largest
+ * value (AD's and many exports' "never") is no date; anything else beyond microseconds is unreadable.
+ */
+function epochMs(value: number): number | undefined | 'never' {
+  if (!Number.isFinite(value)) return undefined;
+  const size = Math.abs(value);
+  if (size >= 9e18) return 'never';
+  if (size < 1e11) return value * 1000;
+  if (size < 1e14) return value;
+  if (size < 1e17) return value / 1000;
+  return undefined;
+}
+
+/** Milliseconds since the epoch for a date, an ISO string or an epoch number; undefined when unreadable. */
+function timeOf(value: unknown): number | undefined | 'never' {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value) * 1000;
+  if (typeof value === 'number' || typeof value === 'bigint') return epochMs(Number(value));
   if (typeof value === 'string' && value.trim().length > 0) {
     const text = value.trim();
-    if (/^\d+$/u.test(text)) return Number(text) * 1000;
+    if (/^-?\d+$/u.test(text)) return epochMs(Number(text));
     // SQL timestamps without a zone ('2030-01-01 10:00:00') are read as UTC, as the stores write them.
     const iso = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?$/u.test(text) ? `${text.replace(' ', 'T')}Z` : text;
     const time = Date.parse(iso);
@@ -140,25 +197,31 @@ function timeOf(value: unknown): number | undefined {
   return undefined;
 }
 
-function ruleHolds(rule: StateRule, value: unknown, now: number): boolean {
+/** Empty: the field says nothing, so a `true`/`false`/`future`/`past` rule does not hold (and is not unreadable). */
+const isEmpty = (value: unknown): boolean => value === null || value === undefined || (typeof value === 'string' && value.trim().length === 0);
+
+/** Whether the rule holds, or `unreadable` when its field holds a value the rule cannot read. */
+function ruleHolds(rule: StateRule, value: unknown, now: number): boolean | 'unreadable' {
   const when = rule.when;
   if (typeof when === 'object') return when.equals.some((expected) => expected === value || ((typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') && String(value) === String(expected)));
   switch (when) {
-    case 'true':
-      return booleanOf(value) === true;
-    case 'false':
-      return booleanOf(value) === false;
     case 'null':
       return value === null || value === undefined;
     case 'not-null':
       return value !== null && value !== undefined;
-    case 'future': {
-      const time = timeOf(value);
-      return time !== undefined && time > now;
+    case 'true':
+    case 'false': {
+      if (isEmpty(value)) return false;
+      const flag = booleanOf(value);
+      return flag === undefined ? 'unreadable' : flag === (when === 'true');
     }
+    case 'future':
     case 'past': {
+      if (isEmpty(value)) return false;
       const time = timeOf(value);
-      return time !== undefined && time <= now;
+      if (time === undefined) return 'unreadable';
+      if (time === 'never') return when === 'future';
+      return when === 'future' ? time > now : time <= now;
     }
   }
 }
@@ -166,7 +229,10 @@ function ruleHolds(rule: StateRule, value: unknown, now: number): boolean {
 /** The account state a row records, evaluated at `now` (a lock that ended is no lock). */
 export function accountStateOf(row: Row, rules: readonly StateRule[], now = Date.now()): AccountState {
   for (const rule of rules) {
-    if (ruleHolds(rule, valueAt(row, rule.field), now)) {
+    const holds = ruleHolds(rule, valueAt(row, rule.field), now);
+    // The field's value is not quoted: it could be anything, a password included.
+    if (holds === 'unreadable') return { status: 'unreadable', detail: `${rule.field}: a value the "${typeof rule.when === 'object' ? 'equals' : rule.when}" rule cannot read` };
+    if (holds) {
       const when = typeof rule.when === 'object' ? `in ${JSON.stringify(rule.when.equals)}` : rule.when;
       return { status: rule.status, detail: rule.detail ?? `${rule.field} ${when}` };
     }
@@ -189,10 +255,10 @@ function isRecoverable(scheme: string, context: Readonly<Record<string, unknown>
  */
 export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username: string) => string, cursor?: string): LegacyRecord | undefined {
   const subjectId = textOf(valueAt(row, mapping.subjectId));
-  const rawUsername = textOf(valueAt(row, mapping.username));
+  const rawUsername = textFieldOf(valueAt(row, mapping.username));
   if (subjectId === undefined || rawUsername === undefined) return undefined;
-  const email = mapping.email === undefined ? undefined : textOf(valueAt(row, mapping.email));
-  const text = (path: string | undefined): string | undefined => (path === undefined ? undefined : textOf(valueAt(row, path)));
+  const text = (path: string | undefined): string | undefined => (path === undefined ? undefined : textFieldOf(valueAt(row, path)));
+  const email = text(mapping.email);
   const displayName = text(mapping.displayName);
   const givenName = text(mapping.givenName);
   const surname = text(mapping.surname);
@@ -202,10 +268,10 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
     if (value !== undefined) attributes[claim] = value;
   }
 
-  const hash = textOf(valueAt(row, mapping.hash));
+  const hash = textFieldOf(valueAt(row, mapping.hash), 'hash');
   let credential: StoredCredential | undefined;
   if (hash !== undefined) {
-    const scheme = (mapping.schemeField === undefined ? undefined : textOf(valueAt(row, mapping.schemeField))) ?? mapping.scheme;
+    const scheme = text(mapping.schemeField) ?? mapping.scheme;
     const context: Record<string, unknown> = { ...mapping.staticContext };
     for (const [key, path] of Object.entries(mapping.context)) {
       const value = valueAt(row, path);
@@ -226,7 +292,7 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
     ...(displayName === undefined ? {} : { displayName }),
     ...(givenName === undefined ? {} : { givenName }),
     ...(surname === undefined ? {} : { surname }),
-    enabled: state.status !== 'disabled',
+    enabled: state.status !== 'disabled' && state.status !== 'unreadable',
     attributes: Object.freeze(attributes),
     ...(credential === undefined ? {} : { credential: Object.freeze(credential) }),
     ...(cursor === undefined ? {} : { cursor }),

@@ -1,8 +1,9 @@
-import type { ListOptions, MigrationConfirmation, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
+import { randomBytes } from 'node:crypto';
+import type { ListOptions, MigrationConfirmation, Profile, StoredCredential, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { hashCheckUnavailable, withProfileRead, type UnavailableReason, type VerifyOutcome } from '../../core/outcome.js';
-import type { HashRegistry } from '../../hashes/registry.js';
+import type { HashRegistry, VerifyHashOptions } from '../../hashes/registry.js';
 import { mapRecord, type LegacyRecord, type RecordMapping, type Row } from './mapping.js';
 
 /**
@@ -63,6 +64,28 @@ export interface RecordUserStore extends UserStore {
   close(): Promise<void>;
 }
 
+/** Rows read for the dummy check's sample, and how many distinct hash shapes of them are timed at most. */
+const dummySampleRows = 100;
+/** Pages read at most while no row of the sample holds a credential. */
+const dummySamplePages = 20;
+const maxDummyCandidates = 8;
+/** Timed verifications per shape, and how much slower a shape must be to replace the most common one. */
+const costRounds = 3;
+const clearlyCostlier = 1.5;
+
+/**
+ * A hash with its salt and digest runs blanked, so values that cost the same share a shape: `$2b$12$*`,
+ * `{SSHA}*`, `pbkdf2_sha256$600000$*$*`. Digit-only runs (costs, iteration counts) stay.
+ */
+function hashShape(hash: string): string {
+  return hash.replace(/[A-Za-z0-9+/.=]{8,}/gu, (run) => (/^\d+$/u.test(run) ? run : '*'));
+}
+
+const verifyOptions = (credential: StoredCredential): VerifyHashOptions => ({
+  scheme: credential.scheme,
+  ...(credential.context ? { context: credential.context } : {}),
+});
+
 /** Logins longer than this name nobody: no store holds such a username, and the query is not worth running. */
 const maxLoginLength = 512;
 
@@ -95,16 +118,68 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     return record === undefined ? undefined : { record };
   }
 
-  // The dummy check verifies the scheme the store holds, on a stored value, so an unknown user costs what a
-  // wrong password costs. The sample is read once, lazily; a failure is retried on the next call.
-  let dummySample: Promise<LegacyRecord['credential']> | undefined;
-  async function sampleCredential(): Promise<LegacyRecord['credential']> {
-    const rows = await backend.page(undefined, 20);
-    for (const row of rows) {
-      const credential = mapRecord(row, mapping, normalize)?.credential;
-      if (credential) return credential;
+  // The dummy check verifies a stored value of the store, so an unknown user costs what a wrong password
+  // costs. A table may mix schemes ({SSHA} rows before bcrypt rows): the first credential found could be far
+  // cheaper than most users' and tell which usernames exist. So the sample's most common hash shape is the
+  // default, and another shape replaces it when timing shows it clearly costlier. The sample is read once,
+  // lazily; a failure is retried on the next call.
+  let dummySample: Promise<StoredCredential | undefined> | undefined;
+  async function sampleCredential(): Promise<StoredCredential | undefined> {
+    const byShape = new Map<string, { credential: StoredCredential; rows: number }>();
+    // Exports often start with accounts that have no password (social sign-ins): read on, a page at a time, until
+    // a credential turns up, or an unknown user would cost nothing at all.
+    let after: unknown;
+    for (let page = 0; page < dummySamplePages; page++) {
+      const rows = await backend.page(after, dummySampleRows);
+      for (const row of rows) {
+        const credential = mapRecord(row, mapping, normalize)?.credential;
+        if (!credential) continue;
+        const shape = `${credential.scheme}\u0000${hashShape(credential.hash)}`;
+        const seen = byShape.get(shape);
+        if (seen) seen.rows += 1;
+        else if (byShape.size < maxDummyCandidates) byShape.set(shape, { credential, rows: 1 });
+      }
+      const last = rows[rows.length - 1];
+      if (byShape.size > 0 || rows.length < dummySampleRows || last === undefined) break;
+      after = backend.parseCursor(backend.cursorOf(last));
     }
-    return undefined;
+    // Most rows first; a stable sort keeps the first seen first among equals.
+    const candidates = [...byShape.values()].sort((a, b) => b.rows - a.rows).map((entry) => entry.credential);
+    if (candidates.length <= 1) return candidates[0];
+    const costs = await verifyCosts(candidates);
+    let chosen: { credential: StoredCredential; ms: number } | undefined;
+    for (const credential of candidates) {
+      const ms = costs.get(credential);
+      // A value no scheme can verify fails at once: as a dummy it would cost nothing.
+      if (ms === undefined) continue;
+      if (chosen === undefined || ms > clearlyCostlier * chosen.ms) chosen = { credential, ms };
+    }
+    return chosen?.credential ?? candidates[0];
+  }
+  /**
+   * Each candidate's shortest of `costRounds` verifications of a random password, taken in turns: waiting for
+   * a busy thread pool or a worker's start-up only adds time, so the shortest run is the closest to the cost.
+   * Candidates that throw have no entry.
+   */
+  async function verifyCosts(candidates: readonly StoredCredential[]): Promise<Map<StoredCredential, number>> {
+    const probe = randomBytes(12).toString('base64url');
+    const costs = new Map<StoredCredential, number>();
+    const failed = new Set<StoredCredential>();
+    for (let round = 0; round < costRounds; round++) {
+      for (const credential of candidates) {
+        if (failed.has(credential)) continue;
+        const started = performance.now();
+        try {
+          await registry.verify(probe, credential.hash, verifyOptions(credential));
+        } catch {
+          failed.add(credential);
+          costs.delete(credential);
+          continue;
+        }
+        costs.set(credential, Math.min(costs.get(credential) ?? Number.POSITIVE_INFINITY, performance.now() - started));
+      }
+    }
+    return costs;
   }
   async function dummyVerify(password: string, signal?: AbortSignal): Promise<void> {
     dummySample ??= sampleCredential();
@@ -114,7 +189,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     });
     signal?.throwIfAborted();
     if (!sample) return;
-    await registry.verify(password, sample.hash, { scheme: sample.scheme, ...(sample.context ? { context: sample.context } : {}) }).catch(() => undefined);
+    await registry.verify(password, sample.hash, verifyOptions(sample)).catch(() => undefined);
   }
 
   // `input.signal` is read only where it is used: the Authenticator makes it on first read.
@@ -134,11 +209,11 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     const credential = record.credential;
     if (!credential) {
       await dummyVerify(password, input.signal);
-      return { status: 'invalid', reason: 'wrong_password', detail: 'no stored password' };
+      return { status: 'invalid', reason: 'wrong_password', detail: 'no stored password', subjectId: record.profile.subjectId };
     }
     let result;
     try {
-      result = await registry.verify(password, credential.hash, { scheme: credential.scheme, ...(credential.context ? { context: credential.context } : {}) });
+      result = await registry.verify(password, credential.hash, verifyOptions(credential));
     } catch (error) {
       const typed = isLegacyIdpError(error)
         ? error
@@ -146,7 +221,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
       return hashCheckUnavailable(typed);
     }
     if (result.disabled) return { status: 'disabled', detail: `${result.scheme} disabled-account marker` };
-    if (!result.valid) return { status: 'invalid', reason: 'wrong_password' };
+    if (!result.valid) return { status: 'invalid', reason: 'wrong_password', subjectId: record.profile.subjectId };
     // States are told only to someone who knows the password, as AD and ppolicy do.
     const state = record.state;
     switch (state.status) {
@@ -154,6 +229,12 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
         return withProfileRead({ status: 'valid', subjectId: record.profile.subjectId, scheme: result.scheme, needsUpgrade: result.needsUpgrade }, record.profile);
       case 'locked':
         return { status: 'locked', by: 'legacy_store', detail: state.detail };
+      case 'unreadable':
+        return {
+          status: 'unavailable',
+          reason: 'misconfigured',
+          error: new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${name}: ${state.detail}`, { path: 'mapping.states' }),
+        };
       default:
         return { status: state.status, detail: state.detail };
     }
@@ -185,21 +266,35 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
       assertOpen();
       let rows: Row[];
       try {
-        rows = await backend.page(after, batchSize, options.signal);
+        // One row more than the page: the row after the page's last tells whether the next page, which starts
+        // after the last key, would skip a row holding that same key.
+        rows = await backend.page(after, batchSize + 1, options.signal);
       } catch (error) {
         throw backendFailure(error, 'listing users');
       }
-      for (const row of rows) {
-        const cursor = backend.cursorOf(row);
-        const record = mapRecord(row, mapping, normalize, cursor);
+      const cursors = rows.map((row) => backend.cursorOf(row));
+      // Keys come back sorted, so equal keys sit next to each other: checking neighbours finds every repeat.
+      for (let index = 1; index < cursors.length; index++) {
+        if (cursors[index] === cursors[index - 1]) throw keyNotUnique();
+      }
+      const page = Math.min(rows.length, batchSize);
+      for (let index = 0; index < page; index++) {
+        const record = mapRecord(rows[index] as Row, mapping, normalize, cursors[index]);
         if (record) yield record.profile;
         else stats.skippedRows += 1;
       }
-      if (rows.length < batchSize) return;
-      const last = rows[rows.length - 1] as Row;
-      after = backend.parseCursor(backend.cursorOf(last));
+      if (rows.length <= batchSize) return;
+      after = backend.parseCursor(cursors[batchSize - 1] as string);
     }
   }
+
+  /** The message names the field, never a value: a key can be an email address. */
+  const keyNotUnique = (): LegacyIdpError =>
+    new LegacyIdpError(
+      'ERR_LEGACY_IDP_CONFIG_INVALID',
+      `${name}: list(): the subject id column "${mapping.subjectId}" is not unique (two rows hold the same key, or keys that become equal when read), so paging by it would skip rows; map a unique key such as the primary key as mapping.subjectId`,
+      { path: 'mapping.subjectId' },
+    );
 
   const markMigrated = backend.markMigrated?.bind(backend);
   const count = backend.count?.bind(backend);

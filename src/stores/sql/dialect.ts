@@ -22,7 +22,12 @@ export interface SqlConnection {
    * An SQL expression folding the case of `expression` (a quoted column) as JavaScript's `toLowerCase` /
    * `toUpperCase` fold the login, so the two compare equal for every alphabet, not only for ASCII.
    */
-  foldCase(expression: string, fold: 'lower' | 'upper'): string;
+  foldCase(expression: string, fold: 'lower' | 'upper', options?: { binary?: boolean }): string;
+  /**
+   * The result columns of `sql` (run with no rows to read) that hold binary strings, where the dialect folds
+   * those differently (`foldCase`'s `binary`): MySQL/MariaDB's LOWER() leaves VARBINARY and BLOB unchanged.
+   */
+  binaryStringColumns?(sql: string): Promise<ReadonlySet<string>>;
   /** Runs a parameterized SELECT. */
   query(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
   /** Runs a parameterized UPDATE; resolves the number of rows changed. */

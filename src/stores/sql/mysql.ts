@@ -1,4 +1,4 @@
-import type { Pool, PoolOptions } from 'mysql2/promise';
+import type { FieldPacket, Pool, PoolOptions } from 'mysql2/promise';
 import { importOptional } from '../../core/optional-import.js';
 import type { Row } from '../record/mapping.js';
 import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
@@ -11,6 +11,11 @@ export interface MysqlQueryable {
 
 // ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR, ER_PARSE_ERROR, ER_BAD_DB_ERROR, ER_SP_DOES_NOT_EXIST
 const configCodes = new Set(['ER_NO_SUCH_TABLE', 'ER_BAD_FIELD_ERROR', 'ER_PARSE_ERROR', 'ER_BAD_DB_ERROR', 'ER_SP_DOES_NOT_EXIST', 1146, 1054, 1064, 1049, 1305]);
+
+/** The `binary` character set's id in column metadata (numbers and dates carry it too). */
+const binaryCharset = 63;
+// VARCHAR, TINY/MEDIUM/LONG BLOB, BLOB, VAR_STRING, STRING: the column types of VARBINARY, BINARY and BLOB.
+const stringTypes = new Set([0x0f, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe]);
 
 export async function mysqlConnection(settings: SqlConnectionSettings): Promise<SqlConnection> {
   let client = settings.client as MysqlQueryable | undefined;
@@ -38,7 +43,18 @@ export async function mysqlConnection(settings: SqlConnectionSettings): Promise<
     quote: (part) => `\`${part}\``,
     placeholder: () => '?',
     limitStyle: 'limit',
-    foldCase: sqlFoldCase,
+    // LOWER()/UPPER() of a binary string (VARBINARY, BINARY, BLOB: MediaWiki's user_name) return it unchanged,
+    // so such a column is read as UTF-8 text first. Only binary columns: CONVERT would move a text column to
+    // another collation, changing which names compare equal.
+    foldCase: (expression, fold, options) => sqlFoldCase(options?.binary ? `CONVERT(${expression} USING utf8mb4)` : expression, fold),
+    async binaryStringColumns(sql) {
+      const [, fields] = await queryable.query({ sql, timeout: settings.queryTimeoutMs });
+      const binary = new Set<string>();
+      for (const field of (fields ?? []) as FieldPacket[]) {
+        if (field.characterSet === binaryCharset && field.columnType !== undefined && stringTypes.has(field.columnType)) binary.add(field.name);
+      }
+      return binary;
+    },
     async query(sql, parameters) {
       // `query` with values: mysql2 escapes each value as a literal on the client (no server-side prepared
       // statement per lookup), which is safe for values and works on every MySQL/MariaDB version.

@@ -101,7 +101,10 @@ async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSe
 
 /** The statements of one store, built once from checked identifiers. */
 interface SqlStatements {
-  find(login: string, limit: number): { sql: string; parameters: unknown[] };
+  /** `binaryColumns`: the sign-in name columns that hold binary strings (`SqlConnection.binaryStringColumns`). */
+  find(login: string, limit: number, binaryColumns: ReadonlySet<string>): { sql: string; parameters: unknown[] };
+  /** A statement that reads no row, for the sign-in name columns' metadata. */
+  nameColumns(): string;
   page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
   count(): { sql: string; parameters: unknown[] };
   update?(subjectId: string, confirmation: MigrationConfirmation): { sql: string; parameters: unknown[] } | undefined;
@@ -153,8 +156,8 @@ function buildStatements(
     return { text, parameters };
   };
   const { usernameMatch } = parts;
-  const compare = (quoted: string, placeholder: string): string =>
-    usernameMatch === 'exact' ? `${quoted} = ${placeholder}` : `${connection.foldCase(quoted, usernameMatch)} = ${placeholder}`;
+  const compare = (quoted: string, placeholder: string, binary: boolean): string =>
+    usernameMatch === 'exact' ? `${quoted} = ${placeholder}` : `${connection.foldCase(quoted, usernameMatch, { binary })} = ${placeholder}`;
   const withLimit = (select: string, rest: string, limit: number): string => {
     const n = Math.floor(limit);
     return connection.limitStyle === 'top' ? `SELECT TOP (${n}) ${select} ${rest}` : `SELECT ${select} ${rest} LIMIT ${n}`;
@@ -166,16 +169,17 @@ function buildStatements(
   }
 
   const statements: SqlStatements = {
-    find(login, limit) {
+    find(login, limit, binaryColumns) {
       // The login appears once per comparison: `?` placeholders cannot be reused, so it is bound each time.
       const parameters: unknown[] = [login];
-      const byUsername = compare(usernameColumn, connection.placeholder(1));
+      const usernameBinary = binaryColumns.has(parts.mapping.username);
+      const byUsername = compare(usernameColumn, connection.placeholder(1), usernameBinary);
       let match = byUsername;
-      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2))} THEN 1 ELSE 0 END`;
+      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2), usernameBinary)} THEN 1 ELSE 0 END`;
       parameters.push(login);
       if (emailColumn !== undefined) {
         parameters.push(login);
-        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3))})`;
+        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3), binaryColumns.has(parts.mapping.email as string))})`;
       } else {
         // Without email matching every hit is a username hit.
         flag = '1';
@@ -185,6 +189,9 @@ function buildStatements(
       parameters.push(...fixed.parameters);
       const where = [match, ...fixed.text].join(' AND ');
       return { sql: withLimit(`${selectList}, ${flag} AS ${connection.quote(byUsernameColumn)}`, `FROM ${source} WHERE ${where}`, limit), parameters };
+    },
+    nameColumns() {
+      return `SELECT ${[usernameColumn, ...(emailColumn === undefined ? [] : [emailColumn])].join(', ')} FROM ${source} WHERE 1 = 0`;
     },
     count() {
       const fixed = fixedConditions(1);
@@ -243,13 +250,30 @@ function buildStatements(
   return statements;
 }
 
-/** Key values as cursors: JSON of a string or number, so a restarted run resumes at the same row. */
-function cursorValue(value: unknown): string | number {
-  if (typeof value === 'number' || typeof value === 'string') return value;
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+/**
+ * Key values as cursors, JSON that gives the same key back after a restart: numbers and text as themselves,
+ * bigints in decimal (bound as text, which the databases read back into the integer column), and tagged forms
+ * for the types JSON lacks: `{"$hex": ...}` for binary and `{"$date": ...}` for dates. Binary or a date bound
+ * as text would compare with the column as text, and the next page would start at the wrong row.
+ */
+function cursorOf(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return JSON.stringify(value.toString());
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return JSON.stringify({ $date: value.toISOString() });
+  if (value instanceof Uint8Array) return JSON.stringify({ $hex: Buffer.from(value).toString('hex') });
   throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store: the subject id column must hold numbers, text, dates or binary (it orders list())');
+}
+
+/** A cursor back to the key value; plain strings and numbers are also what earlier versions wrote. */
+function parseCursor(cursor: string): unknown {
+  const value: unknown = JSON.parse(cursor);
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 1) {
+    const { $hex, $date } = value as { $hex?: unknown; $date?: unknown };
+    if (typeof $hex === 'string' && /^(?:[0-9a-f]{2})*$/u.test($hex)) return Buffer.from($hex, 'hex');
+    if (typeof $date === 'string' && !Number.isNaN(Date.parse($date))) return new Date($date);
+  }
+  throw new TypeError('cursor is not a key value');
 }
 
 export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUserStore> {
@@ -271,6 +295,7 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
     poolSize: config.poolSize,
     readOnly: !writes,
   });
+  const usernameMatch = config.usernameMatch ?? preset?.usernameMatch ?? 'lower';
   let statements: SqlStatements;
   try {
     statements = buildStatements(
@@ -280,7 +305,7 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
         query: config.query ?? (config.table === undefined ? preset?.query : undefined),
         where: { ...preset?.where, ...config.where },
         mapping,
-        usernameMatch: config.usernameMatch ?? preset?.usernameMatch ?? 'lower',
+        usernameMatch,
         matchEmail: config.matchEmail ?? preset?.matchEmail ?? false,
         extraColumns: preset?.extraColumns ?? [],
       },
@@ -294,9 +319,20 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
   const transform = preset?.transformRow;
   const rows = (result: Row[]): Row[] => (transform ? result.map(transform) : result);
   const update = statements.update?.bind(statements);
+  // Read once, on the first lookup (the server may be down while the store is built); a failure is retried.
+  const probeBinary = connection.binaryStringColumns?.bind(connection);
+  let binaryColumns: ReadonlySet<string> | undefined = probeBinary === undefined || usernameMatch === 'exact' ? new Set() : undefined;
+  let probing: Promise<ReadonlySet<string>> | undefined;
+  const nameColumnsBinary = async (): Promise<ReadonlySet<string>> => {
+    probing ??= (probeBinary as NonNullable<typeof probeBinary>)(statements.nameColumns()).finally(() => {
+      probing = undefined;
+    });
+    binaryColumns = await probing;
+    return binaryColumns;
+  };
   const backend: RecordBackend = {
     async find(login, limit) {
-      const { sql, parameters } = statements.find(login, limit);
+      const { sql, parameters } = statements.find(login, limit, binaryColumns ?? (await nameColumnsBinary()));
       const found = await connection.query(sql, parameters);
       return rows(found).map((row): FoundRow => ({ row, byUsername: Number(row[byUsernameColumn]) === 1 }));
     },
@@ -309,12 +345,8 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
       const [row] = await connection.query(sql, parameters);
       return Number(row?.['n'] ?? 0);
     },
-    cursorOf: (row) => JSON.stringify(cursorValue(row[mapping.subjectId])),
-    parseCursor(cursor) {
-      const value: unknown = JSON.parse(cursor);
-      if (typeof value !== 'string' && typeof value !== 'number') throw new TypeError('cursor is not a key value');
-      return value;
-    },
+    cursorOf: (row) => cursorOf(row[mapping.subjectId]),
+    parseCursor,
     classify: (error) => connection.classify(error),
     ...(update
       ? {

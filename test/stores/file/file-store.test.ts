@@ -119,7 +119,7 @@ describe('file store', () => {
 
   it('reads a column named __proto__ as a field: it maps like any other and never becomes the prototype', async () => {
     const hash = bcrypt.hashSync('Proto-Pass-1', 4);
-    const path = await write('proto.csv', `id,user,hash,__proto__,toString\n1,u1,${hash},{"polluted":true},kept\n`);
+    const path = await write('proto.csv', `id,user,mail,hash,__proto__,toString\n1,u1,,${hash},{"polluted":true},kept\n`);
     const store = await fileUserStore({ path, registry, mapping: { ...minimal, attributes: { proto: '__proto__', text: 'toString' } } });
     try {
       const profile = await store.get('u1');
@@ -212,7 +212,7 @@ describe('file store', () => {
     const cases: [string, string, Partial<FileStoreOptions>, RegExp][] = [
       ['bad.jsonl', `${JSON.stringify({ id: 1, user: 'a', hash: canary })}\n{"id": 2, "user": "b", "hash": "${canary}"\n`, {}, /^bad\.jsonl: JSONL line 2 \(record 2\): not valid JSON/u],
       ['bad.json', `[${JSON.stringify({ id: 1, user: 'a', hash: canary })}, {"id": 2, "hash": "${canary}`, {}, /^bad\.json: JSON line 1 \(record 2\): unexpected end of file/u],
-      ['bad.csv', `id,user,hash\n1,a,${canary}\n2,b,${canary},extra\n`, {}, /^bad\.csv: CSV line 3 \(record 2\): has 4 fields, the header has 3$/u],
+      ['bad.csv', `id,user,mail,hash\n1,a,,${canary}\n2,b,,${canary},extra\n`, {}, /^bad\.csv: CSV line 3 \(record 2\): has more than 4 fields, the header has 4$/u],
       ['big.jsonl', jsonl([{ id: 1, user: 'a', hash: canary, pad: 'x'.repeat(200) }]), { maxRecordBytes: 100 }, /^big\.jsonl: JSONL line 1 \(record 1\): record larger than 100 bytes/u],
       ['wrapped.json', JSON.stringify({ users: [{ id: 1, user: 'a', hash: canary }] }), {}, /jsonKey/u],
     ];

@@ -70,7 +70,7 @@ describe('readCsv (RFC 4180)', () => {
 
   it('refuses ragged rows with the line and record, not the content', async () => {
     const error = await failure(readCsv(chunked('a,b\n1,2\n"multi\nline",SECRET,extra\n')));
-    expect(error.message).toBe('CSV line 3 (record 2): has 3 fields, the header has 2');
+    expect(error.message).toBe('CSV line 3 (record 2): has more than 2 fields, the header has 2');
     expect((await failure(readCsv(chunked('a,b\n1\n')))).message).toBe('CSV line 2 (record 1): has 1 field, the header has 2');
   });
 

@@ -126,6 +126,38 @@ describe('mongo store behaviour', () => {
     }
   });
 
+  it('pages through keys of mixed types (numbers, strings, ObjectIds) in BSON order, across each type boundary', async () => {
+    const mixedKeys = client.db(database).collection<{ _id: unknown; login: string; passwordHash: null }>('mixed_keys');
+    const objectIds = [1, 2, 3, 4].map((n) => new ObjectId(n.toString(16).padStart(24, '0')));
+    // Inserted out of order; mongod sorts numbers, then strings, then ObjectIds, and `$gt` stays in one bracket.
+    const keys: unknown[] = ['b', objectIds[2], 3, 'a', 1.5, objectIds[0], 'd', 4, objectIds[3], 'c', objectIds[1], 1];
+    await mixedKeys.insertMany(keys.map((key, index) => ({ _id: key, login: `m${index}`, passwordHash: null })));
+    const store = await mongoUserStore(options({ collection: 'mixed_keys', matchEmail: false, mapping: { username: 'login', hash: 'passwordHash' } }));
+    const expected = ['1', '1.5', '3', '4', 'a', 'b', 'c', 'd', ...objectIds.map((id) => id.toHexString())];
+    try {
+      for (const batchSize of [1, 3, 4, 5, 100]) {
+        const seen: string[] = [];
+        for await (const profile of store.list({ batchSize })) seen.push(profile.subjectId);
+        expect(seen, `batchSize ${batchSize}`).toEqual(expected);
+      }
+      const profiles = [];
+      for await (const profile of store.list({ batchSize: 3 })) profiles.push(profile);
+      // Resuming at the last number and at the last string crosses into the next bracket.
+      for (const at of [3, 7]) {
+        const rest: string[] = [];
+        for await (const profile of store.list({ batchSize: 2, after: profiles[at]?.cursor as string })) rest.push(profile.subjectId);
+        expect(rest, `after ${expected[at]}`).toEqual(expected.slice(at + 1));
+      }
+      // A later bracket holding a key type cursors cannot carry stops the listing with a typed error.
+      await mixedKeys.insertOne({ _id: new Date(0), login: 'dated', passwordHash: null });
+      await expect(async () => {
+        for await (const _ of store.list({ batchSize: 5 }));
+      }).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finds names in any stored case through a collation', async () => {
     const mixed = client.db(database).collection('mixed');
     const row = fixtureRows()[0];

@@ -20,6 +20,12 @@ export interface CsvReaderOptions extends RecordReaderOptions {
    * the field names, in column order. Columns whose name is empty are read and dropped.
    */
   header?: true | readonly string[];
+  /**
+   * Called once with the column names (empty ones left out) before the first record: after the header row
+   * is read, or at the start when `header` gives them. What it throws stops the read, so a caller can
+   * refuse a file whose columns are not the ones it needs before any record is read.
+   */
+  onHeader?: (names: readonly string[]) => void;
 }
 
 /** A CSV record: field name -> text, `''` for an empty field. */
@@ -53,6 +59,8 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
   const metrics = options.metrics;
   let names: readonly string[] | undefined = Array.isArray(options.header) ? [...(options.header as readonly string[])] : undefined;
   if (names !== undefined) checkNames(names, 0);
+  const onHeader = options.onHeader;
+  if (names !== undefined && onHeader) onHeader(names.filter((name) => name !== ''));
 
   // The record being read: field contents (quotes removed) one after another in `content`, each field's
   // end offset in `ends`. `content` grows by doubling up to the record limit.
@@ -100,6 +108,7 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
     if (names === undefined) {
       names = fields;
       checkNames(fields, recordLine);
+      if (onHeader) onHeader(fields.filter((name) => name !== ''));
       return undefined;
     }
     record += 1;
@@ -158,6 +167,11 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
       if (raw > limit) throw tooLarge(label, recordLine, record + 1, limit);
       if (byte === delimiter) {
         if (state === quoteInQuoted || state === unquoted || state === fieldStart) {
+          // One field too many is enough to refuse the row: a row of millions of delimiters would otherwise
+          // keep an offset and decode a string for each before being compared with the header.
+          if (names !== undefined && ends.length + 1 >= names.length) {
+            throw fileFormatError(label, recordLine, record + 1, `has more than ${names.length} field${names.length === 1 ? '' : 's'}, the header has ${names.length}`);
+          }
           ends.push(length);
           state = fieldStart;
         }
