@@ -2,9 +2,10 @@
  * An in-process, wire-level MongoDB stand-in for tests: the real `mongodb` driver connects to it over TCP
  * (mongod cannot run on the test machines). Documents live in memory as BSON-decoded objects; filters,
  * projections, updates and pipelines are evaluated by mingo, except the comparison operators
- * ($eq $ne $gt $gte $lt $lte $in $nin) and sorting, which are ours so that values compare the way MongoDB's
- * BSON order does (ObjectId by bytes, numbers across int/long/double, strings by code point or by
- * collation) and stay inside one type bracket.
+ * ($eq $ne $gt $gte $lt $lte $in $nin), `$type` and sorting, which are ours so that values compare the way
+ * MongoDB's BSON order does (ObjectId by bytes, numbers across int/long/double, strings by code point or by
+ * collation) and stay inside one type bracket, and `$type` knows every BSON type by mongod's aliases and
+ * numbers (a JS number answers to both 'int' and 'double' when it is integral: int32 vs double is not kept).
  *
  * Collation subset (find, count, aggregate, update/delete statements, findAndModify):
  * - `locale`: any locale Node's ICU knows (`en_US` is read as `en-US`); `simple` means binary comparison.
@@ -19,7 +20,7 @@
  * explain, read/write concerns (accepted and ignored), index-backed query plans and collation-aware
  * unique indexes, commands outside the COMMANDS table (`distinct`, `collStats`, ... answer CommandNotFound).
  * int32 vs double is not kept (both decode to JS numbers; int64 stays a `Long`). Everything mingo evaluates
- * keeps mingo's semantics: `$type` aliases like 'objectId', `$all`, `$expr`, update operators on `Long`
+ * keeps mingo's semantics: `$all`, `$expr`, update operators on `Long`
  * fields, and aggregation stages after the leading `$match`/`$sort` (e.g. `$project` puts `_id` last).
  * Server-side JavaScript is refused: `$where`, `$function` and `$accumulator` fail with BadValue.
  */
@@ -462,7 +463,63 @@ function fieldOperator(test: CandidateTest, negate: boolean, validate?: (operand
   };
 }
 
+/** mongod's `$type` names and numbers ('number' stands for the four numeric types). */
+const TYPE_ALIASES: Readonly<Record<string, number>> = {
+  double: 1, string: 2, object: 3, array: 4, binData: 5, undefined: 6, objectId: 7, bool: 8, date: 9, null: 10, regex: 11,
+  dbPointer: 12, javascript: 13, symbol: 14, javascriptWithScope: 15, int: 16, timestamp: 17, long: 18, decimal: 19, minKey: -1, maxKey: 127,
+};
+const NUMERIC_TYPES = [1, 16, 18, 19];
+
+/** The BSON type numbers a decoded value may have come from (a JS number was an int32 or a double). */
+function typeNumbersOf(value: unknown): number[] {
+  if (value === undefined) return [];
+  if (value === null) return [10];
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) ? [16, 1] : [1];
+    case 'bigint':
+      return [18];
+    case 'string':
+      return [2];
+    case 'boolean':
+      return [8];
+    case 'object':
+      break;
+    default:
+      return [];
+  }
+  if (Array.isArray(value)) return [4];
+  if (value instanceof Date) return [9];
+  if (value instanceof RegExp) return [11];
+  if (value instanceof Uint8Array) return [5];
+  const codeWithScope = (value as { scope?: unknown }).scope !== undefined && (value as { scope?: unknown }).scope !== null;
+  const numbers: Record<string, number> = {
+    MinKey: -1, MaxKey: 127, Long: 18, Int32: 16, Double: 1, Decimal128: 19, BSONSymbol: 14, Binary: 5, ObjectId: 7, Timestamp: 17, BSONRegExp: 11,
+    Code: codeWithScope ? 15 : 13,
+  };
+  const number = numbers[bsonType(value) ?? ''];
+  return [number ?? 3];
+}
+
+/** `$type` operands as type numbers; an unknown alias is refused as mongod refuses it. */
+function typeOperand(operand: unknown): number[] {
+  const entries = Array.isArray(operand) ? operand : [operand];
+  if (entries.length === 0) throw badValue('$type must match at least one type');
+  return entries.flatMap((entry) => {
+    if (entry === 'number') return NUMERIC_TYPES;
+    if (typeof entry === 'string' && Object.hasOwn(TYPE_ALIASES, entry)) return [TYPE_ALIASES[entry] as number];
+    if (typeof entry === 'number' && Object.values(TYPE_ALIASES).includes(entry)) return [entry];
+    throw badValue(`Unknown type name alias: ${String(entry)}`);
+  });
+}
+
+const typeTest: CandidateTest = (candidates, operand) => {
+  const wanted = typeOperand(operand);
+  return candidates.some((candidate) => typeNumbersOf(candidate).some((number) => wanted.includes(number)));
+};
+
 const comparisonOperators = {
+  $type: fieldOperator(typeTest, false, typeOperand),
   $eq: fieldOperator(equalsAny, false),
   $ne: fieldOperator(equalsAny, true),
   $gt: fieldOperator(
