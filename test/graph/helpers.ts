@@ -24,6 +24,11 @@ export function captureLogger(): { logger: Logger; lines: string[] } {
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
+/** What a Graph client needs to reach the emulator: its tenant, app credentials and URLs. */
+export function emulatorEndpoints(emulator: GraphEmulator): Pick<GraphClientOptions, 'tenantId' | 'clientId' | 'clientSecret' | 'authorityUrl' | 'graphUrl'> {
+  return { tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url };
+}
+
 /** A client for the emulator whose waits are recorded (and advance `clock` when given) instead of slept. */
 export function emulatorClient(
   emulator: GraphEmulator,
@@ -32,11 +37,7 @@ export function emulatorClient(
 ): { client: ReturnType<typeof createGraphClient>; waits: number[] } {
   const waits: number[] = [];
   const client = createGraphClient({
-    tenantId: emulator.tenantId,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    authorityUrl: emulator.url,
-    graphUrl: emulator.url,
+    ...emulatorEndpoints(emulator),
     sleep: (ms) => {
       waits.push(ms);
       clock?.advance(ms);

@@ -13,6 +13,7 @@ import { createLockoutPolicy } from '../../src/lockout/policy.js';
 import type { RecordUserStore } from '../../src/stores/record/record-store.js';
 import { sqlUserStore } from '../../src/stores/sql/sql-store.js';
 import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
+import { emulatorEndpoints } from '../graph/helpers.js';
 
 /**
  * B2C `create` mode (the jit-migration-v1 shape) end to end: a real SQLite legacy table with write-back, the
@@ -74,11 +75,7 @@ function legacyRow(id: number): { migrated_at: string | null; object_id: string 
 
 function handler(mode: B2cHandlerOptions['mode'] = 'create', overrides: Partial<B2cHandlerOptions> = {}) {
   const graph = createGraphClient({
-    tenantId: emulator.tenantId,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    authorityUrl: emulator.url,
-    graphUrl: emulator.url,
+    ...emulatorEndpoints(emulator),
     maxRetries: 3,
     // Throttling waits are the emulator's fractional Retry-After; keep them short and real.
     backoffBaseMs: 10,

@@ -7,6 +7,7 @@ import type { CallerAuthenticator } from '../../src/jit/caller-auth.js';
 import { createLockoutPolicy } from '../../src/lockout/policy.js';
 import { memoryUserStore } from '../../src/stores/memory/memory-store.js';
 import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
+import { emulatorEndpoints } from '../graph/helpers.js';
 
 /**
  * The profile lookup the B2C handler makes itself: for a correct but expired password the Authenticator reads
@@ -60,11 +61,7 @@ function handler(overrides: Record<string, unknown>): ReturnType<typeof b2cHandl
 
 function graph() {
   return createGraphClient({
-    tenantId: emulator.tenantId,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    authorityUrl: emulator.url,
-    graphUrl: emulator.url,
+    ...emulatorEndpoints(emulator),
     maxRetries: 0,
   });
 }

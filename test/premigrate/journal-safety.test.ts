@@ -14,6 +14,7 @@ import { writeReport } from '../../src/premigrate/report.js';
 import type { MigrationSink } from '../../src/premigrate/types.js';
 import { sqlUserStore } from '../../src/stores/sql/sql-store.js';
 import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
+import { emulatorEndpoints } from '../graph/helpers.js';
 
 /**
  * The journal keeps every legacy user accounted for across runs that stop early: a --retry-failed run cut
@@ -32,7 +33,7 @@ let counter = 0;
 
 beforeAll(async () => {
   emulator = await startGraphEmulator({ tenantDomain: 'contoso.onmicrosoft.com' });
-  graph = createGraphClient({ tenantId: emulator.tenantId, clientId: emulator.clientId, clientSecret: emulator.clientSecret, authorityUrl: emulator.url, graphUrl: emulator.url, backoffBaseMs: 10, backoffMaxMs: 50 });
+  graph = createGraphClient({ ...emulatorEndpoints(emulator), backoffBaseMs: 10, backoffMaxMs: 50 });
   dir = mkdtempSync(join(tmpdir(), 'legacy-idp-journal-safety-'));
 });
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { graphSink, type GraphSinkOptions } from '../../src/premigrate/graph-sin
 import { createPacer } from '../../src/premigrate/pacer.js';
 import type { MigrationItem } from '../../src/premigrate/types.js';
 import { startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '../harness/graph-emulator.js';
+import { emulatorEndpoints } from '../graph/helpers.js';
 
 /**
  * A Retry-After longer than maxRetryAfterMs (default 5 minutes, as the Graph client's) is not waited out on the
@@ -28,11 +29,7 @@ async function setup(faults: NonNullable<GraphEmulatorOptions['faults']>, caps: 
   const emulator = await startGraphEmulator({ tenantDomain: 'contoso.onmicrosoft.com', faults });
   open.push(emulator);
   const graph = createGraphClient({
-    tenantId: emulator.tenantId,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    authorityUrl: emulator.url,
-    graphUrl: emulator.url,
+    ...emulatorEndpoints(emulator),
     backoffBaseMs: 10,
     backoffMaxMs: 50,
     maxRetries: 1,

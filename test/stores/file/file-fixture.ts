@@ -3,8 +3,10 @@
  * email, dave disabled) written as export files: JSON Lines with flat records, a JSON array nested under a
  * key with nested records, and CSV with quoted fields and CRLF line ends.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { FileStoreOptions } from '../../../src/stores/file/index.js';
 import { fixtureRows, fixtureStoreOptions } from '../sql/sql-fixture.js';
 
@@ -47,4 +49,26 @@ export async function writeFixtureFiles(dir: string): Promise<{ jsonl: string; j
   const csvRows = rows.map((row) => columns.map((column) => csvField(column === 'display_name' && row.display_name !== null ? `${row.display_name}, "the" one` : row[column])).join(','));
   await writeFile(paths.csv, `\uFEFF${[columns.join(','), ...csvRows].join('\r\n')}\r\n`);
   return paths;
+}
+
+/**
+ * A temporary folder for one test file's exports, made before its tests and removed after them (vitest hooks),
+ * with `write(name, content)` answering the written file's path.
+ */
+export function exportFolder(prefix: string): { path: (name: string) => string; write: (name: string, content: string | Uint8Array) => Promise<string> } {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const path = (name: string): string => join(dir, name);
+  return {
+    path,
+    async write(name, content) {
+      await writeFile(path(name), content);
+      return path(name);
+    },
+  };
 }

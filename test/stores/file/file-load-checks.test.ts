@@ -4,19 +4,17 @@
  * whose records all lack an id or a username, 64-bit ids that JSON.parse rounds, and a CSV row with far more
  * fields than the header. Messages name fields and header names, never a record's values.
  */
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import bcrypt from 'bcryptjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../src/index.js';
 import { isLegacyIdpError, type LegacyIdpError } from '../../../src/core/errors.js';
 import { createHashRegistry } from '../../../src/hashes/index.js';
 import { createLockoutPolicy } from '../../../src/lockout/index.js';
 import { fileUserStore, readCsv, type FileStoreOptions, type FileUserStore } from '../../../src/stores/file/index.js';
+import { exportFolder } from './file-fixture.js';
 
-let dir: string;
 const registry = createHashRegistry({ workers: false });
 const password = 'Right-Pass-2024';
 const hash = bcrypt.hashSync(password, 4);
@@ -24,20 +22,11 @@ const hash = bcrypt.hashSync(password, 4);
 const canary = 'CANARY-row-value';
 const mapping = { subjectId: 'id', username: 'username', hash: 'hash' };
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'legacy-idp-file-checks-'));
-});
-
 afterAll(async () => {
   await registry.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-async function write(name: string, content: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return path;
-}
+const { write, path: pathIn } = exportFolder('legacy-idp-file-checks-');
 
 const jsonl = (records: object[]): string => `${records.map((record) => JSON.stringify(record)).join('\n')}\n`;
 
@@ -218,7 +207,7 @@ describe('file store: numbers JSON.parse cannot keep', () => {
 
 describe('CSV rows with more fields than the header', () => {
   it('fails as soon as a row passes the header’s field count, for a row of millions of delimiters', async () => {
-    const path = join(dir, 'commas.csv');
+    const path = pathIn('commas.csv');
     const handle = await open(path, 'w');
     try {
       await handle.write('id,username,hash\n1,a,');

@@ -4,32 +4,20 @@
  * their projects' hash parameters), and the B2C sample's clear-text passwords.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../../../src/core/contracts.js';
 import { createHashRegistry } from '../../../src/hashes/index.js';
 import { fileUserStore, type FileUserStore } from '../../../src/stores/file/index.js';
+import { exportFolder } from './file-fixture.js';
 
-let dir: string;
 const registry = createHashRegistry({ workers: false });
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'legacy-idp-file-presets-'));
-});
 
 afterAll(async () => {
   await registry.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-async function write(name: string, content: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return path;
-}
+const { write } = exportFolder('legacy-idp-file-presets-');
 
 async function collect(store: FileUserStore): Promise<Profile[]> {
   const out: Profile[] = [];

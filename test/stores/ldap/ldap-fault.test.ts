@@ -19,6 +19,22 @@ function aliceChecks(instance: SlapdInstance): { store: UserStore; check: () => 
   return { store, check: () => store.verify({ username: 'alice', password: alice.password }) };
 }
 
+/**
+ * Runs `during` with the server frozen (SIGSTOP), resumes it whatever happens, then checks that the same store
+ * signs alice in again within a few tries.
+ */
+async function whileFrozen(instance: SlapdInstance, check: () => Promise<VerifyOutcome>, during: () => Promise<void>): Promise<void> {
+  await freezeProcess(instance.pid);
+  try {
+    await during();
+  } finally {
+    process.kill(instance.pid, 'SIGCONT');
+  }
+  let after = await check();
+  for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
+  expect(after.status).toBe('valid');
+}
+
 describeWithService('slapd', 'LDAP store when the server stops answering', () => {
   let slapd: SlapdInstance;
   beforeAll(async () => {
@@ -34,19 +50,13 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
       // Load with pooled connections open, then freeze the server in the middle of it.
       const before = await Promise.all(Array.from({ length: 20 }, check));
       expect(before.every((outcome) => outcome.status === 'valid')).toBe(true);
-      await freezeProcess(slapd.pid);
-      try {
+      await whileFrozen(slapd, check, async () => {
         const started = performance.now();
         const during = await Promise.all(Array.from({ length: 20 }, check));
         expect(during.map((outcome) => outcome.status)).toEqual(Array<string>(20).fill('unavailable'));
         // Every check waited at most for its connect or operation timeout (plus pool queueing), never forever.
         expect(performance.now() - started).toBeLessThan(10_000);
-      } finally {
-        process.kill(slapd.pid, 'SIGCONT');
-      }
-      let after = await check();
-      for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
-      expect(after.status).toBe('valid');
+      });
     } finally {
       await store.close?.();
     }
@@ -65,8 +75,7 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
     const check = () => store.verify({ username: 'alice', password: alice?.password ?? '' });
     try {
       expect((await Promise.all(Array.from({ length: 4 }, check))).map((outcome) => outcome.status)).toEqual(Array<string>(4).fill('valid'));
-      await freezeProcess(slapd.pid);
-      try {
+      await whileFrozen(slapd, check, async () => {
         const started = performance.now();
         const answers = await Promise.all(Array.from({ length: 40 }, async () => ({ outcome: await check(), ms: performance.now() - started })));
         expect(answers.map(({ outcome }) => outcome.status)).toEqual(Array<string>(40).fill('unavailable'));
@@ -74,12 +83,7 @@ describeWithService('slapd', 'LDAP store when the server stops answering', () =>
         // connect attempt. Waiting in turn behind the two slots took 40 / 2 timeouts and more (about 10 s).
         expect(Math.max(...answers.map(({ ms }) => ms))).toBeLessThan(3 * timeoutMs);
         for (const { outcome } of answers) if (outcome.status === 'unavailable') expect(outcome.error.code).toBe('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE');
-      } finally {
-        process.kill(slapd.pid, 'SIGCONT');
-      }
-      let after = await check();
-      for (let i = 0; i < 10 && after.status !== 'valid'; i++) after = await check();
-      expect(after.status).toBe('valid');
+      });
     } finally {
       await store.close?.();
     }
