@@ -68,17 +68,14 @@ function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => 
   };
 }
 
-/** The extension attributes a mapping writes: the requiresMigration flag (Boolean) and `extension:` targets (String). */
-function extensionsOf(mapping: Record<string, unknown>): Array<{ name: string; dataType: 'Boolean' | 'String' }> {
-  const passwords = (mapping['passwords'] ?? {}) as { requiresMigrationAttribute?: unknown };
-  const flag = passwords.requiresMigrationAttribute === undefined ? 'requiresMigration' : passwords.requiresMigrationAttribute;
-  const attributes = ((mapping['fields'] ?? {}) as { attributes?: Record<string, unknown> }).attributes ?? {};
-  return [
-    ...(typeof flag === 'string' ? [{ name: flag, dataType: 'Boolean' as const }] : []),
-    ...Object.values(attributes)
-      .filter((target): target is string => typeof target === 'string' && target.startsWith('extension:'))
-      .map((target) => ({ name: target.slice('extension:'.length), dataType: 'String' as const })),
-  ];
+/**
+ * The extension attributes a mapping writes, typed as the mapping sends them: the requiresMigration flag
+ * (Boolean) and `extension:` targets (their declared dataType, String when none). The mapping answers this
+ * itself, so what is registered and what is written cannot drift apart.
+ */
+async function extensionsOf(mapping: Record<string, unknown>): Promise<Array<{ name: string; dataType: 'Boolean' | 'String' | 'Integer' | 'DateTime' }>> {
+  const { extensionPropertiesOf } = await import('../premigrate/mapping.js');
+  return extensionPropertiesOf(mapping as Parameters<typeof extensionPropertiesOf>[0]);
 }
 
 /**
@@ -258,7 +255,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
       const { registerExtensionProperties } = await import('../premigrate/extensions.js');
       const extensionAppId = config.mapping['extensionAppId'];
       if (typeof extensionAppId !== 'string') throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'registering extension attributes needs premigrate.mapping.extensionAppId', { path: 'premigrate.mapping.extensionAppId' });
-      const registered = await registerExtensionProperties(graph, extensionAppId, extensionsOf(config.mapping), io.stopSignal);
+      const registered = await registerExtensionProperties(graph, extensionAppId, await extensionsOf(config.mapping), io.stopSignal);
       io.stderr.write(`premigrate: extension attributes registered: ${registered.registered.join(', ') || 'none'}; already there: ${registered.existing.join(', ') || 'none'}\n`);
     }
 

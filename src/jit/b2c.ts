@@ -2,12 +2,14 @@ import { z } from 'zod';
 import type { Authenticator } from '../core/authenticator.js';
 import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contracts.js';
 import { callDeadline, deadlineExceeded } from '../core/deadline.js';
-import { LegacyIdpError } from '../core/errors.js';
+import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { isObjectConflict } from '../graph/errors.js';
-import { buildLocalAccountUser } from '../graph/users.js';
+import { checkStrongPassword, strongPasswordMaxLength } from '../graph/password.js';
+import { buildLocalAccountUser, extensionAttributeName, type LocalAccountInput, type LocalAccountUser } from '../graph/users.js';
+import { isEmailAddress, nameMaxLengths, textValue, truncate } from '../premigrate/mapping.js';
 import type { CallerAuthenticator } from './caller-auth.js';
 import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type MessageKey, type Messages } from './messages.js';
@@ -34,9 +36,9 @@ const claimName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/u, 'must be
 const modes = ['claims', 'create', 'seamless', 'signup-check', 'reset-discovery'] as const;
 export type B2cMode = (typeof modes)[number];
 
-/** What `create` needs of a Graph client (src/graph's `createGraphClient` has it). */
+/** What `create` needs of a Graph client (src/graph's `createGraphClient` has it, and is assignable to it). */
 export interface GraphUserWriter {
-  createUser(user: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<{ id: string }>;
+  createUser(user: LocalAccountUser, options?: { signal?: AbortSignal }): Promise<{ id: string }>;
   findUserByIdentity(identity: { issuer: string; issuerAssignedId: string; signInType?: string }, options?: { signal?: AbortSignal }): Promise<{ id: string } | null>;
 }
 
@@ -131,6 +133,12 @@ export const b2cHandlerSchema = z
         rememberMs: z.number().int().nonnegative().default(300_000),
       })
       .strict()
+      .superRefine((create, context) => {
+        // The settings every create shares go through the local-account builder once, here: a tenant, an
+        // extension app id or an extension value it refuses would otherwise fail every sign-in.
+        const problem = localAccountSettingsProblem(create);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     maxBodyBytes: z.number().int().positive().max(1_048_576).default(16_384),
     logger: z.custom<Logger>(hasFunction('warn'), 'must be a Logger').optional(),
@@ -145,6 +153,28 @@ export const b2cHandlerSchema = z
 
 export type B2cHandlerOptions = z.input<typeof b2cHandlerSchema>;
 
+/**
+ * What buildLocalAccountUser says of the `create` settings with a stand-in user (its rules, not a copy of
+ * them), or undefined when it takes them. Its messages name the field, never the value.
+ */
+function localAccountSettingsProblem(create: Pick<LocalAccountInput, 'tenant' | 'signInType' | 'extensionAppId' | 'extensions'>): string | undefined {
+  try {
+    buildLocalAccountUser({
+      tenant: create.tenant,
+      ...(create.signInType === undefined ? {} : { signInType: create.signInType }),
+      issuerAssignedId: create.signInType === 'userName' ? 'probe' : 'probe@example.com',
+      password: 'Probe-Password-1',
+      ...(create.extensionAppId === undefined ? {} : { extensionAppId: create.extensionAppId }),
+      ...(create.extensions === undefined ? {} : { extensions: create.extensions }),
+    });
+    // An app id with no extensions yet is still checked, by the rule that builds the attribute names.
+    if (create.extensionAppId !== undefined) extensionAttributeName(create.extensionAppId, 'probe');
+    return undefined;
+  } catch (error) {
+    return isLegacyIdpError(error) ? error.message : 'refused by the local-account rules';
+  }
+}
+
 /** Machine codes of 409 answers (debug mode only). */
 const errorCodes: Record<MessageKey, string> = {
   invalid: 'LEGACY_IDP_INVALID_CREDENTIALS',
@@ -156,6 +186,13 @@ const errorCodes: Record<MessageKey, string> = {
   signupExists: 'LEGACY_IDP_USER_EXISTS',
   resetNotFound: 'LEGACY_IDP_USER_NOT_FOUND',
 };
+
+/**
+ * The debug code of a legacy user the directory cannot take as is (a password over Graph's limit or below its
+ * policy, a sign-in name it refuses): the same answer on every try, so the page says to reset the password
+ * (the `mustChange` text), which lets the reset flow set one the directory takes.
+ */
+const cannotMigrateCode = 'LEGACY_IDP_CANNOT_MIGRATE';
 
 type Input = Record<string, unknown>;
 
@@ -191,16 +228,16 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     })
     .transform((value) => value as Input);
 
-  const errorBody = (status: number, key: MessageKey, messages: Messages, requestId: string, developerMessage: string): JitAnswer =>
+  const errorBody = (status: number, key: MessageKey, messages: Messages, requestId: string, developerMessage: string, code = errorCodes[key]): JitAnswer =>
     jsonAnswer(status, {
       version: config.version,
       status,
       userMessage: messages[key],
-      ...(config.debug ? { code: errorCodes[key], requestId, developerMessage } : {}),
+      ...(config.debug ? { code, requestId, developerMessage } : {}),
     });
 
-  const conflict = (key: MessageKey, messages: Messages, context: JitCallContext, outcome: string, developerMessage: string, username?: string): JitResult => ({
-    answer: errorBody(409, key, messages, context.requestId, developerMessage),
+  const conflict = (key: MessageKey, messages: Messages, context: JitCallContext, outcome: string, developerMessage: string, username?: string, code?: string): JitResult => ({
+    answer: errorBody(409, key, messages, context.requestId, developerMessage, code),
     outcome,
     ...(username === undefined ? {} : { username }),
   });
@@ -239,28 +276,64 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     }
   }
 
-  async function createInDirectory(profile: Profile | null, signInName: string, password: string, signal: AbortSignal): Promise<string> {
+  /**
+   * The Graph payload of the user, by the bulk mapping's rules for profile values (premigrate/mapping.ts): text
+   * trimmed, names cut to Graph's lengths at code-point boundaries, a `mail` that is not an address left out
+   * (it is optional). `refused` when the directory cannot take the user whatever the retries; its reason names
+   * the field, never the value.
+   */
+  function directoryUser(profile: Profile | null, signInName: string, password: string): { user: LocalAccountUser; issuerAssignedId: string } | { refused: string } {
+    const create = config.create;
+    if (!create) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'create mode without create options');
+    // What the mapping does with such passwords is replace them; the typed one is the only one here.
+    if (password.length > strongPasswordMaxLength) return { refused: `the password is longer than ${strongPasswordMaxLength} characters (Graph's limit)` };
+    if (!create.disableStrongPassword) {
+      const strong = checkStrongPassword(password);
+      if (!strong.ok) return { refused: `the password does not meet the strong password policy (${strong.reason}) and create.disableStrongPassword is off` };
+    }
+    const text = (value: unknown): string | undefined => {
+      const checked = textValue(value);
+      return checked.ok ? checked.value : undefined;
+    };
+    const names: Partial<Record<keyof typeof nameMaxLengths, string>> = {};
+    for (const [field, max] of Object.entries(nameMaxLengths) as Array<[keyof typeof nameMaxLengths, number]>) {
+      const value = text(profile?.[field]);
+      if (value !== undefined) names[field] = truncate(value, max);
+    }
+    const email = text(profile?.email);
+    const mail = email !== undefined && isEmailAddress(email) ? email : undefined;
+    // emailAddress: the profile's address, else the name the user signed in with (B2C's page asks for an address).
+    const issuerAssignedId = create.signInType === 'emailAddress' ? (mail ?? signInName) : (text(profile?.username) ?? signInName);
+    try {
+      const user = buildLocalAccountUser({
+        tenant: create.tenant,
+        signInType: create.signInType,
+        issuerAssignedId,
+        password,
+        ...names,
+        ...(mail === undefined ? {} : { mail }),
+        disableStrongPassword: create.disableStrongPassword,
+        ...(create.extensionAppId === undefined ? {} : { extensionAppId: create.extensionAppId }),
+        ...(create.extensions === undefined ? {} : { extensions: create.extensions }),
+      });
+      return { user, issuerAssignedId };
+    } catch (error) {
+      // buildLocalAccountUser's messages name the field, never the value (its zod issues are not kept).
+      return { refused: isLegacyIdpError(error) ? error.message : 'refused by the local-account rules' };
+    }
+  }
+
+  async function createInDirectory(profile: Profile | null, signInName: string, password: string, signal: AbortSignal): Promise<{ id: string } | { refused: string }> {
     const create = config.create;
     if (!create) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'create mode without create options');
     const remembered = created.get(signInName);
-    if (remembered && Date.now() - remembered.at < create.rememberMs) return remembered.id;
-    const issuerAssignedId = create.signInType === 'emailAddress' ? (profile?.email ?? signInName) : (profile?.username ?? signInName);
-    const user = buildLocalAccountUser({
-      tenant: create.tenant,
-      signInType: create.signInType,
-      issuerAssignedId,
-      password,
-      ...(profile?.displayName ? { displayName: profile.displayName } : {}),
-      ...(profile?.givenName ? { givenName: profile.givenName.slice(0, 64) } : {}),
-      ...(profile?.surname ? { surname: profile.surname.slice(0, 64) } : {}),
-      ...(profile?.email ? { mail: profile.email } : {}),
-      disableStrongPassword: create.disableStrongPassword,
-      ...(create.extensionAppId === undefined ? {} : { extensionAppId: create.extensionAppId }),
-      ...(create.extensions === undefined ? {} : { extensions: create.extensions }),
-    });
+    if (remembered && Date.now() - remembered.at < create.rememberMs) return { id: remembered.id };
+    const built = directoryUser(profile, signInName, password);
+    if ('refused' in built) return built;
+    const { user, issuerAssignedId } = built;
     let id: string;
     try {
-      id = (await create.graph.createUser(user as unknown as Record<string, unknown>, { signal })).id;
+      id = (await create.graph.createUser(user, { signal })).id;
     } catch (error) {
       // The identity exists: an earlier try of this submit (or a bulk run) created it. That is success.
       if (!isObjectConflict(error)) throw error;
@@ -275,7 +348,7 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       if (Date.now() - entry.at < create.rememberMs) break;
       created.delete(name);
     }
-    return id;
+    return { id };
   }
 
   /** The answer for every outcome but a correct password (shared by the three verifying modes). */
@@ -355,16 +428,23 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       profile = lookup.profile;
     }
     if (config.mode === 'create') {
-      let objectId: string;
+      let createdUser: { id: string } | { refused: string };
       try {
         // The directory call shares the verification's budget: B2C gives up after 30 s whatever we do.
-        objectId = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remainingMs(context))]));
+        createdUser = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remainingMs(context))]));
       } catch (error) {
         // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
         const code = error instanceof LegacyIdpError ? error.code : 'unknown';
         context.logger.warn('b2c create failed', { requestId: context.requestId, code });
         return verified(conflict('unavailable', messages, context, 'create_failed', `creating the user in the directory failed (${code})`, username));
       }
+      if ('refused' in createdUser) {
+        // Trying again cannot help, so not the unavailable text: the reset flow sets a password the directory
+        // takes. The operator reads which field it was in the log (the reason never holds the value).
+        context.logger.warn('b2c create refused: the directory cannot take this user as is', { requestId: context.requestId, code: cannotMigrateCode, reason: createdUser.refused });
+        return verified(conflict('mustChange', messages, context, 'create_refused', `the user cannot be created in the directory: ${createdUser.refused}`, username, cannotMigrateCode));
+      }
+      const objectId = createdUser.id;
       const writeBack = config.create?.writeBack;
       if (writeBack && profile) {
         // After the directory confirmed the user, never before; a failed write-back only means the next

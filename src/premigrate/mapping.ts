@@ -124,9 +124,20 @@ type Recovery = { status: 'recovered'; password: string } | { status: 'none' } |
 // ---------------------------------------------------------------------------------------------------------
 // Options
 
-const guid = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/u;
+/** A GUID with or without its hyphens: the b2c-extensions-app's client id (registration takes both forms too). */
+export const extensionAppIdPattern = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/u;
 const extensionShortName = /^[A-Za-z0-9_]{1,120}$/u;
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+
+/** The address rule of `mail` and of emailAddress sign-in names (reference §3.1). */
+export const isEmailAddress = (text: string): boolean => emailShape.test(text);
+
+/** Graph's lengths for the user's names (reference §3.1): longer ones fail the user or are cut (`fields.overlong`). */
+export const nameMaxLengths = { displayName: 256, givenName: 64, surname: 64 } as const;
+
+/** The dataTypes of directory extension properties (reference §3.1). */
+export const extensionDataTypes = ['String', 'Integer', 'Boolean', 'DateTime'] as const;
+export type ExtensionDataType = (typeof extensionDataTypes)[number];
 
 /**
  * The user properties an attribute can be written to besides extension attributes: plain strings of Graph's
@@ -158,10 +169,28 @@ const fieldSource = z.union([
   z.literal(false),
 ]);
 
+const extensionTarget = new RegExp(`^extension:([A-Za-z0-9_]{1,120})(?::(${extensionDataTypes.join('|')}))?$`, 'u');
+
 const attributeTarget = z.union([
   z.enum(graphUserAttributeTargets),
-  z.string().regex(/^extension:[A-Za-z0-9_]{1,120}$/u, `expected one of ${graphUserAttributeTargets.join(', ')} or "extension:<name>" (letters, digits, underscores)`),
+  z
+    .string()
+    .regex(
+      extensionTarget,
+      `expected one of ${graphUserAttributeTargets.join(', ')} or "extension:<name>" (letters, digits, underscores), optionally typed "extension:<name>:<${extensionDataTypes.join('|')}>"`,
+    ),
 ]);
+
+/**
+ * `extension:<name>` or `extension:<name>:<dataType>`: the property's short name and the dataType it is
+ * registered with, String when none is given. Every value the mapping writes to it has that type, so one
+ * registration fits every user (a property takes one type; Graph refuses the others).
+ */
+function parseExtensionTarget(target: string): { name: string; dataType: ExtensionDataType } | undefined {
+  const match = extensionTarget.exec(target);
+  if (!match?.[1]) return undefined;
+  return { name: match[1], dataType: (match[2] as ExtensionDataType | undefined) ?? 'String' };
+}
 
 const decryptHook = z.custom<CredentialDecryptor>((value) => typeof value === 'function', 'must be a function (credential) => string | undefined');
 
@@ -189,14 +218,14 @@ export const premigrateMappingSchema = z
       .strict()
       .optional(),
     /** Client id of the tenant's b2c-extensions-app; needed for `extension:` targets and requiresMigration. */
-    extensionAppId: z.string().regex(guid, 'expected the application (client) id of the b2c-extensions-app (a GUID)').optional(),
+    extensionAppId: z.string().regex(extensionAppIdPattern, 'expected the application (client) id of the b2c-extensions-app (a GUID, with or without hyphens)').optional(),
     fields: z
       .object({
         displayName: fieldSource.default('displayName'),
         givenName: fieldSource.default('givenName'),
         surname: fieldSource.default('surname'),
         mail: fieldSource.default('email'),
-        /** Profile attribute name -> a Graph user property or `extension:<name>`. */
+        /** Profile attribute name -> a Graph user property, `extension:<name>` (String) or `extension:<name>:<dataType>`. */
         attributes: z.record(z.string().min(1), attributeTarget).default({}),
         /** Over-long names (displayName 256, givenName and surname 64): fail the user (default) or cut them. */
         overlong: z.enum(['fail', 'truncate']).default('fail'),
@@ -238,9 +267,12 @@ export const premigrateMappingSchema = z
     const extensionNames = new Set<string>();
     const targets = new Set<string>();
     for (const [attribute, target] of Object.entries(input.fields.attributes)) {
-      if (targets.has(target)) ctx.addIssue({ code: 'custom', path: ['fields', 'attributes', attribute], message: `a second attribute maps to ${target}` });
-      targets.add(target);
-      if (target.startsWith('extension:')) extensionNames.add(target.slice('extension:'.length).toLowerCase());
+      const extension = parseExtensionTarget(target);
+      // One property whatever its declared type or case: extension:a and extension:A:Integer are the same one.
+      const key = extension ? `extension:${extension.name.toLowerCase()}` : target;
+      if (targets.has(key)) ctx.addIssue({ code: 'custom', path: ['fields', 'attributes', attribute], message: `a second attribute maps to ${key}` });
+      targets.add(key);
+      if (extension) extensionNames.add(extension.name.toLowerCase());
     }
     const flag = input.passwords.requiresMigrationAttribute;
     if (flag !== false && extensionNames.has(flag.toLowerCase())) {
@@ -272,7 +304,7 @@ export const mappingFailureCodes = {
   invalid_user_name: 'signInType userName, and the sign-in name breaks the userName rules.',
   invalid_mail: 'The value for mail is not an e-mail address.',
   field_too_long: 'displayName (256), givenName or surname (64) is too long, and fields.overlong is "fail".',
-  invalid_attribute: 'A mapped attribute has a value its target cannot hold (type, or over 250 characters).',
+  invalid_attribute: 'A mapped attribute has a value its target cannot hold (not its declared dataType, or over 250 characters).',
   decrypt_failed: 'The legacy password is encrypted and did not decrypt (wrong key, corrupt value), and passwords.onDecryptFailure is "fail".',
   invalid_payload: 'The payload was refused by the local-account rules (buildLocalAccountUser); the reason names the field.',
 } as const;
@@ -308,10 +340,12 @@ export type PremigrateMapper = ((profile: Profile) => MigrationItem | MappingFai
 // ---------------------------------------------------------------------------------------------------------
 // Field values
 
-type Checked<T> = { ok: true; value: T | undefined } | { ok: false };
+/** A value as a target can take it: `value` undefined when there is none (absent, null, blank); not ok when it cannot. */
+export type Checked<T> = { ok: true; value: T | undefined } | { ok: false };
 const absent = { ok: true, value: undefined } as const;
 
-function textValue(value: unknown): Checked<string> {
+/** A profile value as text: trimmed, blank is none; numbers, booleans and dates written out; anything else is not text. */
+export function textValue(value: unknown): Checked<string> {
   if (value === undefined || value === null) return absent;
   if (typeof value === 'string') {
     const text = value.trim();
@@ -327,19 +361,48 @@ function textValue(value: unknown): Checked<string> {
 const extensionStringMax = 250;
 const int32 = (value: number): boolean => Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
 
-function extensionValue(value: unknown): Checked<ExtensionValue> {
+const isoDate = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/u;
+
+/**
+ * A profile value as the declared dataType of its extension property, or not ok. Stores hand the same column
+ * back as numbers, strings or booleans depending on the driver (SQLite and MySQL booleans are 0/1, a Postgres
+ * bigint is a string), so unambiguous spellings of the type are taken; anything else fails the user rather than
+ * reaching Graph as another type.
+ */
+function extensionValue(value: unknown, dataType: ExtensionDataType): Checked<ExtensionValue> {
   if (value === undefined || value === null) return absent;
-  if (typeof value === 'boolean') return { ok: true, value };
-  if (typeof value === 'number') return int32(value) ? { ok: true, value } : { ok: false };
-  if (typeof value === 'bigint') return int32(Number(value)) ? { ok: true, value: Number(value) } : { ok: false };
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? { ok: false } : { ok: true, value: value.toISOString() };
-  if (typeof value === 'string') {
-    const text = value.trim();
-    if (text === '') return absent;
-    return text.length <= extensionStringMax ? { ok: true, value: text } : { ok: false };
+  if (typeof value === 'string' && value.trim() === '') return absent;
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  switch (dataType) {
+    case 'String': {
+      const checked = textValue(value);
+      return checked.ok && checked.value !== undefined && checked.value.length > extensionStringMax ? { ok: false } : checked;
+    }
+    case 'Integer': {
+      const number = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : text !== undefined && /^[+-]?\d{1,10}$/u.test(text) ? Number(text) : Number.NaN;
+      return int32(number) ? { ok: true, value: number } : { ok: false };
+    }
+    case 'Boolean': {
+      if (typeof value === 'boolean') return { ok: true, value };
+      if (value === 1 || value === 0) return { ok: true, value: value === 1 };
+      const word = text?.toLowerCase();
+      if (word === 'true' || word === '1') return { ok: true, value: true };
+      if (word === 'false' || word === '0') return { ok: true, value: false };
+      return { ok: false };
+    }
+    case 'DateTime': {
+      const date = value instanceof Date ? value : text !== undefined && isoDate.test(text) ? new Date(text) : undefined;
+      return date === undefined || Number.isNaN(date.getTime()) ? { ok: false } : { ok: true, value: date.toISOString() };
+    }
   }
-  return { ok: false };
 }
+
+const extensionTypeRule: Record<ExtensionDataType, string> = {
+  String: `text of at most ${extensionStringMax} characters`,
+  Integer: 'a 32-bit integer',
+  Boolean: 'true or false (or 1 or 0)',
+  DateTime: 'a date (a Date or an ISO 8601 string)',
+};
 
 function graphAttributeValue(target: GraphAttributeTarget, value: unknown): Checked<string | string[]> {
   if (target !== 'otherMails') return textValue(value);
@@ -354,7 +417,7 @@ function graphAttributeValue(target: GraphAttributeTarget, value: unknown): Chec
 }
 
 /** Cuts to at most `max` UTF-16 units without splitting a surrogate pair. */
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let out = '';
   for (const char of text) {
@@ -385,7 +448,7 @@ export function createMapper(options: PremigrateMappingOptions): PremigrateMappe
   const decryptors: CredentialDecryptor[] = [];
   if (config.passwords.decrypt) decryptors.push(config.passwords.decrypt);
   if (config.passwords.aspnetMachineKey) decryptors.push(aspnetMembershipDecrypt(config.passwords.aspnetMachineKey));
-  const attributeMap = Object.entries(config.fields.attributes);
+  const attributeMap = Object.entries(config.fields.attributes).map(([attribute, target]) => ({ attribute, target, extension: parseExtensionTarget(target) }));
 
   const stats: MappingStats = { items: 0, failures: {}, passwords: { recovered: 0, generated: 0, weakReplaced: 0, weakKept: 0, undecryptable: 0 } };
 
@@ -443,11 +506,7 @@ export function createMapper(options: PremigrateMappingOptions): PremigrateMappe
 
     // Names and mail.
     const names: { displayName?: string; givenName?: string; surname?: string } = {};
-    for (const [field, max] of [
-      ['displayName', 256],
-      ['givenName', 64],
-      ['surname', 64],
-    ] as const) {
+    for (const [field, max] of Object.entries(nameMaxLengths) as Array<[keyof typeof nameMaxLengths, number]>) {
       const value = fieldValue(profile, config.fields[field]);
       if (!value.ok) return fail(profile, 'invalid_attribute', `the source of ${field} is not text`);
       if (value.value === undefined) continue;
@@ -455,17 +514,17 @@ export function createMapper(options: PremigrateMappingOptions): PremigrateMappe
       names[field] = truncate(value.value, max);
     }
     const mail = fieldValue(profile, config.fields.mail);
-    if (!mail.ok || (mail.value !== undefined && !emailShape.test(mail.value))) return fail(profile, 'invalid_mail', 'the value for mail is not an e-mail address');
+    if (!mail.ok || (mail.value !== undefined && !isEmailAddress(mail.value))) return fail(profile, 'invalid_mail', 'the value for mail is not an e-mail address');
 
     // Mapped attributes.
     const extensions: Record<string, ExtensionValue> = {};
     const graphFields: Partial<Record<GraphAttributeTarget, string | string[]>> = {};
-    for (const [attribute, target] of attributeMap) {
+    for (const { attribute, target, extension } of attributeMap) {
       const raw = profile.attributes[attribute];
-      if (target.startsWith('extension:')) {
-        const value = extensionValue(raw);
-        if (!value.ok) return fail(profile, 'invalid_attribute', `attribute ${attribute} cannot be written to ${target} (Boolean, 32-bit integer, date, or at most ${extensionStringMax} characters)`);
-        if (value.value !== undefined) extensions[target.slice('extension:'.length)] = value.value;
+      if (extension) {
+        const value = extensionValue(raw, extension.dataType);
+        if (!value.ok) return fail(profile, 'invalid_attribute', `attribute ${attribute} cannot be written to ${target} (${extension.dataType}: ${extensionTypeRule[extension.dataType]})`);
+        if (value.value !== undefined) extensions[extension.name] = value.value;
       } else {
         const graphTarget = target as GraphAttributeTarget;
         const value = graphAttributeValue(graphTarget, raw);
@@ -548,4 +607,16 @@ export function createMapper(options: PremigrateMappingOptions): PremigrateMappe
   return Object.assign(map, {
     stats: (): MappingStats => ({ items: stats.items, failures: { ...stats.failures }, passwords: { ...stats.passwords } }),
   });
+}
+
+/**
+ * The extension properties a mapping writes, with the dataType of the values it sends: the requiresMigration
+ * flag (Boolean) and each `extension:` target (its declared type, String when none). What
+ * `registerExtensionProperties` must register for Graph to take the mapping's payloads.
+ */
+export function extensionPropertiesOf(options: PremigrateMappingOptions): Array<{ name: string; dataType: ExtensionDataType }> {
+  const config = parseOptions(premigrateMappingSchema, options, 'premigrate mapping options');
+  const flag = config.passwords.requiresMigrationAttribute;
+  const targets = Object.values(config.fields.attributes).flatMap((target) => parseExtensionTarget(target) ?? []);
+  return [...(flag === false ? [] : [{ name: flag, dataType: 'Boolean' as const }]), ...targets];
 }

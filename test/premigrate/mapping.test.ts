@@ -93,7 +93,7 @@ describe('identities', () => {
       ],
       scryptCost: 16,
     });
-    const map = createMapper({ ...base, fields: { attributes: { loyalty: 'extension:loyaltyNumber' } } });
+    const map = createMapper({ ...base, fields: { attributes: { loyalty: 'extension:loyaltyNumber:Integer' } } });
     const mapped: MigrationItem[] = [];
     for await (const user of store.list()) mapped.push(item(map(user)));
     expect(mapped.map((entry) => [entry.subjectId, entry.cursor, entry.password, entry.payload.accountEnabled])).toEqual([
@@ -150,7 +150,7 @@ describe('fields and attributes', () => {
     const map = createMapper({
       ...base,
       extensionAppId: '831374B3-BD50-41BF-AA54-263EC9E050FC',
-      fields: { attributes: { tier: 'extension:loyaltyTier', since: 'extension:memberSince', vip: 'extension:isVip', title: 'jobTitle', alt: 'otherMails' } },
+      fields: { attributes: { tier: 'extension:loyaltyTier', since: 'extension:memberSince:DateTime', vip: 'extension:isVip:Boolean', title: 'jobTitle', alt: 'otherMails' } },
     });
     const payload = item(
       map(profile({ attributes: { tier: ' gold ', since: new Date('2019-05-01T00:00:00Z'), vip: true, title: 'Countess', alt: ['ada@old.example.com', 'ada@other.example.com'] } })),
@@ -360,7 +360,7 @@ describe('disabled users', () => {
 });
 
 describe('mapping failures', () => {
-  const attributes = { attributes: { bag: 'extension:bag', ratio: 'extension:ratio', note: 'extension:note', alt: 'otherMails' } } as const;
+  const attributes = { attributes: { bag: 'extension:bag', ratio: 'extension:ratio:Integer', note: 'extension:note', alt: 'otherMails' } } as const;
   const cases: Array<[MappingFailureCode, PremigrateMappingOptions, Overrides]> = [
     ['skipped_disabled', { ...base, disabledUsers: 'skip' }, { enabled: false }],
     ['no_sign_in_name', base, { email: undefined }],
