@@ -82,10 +82,11 @@ export function prepareBatch(requests: readonly BatchRequest[]): PreparedBatch {
     const id = item.id ?? String(index + 1);
     // Graph compares batch ids case-insensitively (reference §3.4).
     if (seen.has(id.toLowerCase())) throw invalid(`duplicate id "${id}" (ids are compared case-insensitively)`);
-    seen.add(id.toLowerCase());
+    // Checked before the item's own id is added: an item cannot depend on itself.
     for (const dependency of item.dependsOn ?? []) {
       if (!seen.has(dependency.toLowerCase())) throw invalid(`request "${id}" depends on "${dependency}", which is not an earlier request`);
     }
+    seen.add(id.toLowerCase());
     ids.push(id);
     items.push({ method: item.method, path: pathOnly(item.url) });
     const headers: Record<string, string> = { ...item.headers };
@@ -113,9 +114,13 @@ function lowerCaseHeaders(value: unknown): Record<string, string> {
   return out;
 }
 
+/** An HTTP status: a whole number from 100 to 599, as a JSON number (Graph sends numbers). */
+const isHttpStatus = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599;
+
 /**
- * The answers in request order, matched by id: Graph may answer in any order (reference §3.4). A missing
- * or unknown id means the answer cannot be trusted as a whole, so it is an error rather than a guess.
+ * The answers in request order, matched by id: Graph may answer in any order (reference §3.4). A missing,
+ * repeated or unknown id, an entry without one, or a status that is not an HTTP status means the answer
+ * cannot be trusted as a whole, so it is an error rather than a guess.
  */
 export function readBatchAnswer(
   body: unknown,
@@ -124,17 +129,22 @@ export function readBatchAnswer(
 ): BatchItemResult[] {
   const responses = isRecord(body) && Array.isArray(body.responses) ? (body.responses as unknown[]) : undefined;
   if (responses === undefined) throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', 'Graph POST /$batch answered without a responses array', { method: 'POST', path: '/$batch' });
+  const malformed = (what: string): GraphError => new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph POST /$batch answered ${what}`, { method: 'POST', path: '/$batch' });
+  const requested = new Set(prepared.ids.map((id) => id.toLowerCase()));
   const byId = new Map<string, Record<string, unknown>>();
   for (const response of responses) {
-    if (isRecord(response) && (typeof response.id === 'string' || typeof response.id === 'number')) byId.set(String(response.id).toLowerCase(), response);
+    if (!isRecord(response) || (typeof response.id !== 'string' && typeof response.id !== 'number')) throw malformed('a response without an id');
+    const key = String(response.id).toLowerCase();
+    // Ids are the client's own: quoting one is safe, but an unknown one is service text, so it is not quoted.
+    if (!requested.has(key)) throw malformed('a response for an id it was not sent');
+    if (byId.has(key)) throw malformed(`two responses for request "${String(response.id)}"`);
+    byId.set(key, response);
   }
   const secrets = [...context.secrets, ...prepared.secrets];
   return prepared.ids.map((id, index) => {
     const response = byId.get(id.toLowerCase());
-    const status = response === undefined ? Number.NaN : Number(response.status);
-    if (response === undefined || !Number.isInteger(status)) {
-      throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph POST /$batch answered without a usable response for request "${id}"`, { method: 'POST', path: '/$batch' });
-    }
+    if (response === undefined || !isHttpStatus(response.status)) throw malformed(`without a usable response for request "${id}"`);
+    const status = response.status;
     const headers = lowerCaseHeaders(response.headers);
     const header = (name: string): string | undefined => headers[name];
     const retryAfterSeconds = retryAfterSecondsOf(headers['retry-after'], context.now);

@@ -112,9 +112,15 @@ function selectQuery(select: readonly string[] | undefined, required: readonly s
   return `$select=${names.join(',')}`;
 }
 
+/** `.`, `..` and their percent-encoded spellings: URL parsing resolves them, wherever they stand in a path. */
+const dotSegment = /^(?:\.|%2e){1,2}$/iu;
+
 function userPath(id: string): string {
   if (id === '') throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'user id must not be empty');
-  return `/users/${encodeURIComponent(id)}`;
+  const segment = encodeURIComponent(id);
+  // encodeURIComponent leaves dots alone, so "/users/.." would become "/" (GET lists the API root, "." lists users).
+  if (dotSegment.test(segment)) throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'user id must not be "." or ".."');
+  return `/users/${segment}`;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

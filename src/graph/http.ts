@@ -2,6 +2,10 @@
  * One HTTP exchange with a deadline. The timeout covers the body too (a server that sends headers and then
  * stalls is as stuck as one that never answers), and it is enforced by a race as well as by the abort
  * signal, so an injected fetch that ignores `signal` still cannot hang a sign-in.
+ *
+ * Redirects are never followed: fetch would send the same body to the Location's host (a create holds the
+ * user's password, a token request the client secret) and this library would trust that host's answer. A
+ * 3xx comes back as a failure instead, without its body. Bodies are read up to `maxResponseBytes`.
  */
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -18,12 +22,30 @@ export interface HttpAnswer {
   headers: Headers;
   /** The parsed JSON body; undefined when empty or not JSON. */
   body: unknown;
+  /** A body came that is not JSON (by content-type or syntax): a proxy's or a login page's HTML, say. */
+  notJson: boolean;
 }
 
-export type HttpFailure = { failure: 'timeout' | 'aborted' | 'network'; cause: unknown };
+export type HttpFailure =
+  | { failure: 'timeout' | 'aborted' | 'network'; cause: unknown }
+  /** A 3xx answer, not followed; `status` is undefined when fetch hid it (an opaque redirect) or followed it anyway. */
+  | { failure: 'redirect'; status: number | undefined }
+  /** The body is longer than maxResponseBytes; the rest was not read. */
+  | { failure: 'too-large'; status: number }
+  /** A header fetch would refuse (CR, LF, NUL, a character over U+00FF): caught before sending, the value not quoted. */
+  | { failure: 'invalid-header'; header: string };
 
 const isFailure = (value: HttpAnswer | HttpFailure): value is HttpFailure => 'failure' in value;
 export { isFailure as isHttpFailure };
+
+/**
+ * The largest answer body read: far above any Graph answer this client asks for (a $batch of 20 users is a
+ * few hundred KB), far below what would strain the process. A longer body is cut off and the call fails.
+ */
+export const maxResponseBytes = 16 * 1024 * 1024;
+
+const jsonContentType = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/iu;
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u;
 
 function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;
@@ -34,7 +56,54 @@ function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * The header fetch would refuse, checked here because fetch's own TypeError quotes the value (a bearer token)
+ * and would travel on as an error's cause. Checked with the platform's Headers, so the rules are fetch's own.
+ */
+function refusedHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      new Headers().append(name, value);
+    } catch {
+      return headerName.test(name) ? name.toLowerCase() : '(a header with an invalid name)';
+    }
+  }
+  return undefined;
+}
+
+/** The body as text, or undefined when it is longer than `limit` bytes (the connection is then dropped). */
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > limit) {
+    response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (response.body === null) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 export async function exchange(fetchFn: FetchLike, request: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer | HttpFailure> {
+  const header = refusedHeader(request.headers);
+  if (header !== undefined) return { failure: 'invalid-header', header };
   const controller = new AbortController();
   let reason: 'timeout' | 'aborted' | undefined;
   let rejectAbort: ((error: Error) => void) | undefined;
@@ -57,12 +126,21 @@ export async function exchange(fetchFn: FetchLike, request: HttpRequest, timeout
   if (signal?.aborted === true) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const init: RequestInit = { method: request.method, headers: request.headers, signal: controller.signal };
+    const init: RequestInit = { method: request.method, headers: request.headers, signal: controller.signal, redirect: 'manual' };
     if (request.body !== undefined) init.body = request.body;
-    const answer = (async (): Promise<HttpAnswer> => {
+    const answer = (async (): Promise<HttpAnswer | HttpFailure> => {
       const response = await fetchFn(request.url, init);
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: parseJson(text) };
+      // `opaqueredirect` (status 0) is what a browser-like fetch gives for a manual redirect; `redirected` is an
+      // injected fetch that followed one anyway: its answer came from another host and is not trusted either.
+      if (response.type === 'opaqueredirect' || response.redirected || (response.status >= 300 && response.status < 400)) {
+        response.body?.cancel().catch(() => undefined);
+        return { failure: 'redirect', status: response.status >= 300 && response.status < 400 ? response.status : undefined };
+      }
+      const text = await readCapped(response, maxResponseBytes);
+      if (text === undefined) return { failure: 'too-large', status: response.status };
+      const body = parseJson(text);
+      const notJson = text.trim() !== '' && (body === undefined || !jsonContentType.test(response.headers.get('content-type') ?? ''));
+      return { status: response.status, headers: response.headers, body, notJson };
     })();
     answer.catch(() => undefined);
     return await Promise.race([answer, aborted]);
@@ -83,4 +161,12 @@ export function describeNetworkFailure(cause: unknown): string {
     current = current.cause;
   }
   return 'connection failed';
+}
+
+/** A service-sent content-type, safe to quote in a message. */
+export function describeContentType(headers: Headers): string {
+  const value = headers.get('content-type');
+  if (value === null || value.trim() === '') return 'no content-type';
+  const printable = value.replace(/[^\x20-\x7E]/gu, '?').trim();
+  return printable.length > 80 ? `${printable.slice(0, 80)}...` : printable;
 }

@@ -28,18 +28,62 @@ export function isRetryableStatus(status: number): boolean {
 
 const secondsPattern = /^\d+(?:\.\d+)?$/u;
 
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const month = `(${months.join('|')})`;
+const time = '(\\d{2}):(\\d{2}):(\\d{2})';
+/** RFC 9110 §5.6.7: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the preferred form. */
+const imfFixdate = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${month} (\\d{4}) ${time} GMT$`, 'u');
+/** The obsolete RFC 850 form, `Sunday, 06-Nov-94 08:49:37 GMT`, which recipients must still accept. */
+const rfc850Date = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${month}-(\\d{2}) ${time} GMT$`, 'u');
+/** The obsolete asctime form, `Sun Nov  6 08:49:37 1994`. */
+const asctimeDate = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${month} ([ \\d]\\d) ${time} (\\d{4})$`, 'u');
+
+/** Epoch ms of a valid calendar date and time (UTC), or undefined for `31 Feb` or `25:00:00`. */
+function utc(year: number, monthName: string, day: number, hours: number, minutes: number, seconds: number): number | undefined {
+  const monthIndex = months.indexOf(monthName);
+  if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
+  const at = Date.UTC(year, monthIndex, day, hours, minutes, Math.min(seconds, 59));
+  const date = new Date(at);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === monthIndex && date.getUTCDate() === day ? at : undefined;
+}
+
 /**
- * Retry-After as milliseconds: delta-seconds (fractions allowed, as Graph sends them) or an HTTP date.
- * Anything else, or nothing, is undefined and the caller falls back to backoff.
+ * An HTTP-date in one of RFC 9110's three forms, as epoch ms. Date.parse is not used: it takes loose text
+ * such as "x 1" or "Mar 1" as some date in the past, which would turn into retries without any wait.
+ */
+function parseHttpDate(text: string, now: number): number | undefined {
+  const fixdate = imfFixdate.exec(text);
+  if (fixdate) {
+    const [, day, name, year, hh, mm, ss] = fixdate;
+    return utc(Number(year), name ?? '', Number(day), Number(hh), Number(mm), Number(ss));
+  }
+  const rfc850 = rfc850Date.exec(text);
+  if (rfc850) {
+    const [, day, name, yy, hh, mm, ss] = rfc850;
+    // RFC 9110: a two-digit year more than 50 years ahead is the most recent past year with those digits.
+    const thisYear = new Date(now).getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + Number(yy);
+    if (year > thisYear + 50) year -= 100;
+    return utc(year, name ?? '', Number(day), Number(hh), Number(mm), Number(ss));
+  }
+  const asctime = asctimeDate.exec(text);
+  if (asctime) {
+    const [, name, day, hh, mm, ss, year] = asctime;
+    return utc(Number(year), name ?? '', Number(day), Number(hh), Number(mm), Number(ss));
+  }
+  return undefined;
+}
+
+/**
+ * Retry-After as milliseconds: delta-seconds (fractions allowed, as Graph sends them) or an HTTP-date (RFC
+ * 9110 §10.2.3). Anything else, or nothing, is undefined and the caller falls back to backoff.
  */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (secondsPattern.test(text)) return Math.round(Number(text) * 1000);
-  // Date.parse also accepts loose forms like "1"; only strings that look like a date get this far.
-  if (!/[a-z]/iu.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const at = parseHttpDate(text, now);
+  return at === undefined ? undefined : Math.max(0, at - now);
 }
 
 /** Retry-After in (possibly fractional) seconds, as the batch result and GraphError report it. */

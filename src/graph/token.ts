@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import { clip, GraphError, scrubSecrets } from './errors.js';
-import { describeNetworkFailure, exchange, isHttpFailure, type FetchLike } from './http.js';
+import { describeNetworkFailure, exchange, isHttpFailure, maxResponseBytes, type FetchLike } from './http.js';
 import { abortError, isRetryableStatus, retryAfterSecondsOf, throwIfAborted, withRetries, type RetryPolicy } from './retry.js';
 
 export interface AccessToken {
@@ -37,6 +37,7 @@ export function createTokenCache(source: () => Promise<AccessToken>, now: () => 
   async function refresh(): Promise<string> {
     try {
       const fresh = await source();
+      checkBearerToken(fresh.token);
       const obtainedAt = now();
       const margin = Math.min(refreshMarginMs, Math.max(0, fresh.expiresAt - obtainedAt) / 2);
       cached = { token: fresh.token, refreshAt: fresh.expiresAt - margin };
@@ -57,6 +58,24 @@ export function createTokenCache(source: () => Promise<AccessToken>, now: () => 
       if (cached?.token === token) cached = undefined;
     },
   };
+}
+
+/** RFC 6750's b64token is a subset; visible ASCII is what an Authorization header carries safely. */
+const bearerToken = /^[\x21-\x7E]+$/u;
+
+/**
+ * A token that is not visible ASCII (a custom credential's bug: a newline, a NUL, a non-ASCII character) would
+ * make fetch throw an error that quotes it, or worse, split the header. Refused before use, without quoting it;
+ * not retried, since the same source gives the same token.
+ */
+function checkBearerToken(token: unknown): asserts token is string {
+  if (typeof token === 'string' && bearerToken.test(token)) return;
+  throw new GraphError(
+    'ERR_LEGACY_IDP_GRAPH_AUTH',
+    typeof token === 'string' && token !== ''
+      ? 'the access token holds characters a bearer token cannot have (only visible ASCII is allowed)'
+      : 'the token source gave no access token',
+  );
 }
 
 /**
@@ -121,6 +140,23 @@ export function clientCredentialsSource(settings: ClientCredentialsSettings): ()
           settings.timeoutMs,
         );
         if (isHttpFailure(answer)) {
+          if (answer.failure === 'redirect') {
+            // Not followed: the next host would get the client secret. The Location is not quoted.
+            const what = answer.status === undefined ? 'was redirected' : `answered ${answer.status}`;
+            throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token request ${what}; redirects are not followed (check authorityUrl)`, {
+              ...(answer.status === undefined ? {} : { status: answer.status }),
+              method: 'POST',
+              path,
+            });
+          }
+          if (answer.failure === 'too-large') {
+            throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token endpoint answered ${answer.status} with a body over ${maxResponseBytes} bytes; not read`, {
+              status: answer.status,
+              method: 'POST',
+              path,
+            });
+          }
+          if (answer.failure === 'invalid-header') throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token request: the ${answer.header} header is not valid`, { method: 'POST', path });
           const what = answer.failure === 'timeout' ? `timed out after ${settings.timeoutMs} ms` : `failed (${describeNetworkFailure(answer.cause)})`;
           const error = new GraphError('ERR_LEGACY_IDP_GRAPH_UNAVAILABLE', `token request ${what}`, { method: 'POST', path, cause: answer.cause });
           // A timeout has used the time budget; a refused or reset connection is worth another try.

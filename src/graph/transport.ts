@@ -4,9 +4,10 @@
  * good, throttling headers reported, and 4xx turned into a GraphError on the first answer.
  */
 import { randomUUID } from 'node:crypto';
+import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { clip, GraphError, parseGraphErrorBody, scrubSecrets, type GraphErrorCode, type ParsedGraphErrorBody } from './errors.js';
-import { describeNetworkFailure, exchange, isHttpFailure, type FetchLike } from './http.js';
+import { clip, GraphError, parseGraphErrorBody, scrubSecrets, type GraphErrorCode, type GraphErrorDetail, type ParsedGraphErrorBody } from './errors.js';
+import { describeContentType, describeNetworkFailure, exchange, isHttpFailure, maxResponseBytes, type FetchLike } from './http.js';
 import { isRetryableStatus, retryAfterSecondsOf, throwIfAborted, withRetries, type AttemptResult, type RetryPolicy } from './retry.js';
 import { readThrottleInfo, type ThrottleInfo } from './throttle.js';
 import type { TokenCache } from './token.js';
@@ -79,16 +80,18 @@ export function errorFromAnswer(
   now: number,
 ): GraphError {
   const parsed: ParsedGraphErrorBody = parseGraphErrorBody(body);
+  // The details are service text too, and util.inspect and a batch result show them: scrubbed like the message.
+  const details = parsed.details.map((item): GraphErrorDetail => scrubDetail(item, context.secrets));
   const requestId = header('request-id') ?? parsed.requestId;
   const retryAfterSeconds = retryAfterSecondsOf(header('retry-after'), now);
-  const detail = parsed.details.map((item) => (item.target === undefined ? item.code : `${item.code} on ${item.target}`)).join(', ');
+  const detail = details.map((item) => (item.target === undefined ? item.code : `${item.code} on ${item.target}`)).join(', ');
   const serviceMessage = parsed.message === undefined ? '' : `: ${clip(scrubSecrets(parsed.message, context.secrets))}`;
   const message =
     `Graph ${context.method} ${context.path} answered ${status}${parsed.graphCode === undefined ? '' : ` ${parsed.graphCode}`}` +
     `${serviceMessage}${detail === '' ? '' : ` (${detail})`}${requestId === undefined ? '' : ` [request-id ${requestId}]`}`;
   return new GraphError(code, message, {
     status,
-    details: parsed.details,
+    details,
     method: context.method,
     path: context.path,
     ...(parsed.graphCode === undefined ? {} : { graphCode: parsed.graphCode }),
@@ -96,6 +99,13 @@ export function errorFromAnswer(
     ...(context.clientRequestId === undefined ? {} : { clientRequestId: context.clientRequestId }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   });
+}
+
+function scrubDetail(item: GraphErrorDetail, secrets: readonly string[]): GraphErrorDetail {
+  const code = scrubSecrets(item.code, secrets);
+  const target = item.target === undefined ? undefined : scrubSecrets(item.target, secrets);
+  const message = item.message === undefined ? undefined : clip(scrubSecrets(item.message, secrets));
+  return { code, ...(target === undefined ? {} : { target }), ...(message === undefined ? {} : { message }) };
 }
 
 export function createTransport(settings: TransportSettings): Transport {
@@ -139,6 +149,28 @@ export function createTransport(settings: TransportSettings): Transport {
           request.signal,
         );
         if (isHttpFailure(answer)) {
+          if (answer.failure === 'invalid-header') {
+            // No cause: fetch's own error would quote the value.
+            throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `Graph ${request.method} ${path}: the ${answer.header} header holds characters HTTP cannot carry`);
+          }
+          if (answer.failure === 'redirect') {
+            // Not followed, and not retried: the next answer would redirect too. The Location is not quoted (its query may hold anything).
+            const what = answer.status === undefined ? 'was redirected' : `answered ${answer.status}`;
+            throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph ${request.method} ${path} ${what}; redirects are not followed (check graphUrl)`, {
+              ...(answer.status === undefined ? {} : { status: answer.status }),
+              method: request.method,
+              path,
+              clientRequestId,
+            });
+          }
+          if (answer.failure === 'too-large') {
+            throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph ${request.method} ${path} answered ${answer.status} with a body over ${maxResponseBytes} bytes; not read`, {
+              status: answer.status,
+              method: request.method,
+              path,
+              clientRequestId,
+            });
+          }
           if (answer.failure === 'aborted') throwIfAborted(request.signal);
           if (answer.failure === 'timeout') {
             logger.warn('graph request timed out', { method: request.method, path, timeoutMs: settings.timeoutMs, attempt, clientRequestId });
@@ -177,7 +209,18 @@ export function createTransport(settings: TransportSettings): Transport {
             ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
           }),
         );
-        if (answer.status < 400) return { done: { status: answer.status, headers: answer.headers, body: answer.body, requestId } };
+        if (answer.status < 400) {
+          // Graph answers JSON or nothing (204). Anything else is not Graph (a proxy's or login page's HTML) and
+          // must not pass for success: an update would look done.
+          if (answer.notJson) {
+            throw new GraphError(
+              'ERR_LEGACY_IDP_GRAPH_ERROR',
+              `Graph ${request.method} ${path} answered ${answer.status} with a body that is not JSON (${describeContentType(answer.headers)})`,
+              { status: answer.status, method: request.method, path, clientRequestId, ...(requestId === undefined ? {} : { requestId }) },
+            );
+          }
+          return { done: { status: answer.status, headers: answer.headers, body: answer.body, requestId } };
+        }
 
         if (answer.status === 401) {
           const parsed = parseGraphErrorBody(answer.body);

@@ -64,6 +64,13 @@ export interface GraphEmulatorFaults {
    * Retry-After is `retryAfter` (a function of the item number gives each item its own; null or absent: none).
    */
   batchItem?: RequestSelector & { status?: number; retryAfter?: string | null | ((itemNumber: number) => string | null) };
+  /**
+   * Emulator's own fault (Graph is not known to do this): refuse every password written (create or update,
+   * batch items too) with a 400 whose message and details quote it, for tests of the client's scrubbing.
+   */
+  echoPassword?: boolean;
+  /** Emulator's own fault: rewrite a $batch answer's responses (in answer order) before they are sent, for malformed answers. */
+  batchResponses?: (responses: Record<string, unknown>[]) => unknown[];
 }
 
 export interface GraphEmulatorOptions {
@@ -436,6 +443,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   function checkPassword(profile: unknown, policies: string[], required: boolean): Answer | undefined {
     if (profile === undefined) return required ? badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.") : undefined;
     if (!isRecord(profile) || typeof profile.password !== 'string') return badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.");
+    if (faults.echoPassword === true) {
+      return graphError(400, 'Request_BadRequest', `The password '${profile.password}' is not allowed.`, {
+        details: [{ code: 'InvalidValue', target: 'passwordProfile', message: `password '${profile.password}' is not allowed` }],
+      });
+    }
     if (profile.forceChangePasswordNextSignIn === true) {
       // §3.1: must be false for B2C local accounts. Emulator's choice: the message.
       return badRequest('forceChangePasswordNextSignIn must be false for local account identities.');
@@ -677,7 +689,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       responses.push({ id: item.id, status: answer.status, headers, ...(answer.body === undefined ? {} : { body: answer.body }) });
     }
     if (batchOrder === 'reverse') responses.reverse();
-    return { status: 200, headers: {}, body: { responses } };
+    return { status: 200, headers: {}, body: { responses: faults.batchResponses === undefined ? responses : faults.batchResponses(responses) } };
   }
 
   // ---- HTTP -----------------------------------------------------------------------------------------
