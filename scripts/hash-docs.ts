@@ -5,9 +5,26 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createHashRegistry, type SchemeInfo } from '../src/hashes/index.js';
+import { createHashRegistry, defaultHashLimits, type HashLimits, type SchemeInfo } from '../src/hashes/index.js';
 
 const cell = (text: string): string => text.replace(/\|/gu, '\\|').replace(/\n/gu, ' ');
+
+const mib = (bytes: number): string => `${bytes / 1024 / 1024} MiB`;
+const count = (value: number): string => value.toLocaleString('en-US');
+
+/** The caps on stored work factors, in the order the page lists them, with what each bounds. */
+const limitRows: readonly (readonly [keyof HashLimits, (value: number) => string, string])[] = [
+  ['maxPbkdf2Iterations', count, 'PBKDF2 iterations, any PRF (also SCRAM, MSDCC2, AIX, Cisco type 8)'],
+  ['maxBcryptCost', String, 'bcrypt log2 cost'],
+  ['maxCryptRounds', count, 'crypt(3) loop rounds: sha256/sha512-crypt `rounds=`, sha1_crypt, sun_md5_crypt, phpass/drupal, bsdi_crypt'],
+  ['maxScryptMemoryBytes', mib, 'scrypt and yescrypt memory (128 * N * r); scrypt time (128 * N * r * p) is capped at 16 times this'],
+  ['maxArgon2MemoryKiB', (kib) => mib(kib * 1024), 'argon2 memory'],
+  ['maxArgon2Passes', count, 'argon2 passes (t); also yescrypt t'],
+  ['maxArgon2Parallelism', count, 'argon2 lanes'],
+  ['maxArgon2WorkKiB', (kib) => `${mib(kib * 1024)} x passes`, 'argon2 memory times passes: 1 GiB at t=1..4, 64 MiB up to t=64 (about 2 s with the native backends)'],
+  ['maxYescryptWorkBytes', (bytes) => `${mib(bytes)} x passes`, 'yescrypt memory times passes over it (4/3 at t=0, 5/3 at t=1, t from 2): every libxcrypt setting up to 256 MiB, $y$j9T$ up to t=32 (about 17 ms per MiB pass in the worker)'],
+  ['maxPasswordBytes', count, 'password length in UTF-8 bytes; longer is `valid: false` without hashing (a locked-account marker still answers `disabled`)'],
+];
 
 const familyOrder = ['bcrypt', 'argon2', 'pbkdf2', 'scrypt', 'crypt', 'ldap', 'dovecot', 'application', 'database', 'windows', 'network', 'digest', 'plaintext', 'marker'];
 
@@ -35,6 +52,28 @@ export function renderHashDocs(schemes: readonly SchemeInfo[]): string {
     '`*` = required); **runs** (`inline`: cheap digests on the calling thread; `threadpool`: native async code behind the',
     'hashing semaphore; `worker`: pure JavaScript in the worker pool); **source of truth** (the implementation that',
     'decides when implementations disagree); **upgrade advice**.',
+    '',
+    '## Passwords',
+    '',
+    'Passwords are never Unicode-normalized: an NFC and an NFD `é` are different passwords, as they were to the old',
+    'system. Only `scram` and `postgres_scram_sha256` apply SASLprep (RFC 4013), as passlib and PostgreSQL do; other',
+    'schemes change the password only where their product does (WordPress trims, LM upper-cases, DES reads 8',
+    'characters, bcrypt 72 bytes). Most schemes hash the UTF-8 bytes, where a lone surrogate (a string that is not',
+    'well-formed UTF-16) becomes U+FFFD (EF BF BD): it matches only a hash made from U+FFFD. Schemes that hash UTF-16',
+    '(`nthash`, `msdcc`, `msdcc2`, `mssql2000`/`2005`/`2012`, `oracle10`, the `aspnet_membership_*` digests, salted',
+    'digests with `passwordEncoding: utf16le`) hash the lone code unit as it is; `lmhash` (code page 437) never matches it.',
+    '',
+    '## Work limits',
+    '',
+    'Work factors read from a stored hash are checked before anything is computed: above a cap the check fails at once',
+    'with `ERR_LEGACY_IDP_HASH_COST_LIMIT` (docs/errors.md), so one corrupt or hostile row cannot hold a hashing slot',
+    'for minutes. Raise a cap for genuine hashes with `createHashRegistry({ limits: { maxArgon2WorkKiB: 8 * 1024 * 1024 } })`',
+    '(any of the keys below; the others keep their defaults). Stored PBKDF2 and scrypt keys shorter than 16 bytes are',
+    'malformed.',
+    '',
+    '| limit | default | bounds |',
+    '|---|---|---|',
+    ...limitRows.map(([key, format, bounds]) => `| \`${key}\` | ${format(defaultHashLimits[key])} | ${bounds} |`),
     '',
   ];
   for (const family of families) {

@@ -10,6 +10,12 @@ export function malformed(schemeId: string, why: string): LegacyIdpError {
   return new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${schemeId}: malformed hash (${why})`);
 }
 
+/**
+ * The shortest derived key a KDF scheme accepts from a stored hash (PBKDF2, scrypt, Firebase's ciphertext):
+ * a 1-byte key matches one wrong password in 256. No product writes less than 16 bytes (128 bits).
+ */
+export const minStoredKeyBytes = 16;
+
 export function missingContext(schemeId: string, key: string): LegacyIdpError {
   return new LegacyIdpError('ERR_LEGACY_IDP_HASH_CONTEXT', `${schemeId}: needs context "${key}"`);
 }

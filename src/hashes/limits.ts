@@ -19,6 +19,12 @@ export const defaultHashLimits: HashLimits = Object.freeze({
   maxArgon2MemoryKiB: 1024 * 1024,
   maxArgon2Passes: 64,
   maxArgon2Parallelism: 64,
+  // 4 GiB-passes: 1 GiB at t=1..4, 64 MiB up to t=64; about 2 s per check with the native backends. Refused
+  // beyond: 1 GiB at t=64 took 28 s and held 1.1 GB per check, so two such rows took every slot.
+  maxArgon2WorkKiB: 4 * 1024 * 1024,
+  // 512 MiB-passes: every libxcrypt setting the memory cap admits (256 MiB, t=0, about 6 s in the worker),
+  // the default $y$j9T$ (16 MiB) up to t=32. 256 MiB at t=64 took 198 s.
+  maxYescryptWorkBytes: 512 * 1024 * 1024,
   // No real password is this long; bcrypt reads 72 bytes, most others read everything.
   maxPasswordBytes: 4096,
 });
@@ -32,6 +38,8 @@ export const hashLimitsSchema = z
     maxArgon2MemoryKiB: z.number().int().positive(),
     maxArgon2Passes: z.number().int().positive(),
     maxArgon2Parallelism: z.number().int().positive(),
+    maxArgon2WorkKiB: z.number().int().positive(),
+    maxYescryptWorkBytes: z.number().int().positive(),
     maxPasswordBytes: z.number().int().positive(),
   })
   .partial()

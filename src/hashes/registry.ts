@@ -243,8 +243,9 @@ export function createHashRegistry(options: HashRegistryOptions = {}): HashRegis
         throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'verify(password, hash): both must be strings');
       }
       const scheme = resolve(hash, verifyOptions.scheme);
-      // Longer than any real password: not worth hashing, and a cheap way to burn CPU otherwise.
-      if (utf8Length(password) > limits.maxPasswordBytes) return { valid: false, scheme: scheme.id, needsUpgrade: false, disabled: false };
+      // Longer than any real password: not worth hashing, and a cheap way to burn CPU otherwise. A locked-account
+      // marker hashes nothing and must still say `disabled`, whatever was typed.
+      if (scheme.family !== 'marker' && utf8Length(password) > limits.maxPasswordBytes) return { valid: false, scheme: scheme.id, needsUpgrade: false, disabled: false };
       const verdict = await verifyWith(scheme, password, hash, verifyOptions.context ?? {});
       const valid = verdict === true;
       const needsUpgrade = valid && (scheme.needsUpgrade ? scheme.needsUpgrade(hash) : typeof scheme.hash !== 'function');

@@ -50,6 +50,16 @@ export interface HashLimits {
   maxArgon2Passes: number;
   /** argon2 lanes. */
   maxArgon2Parallelism: number;
+  /**
+   * argon2 memory (KiB) times passes: what one check costs, since the time grows with both. Each cap alone
+   * would still admit 1 GiB at 64 passes (half a minute, and 1 GiB held, per check).
+   */
+  maxArgon2WorkKiB: number;
+  /**
+   * yescrypt (and gost_yescrypt) memory, 128 * N * r bytes, times the passes over it: 4/3 at t=0, 5/3 at
+   * t=1, t from t=2 (yescrypt's loop counts). The pure-JavaScript yescrypt runs at about 17 ms per MiB pass.
+   */
+  maxYescryptWorkBytes: number;
   /** Password length in UTF-8 bytes; longer input is rejected before any hashing. */
   maxPasswordBytes: number;
 }

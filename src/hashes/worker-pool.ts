@@ -106,7 +106,16 @@ export function createWorkerPool(size: number): WorkerPool {
     const id = nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
       pending.set(id, { resolve, reject, worker });
-      worker.postMessage({ id, job });
+      try {
+        worker.postMessage({ id, job });
+      } catch {
+        // Nothing was sent (a function or symbol in the context or options cannot be cloned): the worker is
+        // still free. The DataCloneError quotes the value, which may be a secret, so it is not passed on.
+        pending.delete(id);
+        worker.unref();
+        idle.push(worker);
+        reject(new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `${job.scheme}: ${job.kind === 'verify' ? 'context' : 'options'} must be plain data (values a worker thread can receive)`));
+      }
     });
   }
 

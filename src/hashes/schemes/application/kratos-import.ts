@@ -67,7 +67,10 @@ function verifyNative({ password, hash }: SchemeVerifyArgs): boolean | undefined
   const salted = templated.exec(hash);
   if (salted) {
     const [, algorithm = '', template, salt, stored] = salted;
-    return constantTimeEqual(digest(algorithm as DigestName, expandTemplate(decode(template), decode(salt), password)), decode(stored));
+    const format = decode(template);
+    // Kratos itself would hash a template without the password to a constant that every password matches.
+    if (!format.toString('latin1').includes('{PASSWORD}')) throw malformed(id, 'the pf= template has no {PASSWORD}');
+    return constantTimeEqual(digest(algorithm as DigestName, expandTemplate(format, decode(salt), password)), decode(stored));
   }
   const md5 = unsaltedMd5.exec(hash);
   if (md5) return constantTimeEqual(digest('md5', password), decode(md5[1]));

@@ -1,6 +1,6 @@
 import { constantTimeEqual, fromBase64, malformed } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { deriveScrypt } from './scrypt-derive.js';
+import { checkScryptCost, deriveScrypt } from '../scrypt/primitive.js';
 
 const id = 'kratos_scrypt';
 const shape = /^\$scrypt\$ln=(\d{1,16}),r=(\d{1,8}),p=(\d{1,8})\$([A-Za-z0-9+/]*={0,2})\$([A-Za-z0-9+/]*={0,2})$/u;
@@ -23,7 +23,8 @@ export const kratosScrypt: HashScheme = {
     const salt = fromBase64(match?.[4] ?? '');
     const key = fromBase64(match?.[5] ?? '');
     if (!match || !salt || !key || key.length === 0) throw malformed(id, 'expected $scrypt$ln=N,r=R,p=P$base64-salt$base64-key');
-    const parameters = { cost: Number(match[1]), blockSize: Number(match[2]), parallelization: Number(match[3]) };
-    return constantTimeEqual(await deriveScrypt(id, password, salt, parameters, key.length, limits), key);
+    const cost = { N: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
+    checkScryptCost(cost, key.length, limits, id);
+    return constantTimeEqual(await deriveScrypt(password, salt, cost, key.length), key);
   },
 };

@@ -1,6 +1,6 @@
 import { constantTimeEqual, fromBase64, malformed } from '../../codec.js';
 import type { HashScheme } from '../../types.js';
-import { deriveScrypt } from './scrypt-derive.js';
+import { checkScryptCost, deriveScrypt } from '../scrypt/primitive.js';
 
 const id = 'spring_scrypt';
 const shape = /^\$([0-9a-fA-F]{1,12})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/u;
@@ -26,7 +26,8 @@ export const springScrypt: HashScheme = {
     const parameters = Number.parseInt(match[1] ?? '', 16);
     const log2 = Math.floor(parameters / 65536) & 0xffff;
     if (log2 < 1 || log2 > 52) throw malformed(id, 'scrypt log2(N) out of range');
-    const derived = await deriveScrypt(id, password, salt, { cost: 2 ** log2, blockSize: (parameters >>> 8) & 0xff, parallelization: parameters & 0xff }, key.length, limits);
-    return constantTimeEqual(derived, key);
+    const cost = { N: 2 ** log2, r: (parameters >>> 8) & 0xff, p: parameters & 0xff };
+    checkScryptCost(cost, key.length, limits, id);
+    return constantTimeEqual(await deriveScrypt(password, salt, cost, key.length), key);
   },
 };

@@ -79,6 +79,7 @@ export function parsePhcArgon2(hash: string, id: string, types: readonly Argon2T
   assertWithinLimit(memoryKiB, limits.maxArgon2MemoryKiB, 'argon2 memory (KiB)', id);
   assertWithinLimit(passes, limits.maxArgon2Passes, 'argon2 passes', id);
   assertWithinLimit(parallelism, limits.maxArgon2Parallelism, 'argon2 parallelism', id);
+  assertWithinLimit(memoryKiB * passes, limits.maxArgon2WorkKiB, 'argon2 work (memory KiB x passes, limits.maxArgon2WorkKiB)', id);
   if (passes < 1 || parallelism < 1 || parallelism > 255) throw malformed(id, 'passes must be >= 1 and parallelism 1..255');
   if (memoryKiB < 8 * parallelism) throw malformed(id, 'memory must be at least 8 KiB per lane');
   const salt = fromPhcBase64(saltText);
@@ -216,6 +217,7 @@ export async function newArgon2idHash(password: string, rawOptions: Readonly<Rec
   if (options.memoryCost > limits.maxArgon2MemoryKiB) throw tooBig(options.memoryCost, limits.maxArgon2MemoryKiB, 'memoryCost');
   if (options.timeCost > limits.maxArgon2Passes) throw tooBig(options.timeCost, limits.maxArgon2Passes, 'timeCost');
   if (options.parallelism > limits.maxArgon2Parallelism) throw tooBig(options.parallelism, limits.maxArgon2Parallelism, 'parallelism');
+  if (options.memoryCost * options.timeCost > limits.maxArgon2WorkKiB) throw tooBig(options.memoryCost * options.timeCost, limits.maxArgon2WorkKiB, 'memoryCost x timeCost');
   if (options.memoryCost < 8 * options.parallelism) {
     throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `${id}: memoryCost must be at least 8 KiB per lane`);
   }

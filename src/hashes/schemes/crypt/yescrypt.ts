@@ -85,6 +85,15 @@ export function decodeYescryptSalt(text: string): Buffer | undefined {
   return out.length > 64 ? undefined : Buffer.from(out);
 }
 
+/**
+ * How many times yescrypt walks its memory: one fill, then a third of N more blocks at t=0, two thirds at
+ * t=1, t-1 times N from t=2 (yescrypt_kdf_body's loop counts; p splits the work, it does not add to it).
+ */
+function yescryptPasses(t: number): number {
+  if (t === 0) return 4 / 3;
+  return t === 1 ? 5 / 3 : t;
+}
+
 /** Checks the parameters against what libxcrypt computes and the registry's caps; throws on refusal. */
 export function checkYescryptParams(
   params: (YescryptParams & { rom: boolean }) | undefined,
@@ -94,9 +103,11 @@ export function checkYescryptParams(
   if (params?.flags !== yescryptDefaultFlags || params.rom) throw malformed(schemeId, 'unsupported yescrypt flavor or parameters');
   const { n, r, p, t } = params;
   if (n < 2 || n > 2 ** 32 || r < 1 || p < 1 || r * p >= 2 ** 30 || n / p <= 1) throw malformed(schemeId, 'yescrypt parameters out of range');
-  assertWithinLimit(128 * n * r, limits.maxScryptMemoryBytes, 'memory (128*N*r bytes)', schemeId);
+  const memory = 128 * n * r;
+  assertWithinLimit(memory, limits.maxScryptMemoryBytes, 'memory (128*N*r bytes)', schemeId);
   // t multiplies the time at the same memory, like argon2's passes.
   assertWithinLimit(t, limits.maxArgon2Passes, 'time factor t', schemeId);
+  assertWithinLimit(Math.ceil(memory * yescryptPasses(t)), limits.maxYescryptWorkBytes, 'work (memory bytes x passes, limits.maxYescryptWorkBytes)', schemeId);
   return { flags: params.flags, n, r, p, t };
 }
 

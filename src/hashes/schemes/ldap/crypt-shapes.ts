@@ -21,17 +21,4 @@ export const cryptShapes = {
    * its bigcrypt extension. Never a `{`-prefixed string, so wrappers cannot nest.
    */
   anyCrypt: new RegExp(`^(?:\\$[0-9a-z]{1,8}[$,][$./0-9A-Za-z=,+-]*|_${c}{19}|${c}{13}(?:${c}{11})*)$`, 'u'),
-  /** Modular crypt strings of the ids that have no exact shape here ($y$, $gy$, $7$, $3$, $md5...). */
-  otherCrypt: /^\$(?!(?:1|5|6|2[abxy]?|sha1)\$)[0-9a-z]{1,8}[$,][$./0-9A-Za-z=,+-]*$/u,
 } as const;
-
-/**
- * What Dovecot's generic {CRYPT} identifies: the exact shapes of the crypt(3) schemes above, or a modular
- * string of another id. A broken `$1$`/`$6$` string is thus not passed on as "some crypt".
- */
-export const identifiableCrypt = new RegExp(
-  [cryptShapes.bigcrypt, cryptShapes.bsdi, cryptShapes.md5, cryptShapes.sha1, cryptShapes.sha256, cryptShapes.sha512, cryptShapes.bcrypt, cryptShapes.otherCrypt]
-    .map((shape) => `(?:${shape.source})`)
-    .join('|'),
-  'u',
-);

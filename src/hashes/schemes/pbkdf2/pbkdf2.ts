@@ -4,7 +4,7 @@
  * gates it; the *Sync variant would block the event loop.
  */
 import { pbkdf2 } from 'node:crypto';
-import { hash64Alphabet, malformed } from '../../codec.js';
+import { hash64Alphabet, malformed, minStoredKeyBytes } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashLimits } from '../../types.js';
 
@@ -36,12 +36,13 @@ export function derivePbkdf2(
 
 /**
  * Checks an iteration count read from a stored hash (and the key length it asks for) before any work:
- * non-positive or fractional counts are malformed, large ones hit the configured cap.
+ * non-positive or fractional counts are malformed, large ones hit the configured cap. A key under 16 bytes is
+ * malformed: most schemes derive as many bytes as are stored, so a 1-byte key would accept 1 password in 256.
  */
 export function checkPbkdf2Work(iterations: number, keyLength: number, limits: HashLimits, id: string): void {
   if (!Number.isSafeInteger(iterations) || iterations < 1) throw malformed(id, 'iteration count must be a positive integer');
-  if (!Number.isSafeInteger(keyLength) || keyLength < 1 || keyLength > maxDerivedKeyBytes) {
-    throw malformed(id, `derived key must be 1 to ${maxDerivedKeyBytes} bytes`);
+  if (!Number.isSafeInteger(keyLength) || keyLength < minStoredKeyBytes || keyLength > maxDerivedKeyBytes) {
+    throw malformed(id, `derived key must be ${minStoredKeyBytes} to ${maxDerivedKeyBytes} bytes`);
   }
   assertWithinLimit(iterations, limits.maxPbkdf2Iterations, 'PBKDF2 iterations', id);
 }

@@ -4,7 +4,7 @@
  * 32 key bytes and an all-zero IV; the stored hash is that ciphertext.
  */
 import { createCipheriv } from 'node:crypto';
-import { constantTimeEqual } from '../../codec.js';
+import { constantTimeEqual, malformed, minStoredKeyBytes } from '../../codec.js';
 import type { HashLimits } from '../../types.js';
 import { checkScryptCost, deriveScrypt } from './primitive.js';
 
@@ -18,6 +18,8 @@ export interface FirebaseParameters {
 }
 
 export async function firebaseScryptMatches(password: string, parameters: FirebaseParameters, stored: Buffer, limits: HashLimits, id: string): Promise<boolean> {
+  // The stored hash is the signer key encrypted: as long as the signer key, which the hash may carry itself.
+  if (stored.length < minStoredKeyBytes) throw malformed(id, `stored hash shorter than ${minStoredKeyBytes} bytes`);
   const cost = { N: 2 ** parameters.memCost, r: parameters.rounds, p: parameters.parallelism };
   checkScryptCost(cost, 32, limits, id);
   const key = await deriveScrypt(password, Buffer.concat([parameters.salt, parameters.saltSeparator]), cost, 32);

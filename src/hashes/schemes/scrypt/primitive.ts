@@ -3,7 +3,7 @@
  * the registry), with the cost parameters from the stored hash checked before any memory is allocated.
  */
 import { scrypt } from 'node:crypto';
-import { malformed } from '../../codec.js';
+import { malformed, minStoredKeyBytes } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashLimits } from '../../types.js';
 
@@ -25,7 +25,8 @@ const maxWorkMultiple = 16;
 export function checkScryptCost({ N, r, p }: ScryptCost, keyLength: number, limits: HashLimits, id: string): void {
   if (!Number.isSafeInteger(N) || N < 2 || (N & (N - 1)) !== 0 || N > 2 ** 40) throw malformed(id, 'scrypt N must be a power of two above 1');
   if (!Number.isSafeInteger(r) || r < 1 || !Number.isSafeInteger(p) || p < 1 || r * p >= 2 ** 30) throw malformed(id, 'scrypt r and p must be positive with r*p < 2^30');
-  if (!Number.isSafeInteger(keyLength) || keyLength < 1 || keyLength > 1024) throw malformed(id, 'scrypt key must be 1 to 1024 bytes');
+  // Kratos and Spring derive as many bytes as are stored: a short stored key would match many passwords.
+  if (!Number.isSafeInteger(keyLength) || keyLength < minStoredKeyBytes || keyLength > 1024) throw malformed(id, `scrypt key must be ${minStoredKeyBytes} to 1024 bytes`);
   const memory = 128 * N * r;
   assertWithinLimit(memory, limits.maxScryptMemoryBytes, 'scrypt memory (128*N*r bytes)', id);
   assertWithinLimit(memory * p, limits.maxScryptMemoryBytes * maxWorkMultiple, 'scrypt work (128*N*r*p bytes)', id);
