@@ -1,9 +1,28 @@
 // `npm start`: the main job on the embedded default. Installs and builds on a fresh clone, then runs the
 // CLI; with no arguments it starts the JIT endpoint (`legacy-idp serve`) on the bundled demo users and
 // in-memory lockout, and prints ready-to-paste curl lines. Other arguments go to the CLI as they are.
-import { ensureBuild, ensureDependencies, run } from './bootstrap.mjs';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { isatty } from 'node:tty';
+import { ensureBuild, ensureDependencies } from './bootstrap.mjs';
 
 ensureDependencies('legacy-idp');
 ensureBuild('legacy-idp');
 const args = process.argv.slice(2);
-process.exit(run(process.execPath, ['dist/cli/main.js', ...(args.length > 0 ? args : ['serve'])]));
+const child = spawn(process.execPath, ['dist/cli/main.js', ...(args.length > 0 ? args : ['serve'])], { stdio: 'inherit' });
+// A stop sent to this wrapper (SIGTERM from a supervisor, `kill`) must reach the server, or it would outlive
+// us holding the port. Ctrl-C reaches both through the terminal's process group; the server's own handler
+// counts signals (a second one exits at once), so on a terminal the wrapper does not add its own SIGINT.
+const fromTerminal = isatty(0);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (signal !== 'SIGINT' || !fromTerminal) child.kill(signal);
+  });
+}
+child.on('error', (error) => {
+  console.error(`legacy-idp: cannot start the CLI: ${error.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  process.exit(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1));
+});

@@ -16,7 +16,7 @@ export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
-  /** Aborted to stop a long-running command (`serve`): SIGINT or SIGTERM in the real CLI. */
+  /** Aborted to stop a long-running command (`serve`, `premigrate`): SIGINT, SIGTERM or SIGHUP in the real CLI. */
   stopSignal?: AbortSignal;
 }
 
@@ -70,14 +70,19 @@ const commands: Record<string, Command> = {
       'The password is read from standard input (one trailing newline dropped) or, on a terminal, from a',
       'hidden prompt. Without --config the bundled demo users are used (examples/demo/users.jsonl).',
       '',
-      'Exit status: 0 valid, 1 any other sign-in outcome, 2 usage or config error, 3 store unavailable.',
+      'Exit status: 0 valid, 1 any other sign-in outcome, 2 usage or config error, 3 store unavailable, 70 internal error.',
     ].join('\n'),
     options: { ...help, config: { type: 'string', short: 'c' }, username: { type: 'string', short: 'u' } },
     run: checkLogin,
   },
   doctor: {
     summary: 'Validate a config file, open its store, and list which optional backends are installed',
-    usage: 'legacy-idp doctor [--config <file>]',
+    usage: [
+      'legacy-idp doctor [--config <file>]',
+      '',
+      'Checks the config file (and its serve, lockout and premigrate sections) and looks up a name no one has in',
+      'its store. Exit status: 0 ok, 2 config error, 3 store unavailable (the report says ok: false), 70 internal error.',
+    ].join('\n'),
     options: { ...help, config: { type: 'string', short: 'c' } },
     run: doctor,
   },
@@ -88,7 +93,7 @@ const commands: Record<string, Command> = {
       '',
       'Without --config: the embedded default (bundled demo users, in-memory lockout, every protocol on',
       '127.0.0.1, an API key made for this run) and ready-to-paste curl lines. With --config: the file\'s',
-      '"serve" and "lockout" sections (docs/serve.md). --port 0 picks a free port. Stops on SIGINT/SIGTERM.',
+      '"serve" and "lockout" sections (docs/serve.md). --port 0 picks a free port. Stops on SIGINT/SIGTERM/SIGHUP.',
     ].join('\n'),
     options: { ...help, config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
     run: async (values, io) => {
@@ -170,6 +175,11 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+/** parseArgs adds advice after its message ("To specify an option argument...", on its own lines on Node 20): keep one line. */
+function firstSentence(message: string): string {
+  return message.replace(/\.?\s*To specify .*$/su, '').replace(/\s*\r?\n\s*/gu, ' ').trim();
+}
+
 const usage = (message: string): LegacyIdpError => new LegacyIdpError('ERR_LEGACY_IDP_USAGE', message);
 
 async function checkLogin(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
@@ -220,15 +230,41 @@ function isInstalled(name: string): boolean {
 async function doctor(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
   const configPath = typeof values.config === 'string' ? values.config : demoConfigPath;
   const loaded = await loadConfig(configPath);
+  // The other commands' sections, checked by their own schemas so that a mistake shows now, not at `serve` time.
+  if (loaded.raw['serve'] !== undefined || loaded.raw['lockout'] !== undefined) {
+    const { parseServeSection, parseLockoutSection } = await import('./serve.js');
+    if (loaded.raw['serve'] !== undefined) parseServeSection(loaded, io.env);
+    parseLockoutSection(loaded, io.env);
+  }
+  if (loaded.raw['premigrate'] !== undefined) {
+    const { parsePremigrateSection } = await import('./premigrate.js');
+    parsePremigrateSection(loaded, io.env);
+  }
   const store = await openStore(loaded);
-  await store.close?.();
+  // Stores connect lazily: only a lookup proves the store answers (the probe behind serve's /readyz).
+  let unavailable: string | undefined;
+  try {
+    const { probeStore } = await import('./serve.js');
+    await probeStore(store);
+  } catch (error) {
+    // A store option only its first connection checks is still the config's mistake (exit 2).
+    if (isLegacyIdpError(error, 'ERR_LEGACY_IDP_CONFIG_INVALID')) throw error;
+    // The code only: a driver's message may quote the connection string.
+    unavailable = isLegacyIdpError(error) ? error.code : error instanceof Error ? error.name : 'unknown error';
+  } finally {
+    await store.close?.().catch(() => undefined);
+  }
   const report = {
     version: packageVersion(),
     node: process.version,
-    config: { path: loaded.path, store: loaded.config.store.type, ok: true },
+    config: { path: loaded.path, store: loaded.config.store.type, ok: unavailable === undefined, ...(unavailable === undefined ? {} : { error: unavailable }) },
     optionalPackages: Object.fromEntries(optionalPackages.map((name) => [name, isInstalled(name) ? 'installed' : 'missing'])),
   };
   io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (unavailable !== undefined) {
+    io.stderr.write(`legacy-idp: doctor: the ${loaded.config.store.type} store did not answer a lookup (${unavailable})\n`);
+    return exitCodes.unavailable;
+  }
   return exitCodes.valid;
 }
 
@@ -254,7 +290,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       values = parsed.values as Record<string, string | boolean | undefined>;
       positionals = parsed.positionals;
     } catch (error) {
-      throw usage(`${name}: ${error instanceof Error ? error.message.replace(/\. To specify .*$/su, '') : 'invalid arguments'}`);
+      throw usage(`${name}: ${error instanceof Error ? firstSentence(error.message) : 'invalid arguments'}`);
     }
     if (values.help === true) {
       io.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);

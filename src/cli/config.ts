@@ -83,7 +83,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `cannot read ${what} ${path}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
   }
   try {
-    return JSON.parse(text) as unknown;
+    // Editors on Windows start a UTF-8 file with a byte order mark, which JSON.parse refuses.
+    return JSON.parse(text.replace(/^\uFEFF/u, '')) as unknown;
   } catch (error) {
     // JSON.parse's message quotes the offending text, which may be a secret: give the position only.
     const position = /position (\d+)/u.exec(error instanceof Error ? error.message : '')?.[1];
@@ -168,6 +169,16 @@ export async function openStore(loaded: LoadedConfig, options: { logger?: Logger
   // The mapped type pairs each opener with its branch; TypeScript cannot follow that through the index.
   const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
   if (store.type === 'memory') return open(store, loaded, undefined);
+  const openChecked = async (registry: HashRegistry): Promise<UserStore> => {
+    try {
+      return await open(store, loaded, registry);
+    } catch (error) {
+      if (error instanceof LegacyIdpError) throw error;
+      // A driver refusing the options (a malformed URI) is a config mistake; its message may quote the URL.
+      const reason = error instanceof Error ? error.message.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/giu, '<url>') : 'refused';
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: the ${store.type} driver refused the store options (${reason})`, { cause: error, path: 'store' });
+    }
+  };
   const { createHashRegistry } = await import('../hashes/registry.js');
   const registry = createHashRegistry({
     ...(hashes.concurrency === undefined ? {} : { concurrency: hashes.concurrency }),
@@ -178,7 +189,7 @@ export async function openStore(loaded: LoadedConfig, options: { logger?: Logger
   });
   let opened: UserStore;
   try {
-    opened = await open(store, loaded, registry);
+    opened = await openChecked(registry);
   } catch (error) {
     await registry.close();
     throw error;

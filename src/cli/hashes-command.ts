@@ -129,22 +129,24 @@ async function checkLine(registry: Registry, text: string, line: number): Promis
       : { line, scheme: result.scheme, outcome: 'failed', reason: `expected ${parsed.expect ? 'valid' : 'invalid'}, got ${result.valid ? 'valid' : 'invalid'}` };
   } catch (error) {
     if (isLegacyIdpError(error, 'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME')) return { line, scheme, outcome: 'unsupported', reason: error.message };
-    // A hash a scheme refuses (malformed, foreign) is a correct answer for a line that expects "invalid".
-    if (!parsed.expect && isLegacyIdpError(error)) return { line, scheme, outcome: 'passed' };
+    // A hash its scheme refuses as malformed is a correct answer for a line that expects "invalid"; any other
+    // refusal (a missing context key, a missing optional dependency) means the line was never checked.
+    if (!parsed.expect && isLegacyIdpError(error, 'ERR_LEGACY_IDP_HASH_MALFORMED')) return { line, scheme, outcome: 'passed' };
     return { line, scheme, outcome: 'failed', reason: isLegacyIdpError(error) ? `${error.code}: ${error.message}` : 'internal error' };
   }
 }
 
 async function runTestFile(path: string, registry: Registry, json: boolean, io: CliIo): Promise<number> {
   const input = createReadStream(path, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('open', () => {
+  // Opening a folder succeeds; reading it fails (EISDIR): wait for the first chunk or the end, not just 'open'.
+  const readable = new Promise<void>((resolve, reject) => {
+    input.once('readable', () => {
       resolve();
     });
     input.once('error', reject);
   });
   try {
-    await opened;
+    await readable;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_FILE', `cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
@@ -157,8 +159,10 @@ async function runTestFile(path: string, registry: Registry, json: boolean, io: 
   const totals = { total: 0, passed: 0, failed: 0, unsupported: 0 };
   const byScheme: Record<string, { passed: number; failed: number }> = {};
   let lineNumber = 0;
-  for await (const text of lines) {
+  for await (const read of lines) {
     lineNumber++;
+    // Editors on Windows start a UTF-8 file with a byte order mark, which JSON.parse refuses.
+    const text = lineNumber === 1 ? read.replace(/^\uFEFF/u, '') : read;
     if (text.trim() === '') continue;
     const line = lineNumber;
     const task = checkLine(registry, text, line).then((result) => {
@@ -174,6 +178,11 @@ async function runTestFile(path: string, registry: Registry, json: boolean, io: 
     if (inFlight.size >= window) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  // An empty file (a failed export) must not pass as "every line passed".
+  if (totals.total === 0) {
+    io.stderr.write(`legacy-idp: hashes test: ${path} has no test lines\n`);
+    return 1;
+  }
   if (json) {
     io.stdout.write(`${JSON.stringify({ ...totals, byScheme }, null, 2)}\n`);
   } else {

@@ -192,11 +192,16 @@ function writeBackOf(store: object): MigrationWriteBack {
   return store as MigrationWriteBack;
 }
 
+/** The `premigrate` section, references resolved and validated (exit 2 on a mistake). */
+export function parsePremigrateSection(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>, section: unknown = loaded.raw['premigrate']): z.output<typeof premigrateConfigSchema> {
+  return parseOptions(premigrateConfigSchema, resolveReferences(section, dirname(loaded.path), env, 'premigrate'), `config file ${loaded.path} (premigrate)`);
+}
+
 export async function premigrate(values: Record<string, string | boolean | undefined>, io: CliIo, loaded: LoadedConfig): Promise<number> {
   const section = loaded.raw['premigrate'];
   if (section === undefined) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file ${loaded.path}: no "premigrate" section`, { path: 'premigrate' });
   const baseDir = dirname(loaded.path);
-  const config = parseOptions(premigrateConfigSchema, resolveReferences(section, baseDir, io.env, 'premigrate'), `config file ${loaded.path} (premigrate)`);
+  const config = parsePremigrateSection(loaded, io.env, section);
   const dryRun = values['dry-run'] === true;
   const logger = jsonLogger({ level: loaded.config.log.level === 'silent' ? 'warn' : loaded.config.log.level, write: (text) => io.stderr.write(`${text}\n`) });
 

@@ -9,6 +9,7 @@ import { LegacyIdpError } from '../core/errors.js';
 import { jsonLogger, type Logger } from '../core/logger.js';
 import { parseOptions } from '../core/validate.js';
 import type { JitHandler } from '../jit/endpoint.js';
+import type { LockoutStore } from '../lockout/types.js';
 import type { CliIo } from './cli.js';
 import { openStore, type LoadedConfig } from './config.js';
 
@@ -52,10 +53,70 @@ export const serveConfigSchema = z
 
 export type ServeConfig = z.output<typeof serveConfigSchema>;
 
-const lockoutConfigSchema = z.looseObject({
+export const lockoutConfigSchema = z.looseObject({
   /** `memory` (default, one process) or `{ redis: <url>, keyPrefix? }` (shared by every instance). */
-  store: z.union([z.literal('memory'), z.object({ redis: z.string().min(1), keyPrefix: z.string().optional() }).strict()]).default('memory'),
+  store: z
+    .union([
+      z.literal('memory'),
+      z
+        .object({
+          // Checked here so that a typo stops the start, not every sign-in later (the message never quotes the URL).
+          redis: z.string().min(1).refine(isRedisUrl, 'must be a redis:// or rediss:// URL'),
+          keyPrefix: z.string().optional(),
+        })
+        .strict(),
+    ])
+    .default('memory'),
 });
+
+/**
+ * Readiness of the user store: it answers a lookup (any answer, even "no such user") of a name no one has.
+ * A store that hangs is not ready: the probe gets 2 s. Shared by `/readyz` and `legacy-idp doctor`.
+ */
+export async function probeStore(store: UserStore): Promise<void> {
+  await store.get('legacy-idp-readiness-probe', { signal: AbortSignal.timeout(2_000) });
+}
+
+/** Readiness of a shared (Redis) lockout store: it answers a status read of a key no one has, within 2 s. */
+export async function probeLockoutStore(store: LockoutStore): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store readiness probe timed out'));
+    }, 2_000);
+  });
+  try {
+    await Promise.race([store.status({ key: 'legacy-idp-readiness-probe', scope: 'account', slot: 'legacy-idp-readiness-probe' }, Date.now()), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The `serve` section, references resolved and validated (exit 2 on a mistake). */
+export function parseServeSection(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>, section: unknown = loaded.raw['serve']): ServeConfig {
+  return parseOptions(serveConfigSchema, resolveReferences(section, dirname(loaded.path), env, 'serve'), `config file ${loaded.path} (serve)`);
+}
+
+/** The `lockout` section (absent: the defaults), references resolved and validated (exit 2 on a mistake). */
+export function parseLockoutSection(loaded: LoadedConfig, env: Readonly<Record<string, string | undefined>>): z.output<typeof lockoutConfigSchema> {
+  return parseOptions(lockoutConfigSchema, resolveReferences(loaded.raw['lockout'] ?? {}, dirname(loaded.path), env, 'lockout'), `config file ${loaded.path} (lockout)`);
+}
+
+/** PEM text, not a path: a plain path where `{ "file": ... }` was meant is the usual mistake. */
+function checkPem(tls: NonNullable<ServeConfig['tls']>): void {
+  for (const key of ['cert', 'key', 'ca'] as const) {
+    const value = tls[key];
+    if (value === undefined || value.includes('-----BEGIN ')) continue;
+    const hint = /^[^\n]{1,1024}\.(?:pem|crt|cer|key)$/iu.test(value.trim()) ? `; to read a file write { "file": "${value.trim()}" }` : '';
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: serve.tls.${key} is not PEM text (-----BEGIN ...)${hint}`, { path: `serve.tls.${key}` });
+  }
+}
+
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+}
 
 /** Replaces `{ env }` and `{ file }` references, depth first. */
 export function resolveReferences(value: unknown, baseDir: string, env: Readonly<Record<string, string | undefined>>, path = ''): unknown {
@@ -181,10 +242,11 @@ async function buildHandler(
   }
 }
 
-/** Runs until `io.stopSignal` aborts (SIGINT/SIGTERM in the real CLI); returns the exit status. */
+/** Runs until `io.stopSignal` aborts (SIGINT/SIGTERM/SIGHUP in the real CLI); returns the exit status. */
 export async function serve(values: Record<string, string | boolean | undefined>, io: CliIo, loaded: LoadedConfig, embedded: boolean): Promise<number> {
   const raw = loaded.raw;
-  const portOption = typeof values.port === 'string' ? Number(values.port) : undefined;
+  // Decimal digits only: Number() would take '' (a random port), ' 80', '0x50' and '1e3'.
+  const portOption = typeof values.port === 'string' && /^\d{1,5}$/u.test(values.port) ? Number(values.port) : typeof values.port === 'string' ? Number.NaN : undefined;
   if (portOption !== undefined && (!Number.isInteger(portOption) || portOption < 0 || portOption > 65_535)) {
     throw new LegacyIdpError('ERR_LEGACY_IDP_USAGE', 'serve: --port must be a port number (0 picks a free one)');
   }
@@ -198,10 +260,10 @@ export async function serve(values: Record<string, string | boolean | undefined>
   if (serveSection === undefined) {
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file ${loaded.path}: no "serve" section (routes, callerAuth)`, { path: 'serve' });
   }
-  const baseDir = dirname(loaded.path);
-  const serveConfig = parseOptions(serveConfigSchema, resolveReferences(serveSection, baseDir, io.env, 'serve'), `config file ${loaded.path} (serve)`);
+  const serveConfig = parseServeSection(loaded, io.env, serveSection);
+  const lockoutConfig = parseLockoutSection(loaded, io.env);
   if (portOption !== undefined) serveConfig.port = portOption;
-  const lockoutConfig = parseOptions(lockoutConfigSchema, resolveReferences(raw['lockout'] ?? {}, baseDir, io.env, 'lockout'), `config file ${loaded.path} (lockout)`);
+  if (serveConfig.tls) checkPem(serveConfig.tls);
   const level = loaded.config.log.level === 'silent' ? 'info' : loaded.config.log.level;
   const logger = jsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
 
@@ -210,7 +272,7 @@ export async function serve(values: Record<string, string | boolean | undefined>
   try {
     const { createLockoutPolicy } = await import('../lockout/policy.js');
     const { store: lockoutStoreOption, ...policyOptions } = lockoutConfig;
-    let lockoutStore;
+    let lockoutStore: LockoutStore | undefined;
     if (lockoutStoreOption !== 'memory') {
       const { redisLockoutStore } = await import('../lockout/stores/redis.js');
       lockoutStore = redisLockoutStore({ connection: lockoutStoreOption.redis, ...(lockoutStoreOption.keyPrefix ? { keyPrefix: lockoutStoreOption.keyPrefix } : {}) });
@@ -256,10 +318,10 @@ export async function serve(values: Record<string, string | boolean | undefined>
       ...(serveConfig.tls
         ? { tls: { cert: serveConfig.tls.cert, key: serveConfig.tls.key, ...(serveConfig.tls.ca ? { ca: serveConfig.tls.ca } : {}), requestClientCertificate: serveConfig.tls.requestClientCertificate } }
         : {}),
-      // Ready when the store answers a lookup (any answer, even "no such user").
-      // A store that hangs is not ready: the probe gets 2 s.
+      // Ready when the user store answers and, when it is shared, the lockout store too: with Redis down
+      // every sign-in fails closed, so the instance must leave the load balancer.
       ready: async () => {
-        await store.get('legacy-idp-readiness-probe', { signal: AbortSignal.timeout(2_000) });
+        await Promise.all([probeStore(store), ...(lockoutStore ? [probeLockoutStore(lockoutStore)] : [])]);
         return true;
       },
     });

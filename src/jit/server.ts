@@ -70,7 +70,9 @@ function requestPath(target = '/'): string {
 export async function startJitServer(options: JitServerOptions): Promise<JitServer> {
   const logger = options.logger ?? silentLogger;
   for (const path of Object.keys(options.routes)) {
-    if (!path.startsWith('/') || reserved.has(path)) throw new Error(`route path ${path} must start with / and not be /healthz or /readyz`);
+    if (!path.startsWith('/') || reserved.has(path)) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `route path ${path} must start with / and not be /healthz or /readyz`, { path: 'routes' });
+    }
   }
   const listeners = new Map(Object.entries(options.routes).map(([path, handler]) => [path, toNodeListener(handler, options)]));
   let stopping = false;
@@ -102,21 +104,28 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
   // Node checks the header and request timeouts below only every connectionsCheckingInterval (30 s by default),
   // which let a slow client hold a connection up to 30 s past them; every second keeps them what they say.
   const checking = { connectionsCheckingInterval: 1_000 };
-  const server: Server = options.tls
-    ? createHttpsServer(
-        {
-          ...checking,
-          cert: options.tls.cert,
-          key: options.tls.key,
-          ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
-          requestCert: options.tls.requestClientCertificate ?? false,
-          // The handler's caller authentication decides; the TLS layer only reports whether the chain verified.
-          rejectUnauthorized: false,
-          minVersion: 'TLSv1.2',
-        },
-        listener,
-      )
-    : createHttpServer(checking, listener);
+  let server: Server;
+  try {
+    server = options.tls
+      ? createHttpsServer(
+          {
+            ...checking,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
+            requestCert: options.tls.requestClientCertificate ?? false,
+            // The handler's caller authentication decides; the TLS layer only reports whether the chain verified.
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2',
+          },
+          listener,
+        )
+      : createHttpServer(checking, listener);
+  } catch (error) {
+    // OpenSSL's reason ("no start line", "key values mismatch") names the problem and quotes nothing of the key.
+    const reason = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:/u, '') : String(error);
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `tls: the certificate, key or CA cannot be used (${reason})`, { cause: error, path: 'tls' });
+  }
   // Slow-loris bounds: a sign-in is one small request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -126,7 +135,7 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     server.once('error', (error: NodeJS.ErrnoException) => {
       // A taken port or an address this host does not have is the operator's to fix, not a crash.
       reject(
-        error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES'
+        error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
           ? new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080} (${error.code})`, { cause: error })
           : error,
       );
