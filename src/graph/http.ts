@@ -8,6 +8,8 @@
  * 3xx comes back as a failure instead, without its body. Bodies are read up to `maxResponseBytes`.
  */
 
+import { readStreamUpTo } from '../core/stream.js';
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface HttpRequest {
@@ -78,27 +80,8 @@ async function readCapped(response: Response, limit: number): Promise<string | u
     response.body?.cancel().catch(() => undefined);
     return undefined;
   }
-  if (response.body === null) return '';
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  const bytes = await readStreamUpTo(response.body, limit);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
 }
 
 export async function exchange(fetchFn: FetchLike, request: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer | HttpFailure> {

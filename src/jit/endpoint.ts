@@ -5,6 +5,7 @@ import type { VerifyOutcome } from '../core/outcome.js';
 import { silentLogger } from '../core/logger.js';
 import { withSignalOf } from '../core/deadline.js';
 import type { CallerAuthenticator, CallerIdentity } from './caller-auth.js';
+import { readStreamUpTo } from '../core/stream.js';
 
 /**
  * What every JIT protocol shares: caller authentication first, then method, content type and a bounded
@@ -128,29 +129,7 @@ export interface JitEndpointOptions {
 }
 
 /** Reads at most `limit` bytes of a web Request's body; undefined when it is larger (the stream is cancelled). */
-async function readWebBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  if (!request.body) return new Uint8Array();
-  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
+const readWebBody = (request: Request, limit: number): Promise<Uint8Array | undefined> => readStreamUpTo(request.body as ReadableStream<Uint8Array> | null, limit);
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/u;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

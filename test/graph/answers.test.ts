@@ -6,19 +6,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGraphClient, isGraphError, parseRetryAfter, type GraphError } from '../../src/graph/index.js';
+import { createGraphClient, parseRetryAfter } from '../../src/graph/index.js';
 import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
-import { emulatorClient, fakeClock } from './helpers.js';
+import { caught, emulatorClient, fakeClock } from './helpers.js';
 import { fixedCredential, startLocalServer, type LocalServer } from './local-server.js';
-
-async function caught(promise: Promise<unknown>): Promise<GraphError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!isGraphError(error)) throw new Error(`expected a GraphError, got ${String(error)}`);
-  return error;
-}
 
 describe('Retry-After', () => {
   const now = Date.parse('2025-03-01T12:00:00Z');

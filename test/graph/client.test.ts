@@ -5,13 +5,11 @@ import {
   conflictTarget,
   extensionAttributeName,
   generateCompliantPassword,
-  isGraphError,
   isObjectConflict,
-  type GraphError,
   type ThrottleInfo,
 } from '../../src/graph/index.js';
 import { startGraphEmulator, type GraphEmulator } from '../harness/graph-emulator.js';
-import { emulatorClient, fakeClock, uniqueEmail } from './helpers.js';
+import { caught, emulatorClient, fakeClock, uniqueEmail } from './helpers.js';
 
 let emulator: GraphEmulator;
 beforeAll(async () => {
@@ -29,15 +27,6 @@ const localUser = (email: string, password = generateCompliantPassword()) =>
 
 /** The log entries of Graph requests made since `from` (an index into emulator.requests). */
 const graphRequestsSince = (from: number) => emulator.requests.slice(from).filter((entry) => entry.kind === 'graph');
-
-async function caught(promise: Promise<unknown>): Promise<GraphError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!isGraphError(error)) throw new Error(`expected a GraphError, got ${String(error)}`);
-  return error;
-}
 
 describe('tokens', () => {
   it('fetches one token for many calls, parallel ones included', async () => {

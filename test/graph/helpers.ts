@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/core/logger.js';
-import { createGraphClient, type GraphClientOptions } from '../../src/graph/index.js';
+import { createGraphClient, isGraphError, type GraphClientOptions, type GraphError } from '../../src/graph/index.js';
 import type { GraphEmulator } from '../harness/graph-emulator.js';
 
 /** A clock shared by the client (token expiry, waits) and the emulator (token expiry, quota refill). */
@@ -52,3 +52,13 @@ export function emulatorClient(
 let counter = 0;
 /** A distinct e-mail sign-in name per call. */
 export const uniqueEmail = (prefix = 'user'): string => `${prefix}${++counter}@example.com`;
+
+/** The GraphError a promise rejects with; anything else (or no rejection) fails the test. */
+export async function caught(promise: Promise<unknown>): Promise<GraphError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!isGraphError(error)) throw new Error(`expected a GraphError, got ${String(error)}`);
+  return error;
+}

@@ -5,8 +5,9 @@
  */
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildLocalAccountUser, createGraphClient, isGraphError, type GraphError } from '../../src/graph/index.js';
+import { buildLocalAccountUser, createGraphClient, type GraphError } from '../../src/graph/index.js';
 import { fixedCredential, startLocalServer, type LocalServer } from './local-server.js';
+import { caught } from './helpers.js';
 
 const password = 'REDIRECT-Passw0rd!';
 const clientSecret = 'REDIRECT-client-secret';
@@ -33,15 +34,6 @@ afterEach(() => {
   target.received.length = 0;
   redirector.received.length = 0;
 });
-
-async function caught(promise: Promise<unknown>): Promise<GraphError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!isGraphError(error)) throw new Error(`expected a GraphError, got ${String(error)}`);
-  return error;
-}
 
 function expectNoSecrets(error: GraphError): void {
   for (const text of [error.message, JSON.stringify(error), inspect(error, { depth: 10 })]) {
