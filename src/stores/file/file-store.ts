@@ -131,7 +131,7 @@ function mappedFieldOptions(mapping: RecordMapping): Map<string, string[]> {
   const named: [string, string | undefined][] = [
     ['mapping.subjectId', mapping.subjectId],
     ['mapping.username', mapping.username],
-    ['mapping.hash', mapping.hash],
+    ['mapping.hash', mapping.hash === false ? undefined : mapping.hash],
     ['mapping.email', mapping.email],
     ['mapping.schemeField', mapping.schemeField],
     ['mapping.displayName', mapping.displayName],
@@ -153,7 +153,7 @@ function mappedFieldOptions(mapping: RecordMapping): Map<string, string[]> {
 
 /** The fields without which no record can sign in: every record may lack them, but not all of them. */
 function requiredFields(mapping: RecordMapping): Map<string, string[]> {
-  const required = new Set<string | undefined>([mapping.subjectId, mapping.username, mapping.hash]);
+  const required = new Set<string | false>([mapping.subjectId, mapping.username, mapping.hash]);
   return new Map([...mappedFieldOptions(mapping)].filter(([field]) => required.has(field)));
 }
 
@@ -315,7 +315,9 @@ async function loadUsers(
     const described = [...unseen].map(([field, options]) => missingField(field, options, [...(nearMisses.get(field) ?? [])])).join(', ');
     throw new LegacyIdpError(
       'ERR_LEGACY_IDP_CONFIG_INVALID',
-      `no record (of ${stats.records}) has the field ${described}; the first record's fields are ${nameList(firstFields ?? [])}`,
+      `no record (of ${stats.records}) has the field ${described}; the first record's fields are ${nameList(firstFields ?? [])}${
+        missing[1].includes('mapping.hash') ? '; an export without passwords (profiles only) takes mapping.hash: false' : ''
+      }`,
       { path: missing[1][0] ?? 'mapping' },
     );
   }

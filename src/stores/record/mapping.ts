@@ -40,8 +40,12 @@ export const recordMappingSchema = z
     subjectId: fieldPath,
     username: fieldPath,
     email: fieldPath.optional(),
-    /** The stored hash. A row whose hash is empty or null has no password: it never verifies. */
-    hash: fieldPath,
+    /**
+     * The stored hash. A row whose hash is empty or null has no password: it never verifies. `false`: the source
+     * holds no passwords at all (a profile-only export): pre-migration gives every user a generated password,
+     * and a sign-in answers `unavailable` (misconfigured) rather than a wrong password.
+     */
+    hash: z.union([fieldPath, z.literal(false)]),
     /** Registry scheme id for every row, or `auto` to identify each hash from its shape. */
     scheme: z.string().min(1).default('auto'),
     /** A field holding each row's scheme id; when set and not empty it wins over `scheme`. */
@@ -268,7 +272,7 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
     if (value !== undefined) attributes[claim] = value;
   }
 
-  const hash = textFieldOf(valueAt(row, mapping.hash), 'hash');
+  const hash = mapping.hash === false ? undefined : textFieldOf(valueAt(row, mapping.hash), 'hash');
   let credential: StoredCredential | undefined;
   if (hash !== undefined) {
     const scheme = text(mapping.schemeField) ?? mapping.scheme;
@@ -302,7 +306,8 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
 
 /** The fields a backend must read for a mapping: the projection of a query. */
 export function mappedFields(mapping: RecordMapping): string[] {
-  const fields = new Set<string>([mapping.subjectId, mapping.username, mapping.hash]);
+  const fields = new Set<string>([mapping.subjectId, mapping.username]);
+  if (mapping.hash !== false) fields.add(mapping.hash);
   for (const path of [mapping.email, mapping.schemeField, mapping.displayName, mapping.givenName, mapping.surname]) if (path !== undefined) fields.add(path);
   for (const path of Object.values(mapping.context)) fields.add(path);
   for (const path of Object.values(mapping.attributes)) fields.add(path);

@@ -197,6 +197,8 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     const { username, password } = input;
     assertOpen();
     if (password.length === 0) return { status: 'invalid', reason: 'empty_password' };
+    // A source without passwords can check none: the operator must act, and a wrong password it is not.
+    if (mapping.hash === false) return hashCheckUnavailable(new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${name}: this source holds no passwords (mapping.hash is false)`, { path: 'mapping.hash' }));
     let found: Awaited<ReturnType<typeof findOne>>;
     try {
       found = await findOne(username);
