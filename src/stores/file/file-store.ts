@@ -316,7 +316,7 @@ async function loadUsers(
     throw new LegacyIdpError(
       'ERR_LEGACY_IDP_CONFIG_INVALID',
       `no record (of ${stats.records}) has the field ${described}; the first record's fields are ${nameList(firstFields ?? [])}${
-        missing[1].includes('mapping.hash') ? '; an export without passwords (profiles only) takes mapping.hash: false' : ''
+        [...unseen].some(([, options]) => options.includes('mapping.hash')) ? '; an export without passwords (profiles only) takes mapping.hash: false' : ''
       }`,
       { path: missing[1][0] ?? 'mapping' },
     );

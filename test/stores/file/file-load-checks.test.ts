@@ -111,7 +111,7 @@ describe('file store: mapped fields no JSON record has', () => {
     const path = await write('hashcol.jsonl', jsonl([{ id: 1, username: 'alice', passwordHash: hash }, { id: 2, username: 'bob', passwordHash: hash }]));
     const error = await refusal({ path, mapping });
     expect(error).toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID', path: 'mapping.hash' });
-    expect(error.message).toBe('hashcol.jsonl: no record (of 2) has the field "hash" (mapping.hash); the first record\'s fields are "id", "username", "passwordHash"');
+    expect(error.message).toBe('hashcol.jsonl: no record (of 2) has the field "hash" (mapping.hash); the first record\'s fields are "id", "username", "passwordHash"; an export without passwords (profiles only) takes mapping.hash: false');
   });
 
   it('suggests a field named like the mapped one in case or spaces, in a JSON array and nested paths alike', async () => {
