@@ -230,6 +230,14 @@ export async function premigrate(values: Record<string, string | boolean | undef
     // file), and it must belong to this source and this target.
     const { openCheckpoint } = await import('../premigrate/checkpoint.js');
     const checkpoint = dryRun ? undefined : await openCheckpoint(resolve(baseDir, typeof values.journal === 'string' ? values.journal : config.journal));
+    // A dry run's mapping failures go to a scratch journal in memory, so its report lists who would fail and why.
+    const dryRunFailures = dryRun ? await openCheckpoint(':memory:') : undefined;
+    if (dryRunFailures) {
+      closers.push(() => {
+        dryRunFailures.close();
+        return Promise.resolve();
+      });
+    }
     if (checkpoint) {
       closers.push(() => {
         checkpoint.close();
@@ -292,7 +300,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
       source: store,
       map,
       ...(sink ? { sink } : {}),
-      ...(checkpoint ? { checkpoint } : {}),
+      ...(checkpoint ? { checkpoint } : dryRunFailures ? { checkpoint: dryRunFailures } : {}),
       dryRun,
       retryFailed: values['retry-failed'] === true,
       ...(config.writeBack ? { writeBack: writeBackOf(store) } : {}),
@@ -303,9 +311,12 @@ export async function premigrate(values: Record<string, string | boolean | undef
     });
     progress.done();
     const { writeReport } = await import('../premigrate/report.js');
-    const jsonPath = resolve(baseDir, config.report.json);
-    const csvPath = resolve(baseDir, config.report.csv);
-    await writeReport({ summary, ...(checkpoint ? { checkpoint } : {}), jsonPath, csvPath });
+    // A dry run reports beside the real run's report, never over it: `premigrate-report.dry-run.json`.
+    const reportPath = (path: string): string => resolve(baseDir, dryRun ? path.replace(/(\.[^./\\]+)?$/u, '.dry-run$1') : path);
+    const jsonPath = reportPath(config.report.json);
+    const csvPath = reportPath(config.report.csv);
+    const reportFrom = checkpoint ?? dryRunFailures;
+    await writeReport({ summary, ...(reportFrom ? { checkpoint: reportFrom } : {}), jsonPath, csvPath });
     io.stdout.write(`${JSON.stringify({ ...summary, report: { json: jsonPath, csv: csvPath } }, null, 2)}\n`);
     const failed = summary.journal?.failed ?? summary.failed;
     return failed > 0 ? exitCodes.rejected : exitCodes.valid;

@@ -309,7 +309,8 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
           summary.skipped += 1;
         } else if (isFailure(mapped)) {
           summary.failed += 1;
-          if (!dryRun && checkpoint) checkpoint.record([{ subjectId: mapped.subjectId, outcome: { status: 'failed', code: mapped.code, reason: mapped.reason, retryable: false } }]);
+          // A dry run given a checkpoint (a scratch one: the CLI's dry-run report) records its mapping failures there.
+          if (checkpoint) checkpoint.record([{ subjectId: mapped.subjectId, outcome: { status: 'failed', code: mapped.code, reason: mapped.reason, retryable: false } }]);
         } else {
           batch.push(mapped);
         }

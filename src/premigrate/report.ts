@@ -11,7 +11,8 @@ import type { PremigrateSummary } from './engine.js';
 function csvField(value: string): string {
   // Formula-looking cells are prefixed so a spreadsheet shows them as text (CSV injection).
   const safe = /^[=+\-@\t\r]/u.test(value) ? `'${value}` : value;
-  return /[",\r\n]/u.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  // `;` too: spreadsheets in locales whose list separator is `;` split on it, and a cell after it could start with `=`.
+  return /[",;\r\n]/u.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 function write(stream: WriteStream, text: string): Promise<void> {

@@ -203,3 +203,31 @@ describe('a journal file that cannot be used', () => {
     expect(lines(files.out)).toHaveLength(3);
   });
 });
+
+describe('a dry run reports beside the real report', () => {
+  it('lists the users that would fail in its own report, and leaves the last real run\'s report alone', async () => {
+    const db = new Database(join(dir, 'dry.db'));
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT, hash TEXT, scheme TEXT)');
+    db.prepare('INSERT INTO users VALUES (1, ?, ?, ?, ?)').run('ok@legacy.example', 'Ok', hash, 'bcrypt');
+    // A sign-in name that is no email address: a mapping failure in the real run and the dry run alike.
+    db.prepare('INSERT INTO users VALUES (2, ?, ?, ?, ?)').run('not-an-address', 'No Address', hash, 'bcrypt');
+    db.close();
+    const path = config(sqliteStore('dry.db'), { out: 'dry-out.jsonl', journal: 'dry-journal.db' });
+    const reportNumber = counter;
+    const real = await cli(['premigrate', '--config', path]);
+    expect(real.code).toBe(1);
+    const realCsv = readFileSync(join(dir, `failures-${reportNumber}.csv`), 'utf8');
+    expect(realCsv.split('\n').filter(Boolean)).toHaveLength(2);
+
+    const dry = await cli(['premigrate', '--config', path, '--dry-run']);
+    expect(dry.code).toBe(1);
+    // The real run's report is as it was; the dry run's is its own, with its failure listed (it had none before).
+    expect(readFileSync(join(dir, `failures-${reportNumber}.csv`), 'utf8')).toBe(realCsv);
+    const dryCsv = readFileSync(join(dir, `failures-${reportNumber}.dry-run.csv`), 'utf8').split('\n').filter(Boolean);
+    expect(dryCsv).toHaveLength(2);
+    expect(dryCsv[1]).toMatch(/^2,/u);
+    const dryJson = JSON.parse(readFileSync(join(dir, `report-${reportNumber}.dry-run.json`), 'utf8')) as { summary: { dryRun: boolean; failed: number }; failures: unknown[] };
+    expect(dryJson.summary).toMatchObject({ dryRun: true, failed: 1 });
+    expect(dryJson.failures).toHaveLength(1);
+  });
+});

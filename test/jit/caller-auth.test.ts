@@ -131,6 +131,20 @@ describe('API key', () => {
     expect(await accepted(auth, call({ 'X-API-Key': 'rotated-key-value-abcdefghijkl' }))).toEqual({ method: 'api-key', subject: 'keys[1]' });
   });
 
+  it('refuses to build with a key no HTTP header can carry: white space at an end (a file\'s final newline), a control character', () => {
+    for (const value of [`${key}\n`, ` ${key}`, `${key}\t`, `api-key-value\u0000-0123456789`]) {
+      expect(() => createCallerAuth({ apiKey: { keys: [{ value }] } }), JSON.stringify(value)).toThrow(/HTTP strips|control character/u);
+    }
+    // The message names the problem, never the key.
+    let message = '';
+    try {
+      createCallerAuth({ apiKey: { keys: [{ value: `${key}\n` }] } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain(key);
+  });
+
   it('refuses a wrong key, an empty one, and the right key in another header', async () => {
     expect(await refused(auth, call({ 'x-api-key': `${key}0` }))).toBe('api-key: x-api-key matches no configured key');
     expect(await refused(auth, call({ 'x-api-key': '' }))).toBe('api-key: empty x-api-key header');

@@ -547,6 +547,11 @@ describe('lambdaJitHandler', () => {
     expect(Buffer.from(seen.bodyBase64, 'base64').toString('utf8')).toBe(prettyJson);
   });
 
+  it('takes the API domain, or a stand-in, when the Host header can hold no URL (not a 500 before the caller is checked)', async () => {
+    const seen = JSON.parse((await lambdaJitHandler(echo)(event('{}', { headers: { host: 'a b' } }))).body) as Echo;
+    expect(seen.url).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/api/b2c/signin?stage=1&x=a%20b');
+  });
+
   it('answers a body that is not text in base64', async () => {
     const result = await lambdaJitHandler(binary)(event('{}'));
     expect(result.isBase64Encoded).toBe(true);

@@ -25,7 +25,15 @@ export const apiKeySchema = z
           .object({
             /** Names the key in logs (`caller: api-key`, subject = label); never the key itself. */
             label: z.string().min(1).max(100).optional(),
-            value: z.string().min(16, 'at least 16 characters (generate one: openssl rand -base64 32)').max(1024),
+            value: z
+              .string()
+              .min(16, 'at least 16 characters (generate one: openssl rand -base64 32)')
+              .max(1024)
+              // HTTP strips white space from both ends of a header value, so such a key could never be presented
+              // (a key read from a file with its final newline); a control character no header can carry at all.
+              .refine((value) => value === value.trim(), 'has white space at an end (a final newline from a file?), which HTTP strips from header values: no caller could send it')
+              // eslint-disable-next-line no-control-regex
+              .refine((value) => !/[\u0000-\u001f\u007f]/u.test(value), 'holds a control character, which no HTTP header can carry'),
           })
           .strict(),
       )

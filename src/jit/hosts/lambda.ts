@@ -77,8 +77,10 @@ export function lambdaJitHandler(handler: JitHandler, options: LambdaJitOptions 
       const headers = new Headers();
       for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
       if (event.cookies !== undefined && event.cookies.length > 0) headers.set('cookie', event.cookies.join('; '));
-      const host = headers.get('host') ?? event.requestContext.domainName ?? 'localhost';
       const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+      // A Host no URL can hold must not turn into a 500 before the caller is even checked: the handlers do not route
+      // on host, so the API's domain or a stand-in does (as the node:http glue does).
+      const host = [headers.get('host'), event.requestContext.domainName, 'localhost'].find((candidate) => candidate != null && URL.canParse(`https://${candidate}${event.rawPath}${query}`)) ?? 'localhost';
       const method = event.requestContext.http.method.toUpperCase();
       const body = method === 'GET' || method === 'HEAD' || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
       const request = new Request(`https://${host}${event.rawPath}${query}`, { method, headers, ...(body === undefined ? {} : { body }) });
