@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { Authenticator } from '../core/authenticator.js';
+import { callDeadline, deadlineExceeded } from '../core/deadline.js';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VerifyOutcome } from '../core/outcome.js';
@@ -9,6 +10,9 @@ import { checkStrongPassword } from '../graph/password.js';
 import type { CallerAuthenticator } from './caller-auth.js';
 import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
 import { messagesFor, messagesSchema, type Messages } from './messages.js';
+
+/** How long after `deadlineMs` an Authenticator that ignores its deadline is cut off (ours answers at the budget). */
+const authenticatorGraceMs = 25;
 
 /**
  * Microsoft Entra External ID's OnPasswordSubmit custom authentication extension (shared/reference/
@@ -218,13 +222,30 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
     const clientIp = request.data.authenticationContext?.client?.ip ?? context.clientIp;
     // The budget counts from the request's arrival: decryption and parsing already spent part of it.
     const remaining = Math.max(1, Math.floor(config.deadlineMs - (performance.now() - context.startedAt)));
-    const result = await config.authenticator.authenticate({
+    const authentication = config.authenticator.authenticate({
       username,
       password: passwordContext['user-password'],
       ...(clientIp === undefined ? {} : { clientIp }),
       requestId: context.requestId,
       deadline: remaining,
     });
+    // The library's Authenticator answers `unavailable` when the budget runs out; one of the caller's own may not
+    // honour `deadline`, and Entra would give up while it runs. So the answer is also bounded here, a little after
+    // the budget (the Authenticator's own answer, with its log line, normally comes first).
+    const bound = callDeadline(remaining + authenticatorGraceMs, undefined);
+    let raced: Awaited<typeof authentication> | typeof deadlineExceeded;
+    try {
+      raced = await bound.race(authentication);
+    } finally {
+      bound.dispose();
+    }
+    const result =
+      raced === deadlineExceeded
+        ? {
+            username,
+            outcome: { status: 'unavailable' as const, reason: 'deadline' as const, error: new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', 'the authenticator did not answer within deadlineMs') },
+          }
+        : raced;
     const decision = decide(result.outcome, passwordContext['user-password'], messages, nonce);
     return {
       answer: decision.answer,
