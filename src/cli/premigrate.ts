@@ -69,16 +69,6 @@ function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => 
 }
 
 /**
- * The extension attributes a mapping writes, typed as the mapping sends them: the requiresMigration flag
- * (Boolean) and `extension:` targets (their declared dataType, String when none). The mapping answers this
- * itself, so what is registered and what is written cannot drift apart.
- */
-async function extensionsOf(mapping: Record<string, unknown>): Promise<Array<{ name: string; dataType: 'Boolean' | 'String' | 'Integer' | 'DateTime' }>> {
-  const { extensionPropertiesOf } = await import('../premigrate/mapping.js');
-  return extensionPropertiesOf(mapping as Parameters<typeof extensionPropertiesOf>[0]);
-}
-
-/**
  * Keys of a connection string, URL query or driver options object that say where the data lives. Everything
  * else is left out of a source's identity: user names and passwords (a credential rotation must not orphan a
  * journal), timeouts, pool sizes, TLS settings.
@@ -205,7 +195,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
   const dryRun = values['dry-run'] === true;
   const logger = jsonLogger({ level: loaded.config.log.level === 'silent' ? 'warn' : loaded.config.log.level, write: (text) => io.stderr.write(`${text}\n`) });
 
-  const { createMapper } = await import('../premigrate/mapping.js');
+  const { createMapper, extensionPropertiesOf } = await import('../premigrate/mapping.js');
   const map = createMapper(config.mapping as Parameters<typeof createMapper>[0]);
   const store = await openStore(loaded);
   const closers: Array<() => Promise<unknown>> = [async () => store.close?.()];
@@ -229,20 +219,14 @@ export async function premigrate(values: Record<string, string | boolean | undef
     // The journal first: it is the run's lock (a second run on it stops here, before its sink touches the JSONL
     // file), and it must belong to this source and this target.
     const { openCheckpoint } = await import('../premigrate/checkpoint.js');
-    const checkpoint = dryRun ? undefined : await openCheckpoint(resolve(baseDir, typeof values.journal === 'string' ? values.journal : config.journal));
-    // A dry run's mapping failures go to a scratch journal in memory, so its report lists who would fail and why.
-    const dryRunFailures = dryRun ? await openCheckpoint(':memory:') : undefined;
-    if (dryRunFailures) {
-      closers.push(() => {
-        dryRunFailures.close();
-        return Promise.resolve();
-      });
-    }
-    if (checkpoint) {
-      closers.push(() => {
-        checkpoint.close();
-        return Promise.resolve();
-      });
+    // A dry run writes to a scratch journal in memory: the engine records only its mapping failures there, so its
+    // report lists who would fail and why.
+    const checkpoint = await openCheckpoint(dryRun ? ':memory:' : resolve(baseDir, typeof values.journal === 'string' ? values.journal : config.journal));
+    closers.push(() => {
+      checkpoint.close();
+      return Promise.resolve();
+    });
+    if (!dryRun) {
       // A journal belongs to one target: resuming into another tenant or file would skip users it never got.
       const target = config.sink.type === 'graph' ? `graph:${String(config.sink.graph['tenantId'])}` : `jsonl:${resolve(baseDir, config.sink.path)}`;
       const recordedTarget = checkpoint.meta('target');
@@ -268,7 +252,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
       const { registerExtensionProperties } = await import('../premigrate/extensions.js');
       const extensionAppId = config.mapping['extensionAppId'];
       if (typeof extensionAppId !== 'string') throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'registering extension attributes needs premigrate.mapping.extensionAppId', { path: 'premigrate.mapping.extensionAppId' });
-      const registered = await registerExtensionProperties(graph, extensionAppId, await extensionsOf(config.mapping), io.stopSignal);
+      const registered = await registerExtensionProperties(graph, extensionAppId, extensionPropertiesOf(config.mapping as Parameters<typeof extensionPropertiesOf>[0]), io.stopSignal);
       io.stderr.write(`premigrate: extension attributes registered: ${registered.registered.join(', ') || 'none'}; already there: ${registered.existing.join(', ') || 'none'}\n`);
     }
 
@@ -300,7 +284,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
       source: store,
       map,
       ...(sink ? { sink } : {}),
-      ...(checkpoint ? { checkpoint } : dryRunFailures ? { checkpoint: dryRunFailures } : {}),
+      checkpoint,
       dryRun,
       retryFailed: values['retry-failed'] === true,
       ...(config.writeBack ? { writeBack: writeBackOf(store) } : {}),
@@ -315,8 +299,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
     const reportPath = (path: string): string => resolve(baseDir, dryRun ? path.replace(/(\.[^./\\]+)?$/u, '.dry-run$1') : path);
     const jsonPath = reportPath(config.report.json);
     const csvPath = reportPath(config.report.csv);
-    const reportFrom = checkpoint ?? dryRunFailures;
-    await writeReport({ summary, ...(reportFrom ? { checkpoint: reportFrom } : {}), jsonPath, csvPath });
+    await writeReport({ summary, checkpoint, jsonPath, csvPath });
     io.stdout.write(`${JSON.stringify({ ...summary, report: { json: jsonPath, csv: csvPath } }, null, 2)}\n`);
     const failed = summary.journal?.failed ?? summary.failed;
     return failed > 0 ? exitCodes.rejected : exitCodes.valid;

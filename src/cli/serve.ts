@@ -12,6 +12,7 @@ import type { JitHandler } from '../jit/endpoint.js';
 import type { LockoutStore } from '../lockout/types.js';
 import type { CliIo } from './cli.js';
 import { openStore, type LoadedConfig } from './config.js';
+import { callDeadline, deadlineExceeded } from '../core/deadline.js';
 
 /**
  * `legacy-idp serve`: the JIT endpoint from the config file's `serve` and `lockout` sections, or, without a
@@ -79,16 +80,12 @@ export async function probeStore(store: UserStore): Promise<void> {
 
 /** Readiness of a shared (Redis) lockout store: it answers a status read of a key no one has, within 2 s. */
 export async function probeLockoutStore(store: LockoutStore): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store readiness probe timed out'));
-    }, 2_000);
-  });
+  const deadline = callDeadline(2_000, undefined);
   try {
-    await Promise.race([store.status({ key: 'legacy-idp-readiness-probe', scope: 'account', slot: 'legacy-idp-readiness-probe' }, Date.now()), timeout]);
+    const answered = await deadline.race(Promise.resolve(store.status({ key: 'legacy-idp-readiness-probe', scope: 'account', slot: 'legacy-idp-readiness-probe' }, Date.now())));
+    if (answered === deadlineExceeded) throw new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store readiness probe timed out');
   } finally {
-    clearTimeout(timer);
+    deadline.dispose();
   }
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
 import { callDeadline, deadlineExceeded, withSignalOf, type CallDeadline, type Deadline } from './deadline.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
-import { subjectLockoutAccount, type LockoutPolicy, type LockoutTicket } from './lockout.js';
+import { subjectLockoutAccount, type LockoutBeginOptions, type LockoutKeys, type LockoutPolicy, type LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
 import { passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
@@ -53,6 +53,23 @@ export interface Authenticator {
 function subjectOf(outcome: VerifyOutcome): string | undefined {
   if (outcome.status === 'valid' || (outcome.status === 'invalid' && outcome.reason === 'wrong_password')) return outcome.subjectId;
   return undefined;
+}
+
+/**
+ * One lockout reservation within the deadline: the ticket, or the outcome that answers instead (locked, the
+ * deadline passed, the lockout store failed while fail-closed).
+ */
+async function reserve(lockout: LockoutPolicy, keys: LockoutKeys, options: LockoutBeginOptions, deadline: CallDeadline): Promise<LockoutTicket | VerifyOutcome> {
+  let decision;
+  try {
+    decision = await deadline.race(lockout.begin(keys, options));
+  } catch (error) {
+    const cause = toError(error);
+    return unavailable('lockout_store', isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause }));
+  }
+  if (decision === deadlineExceeded) return unavailable('deadline', deadlineError('lockout reservation'));
+  if (!decision.allowed) return { status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter };
+  return decision.ticket;
 }
 
 const unavailable = (reason: UnavailableReason, error: LegacyIdpError): VerifyOutcome => ({
@@ -169,26 +186,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // Known before the check, so a repeated wrong password is recognized at reservation (one store call).
     const attemptDigest = lockout?.digestAttempt?.(username, password);
     if (lockout) {
-      let decision;
-      try {
-        decision = await deadline.race(
-          lockout.begin(
-            input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp },
-            withSignal(attemptDigest === undefined ? {} : { attemptDigest }),
-          ),
-        );
-      } catch (error) {
-        const cause = toError(error);
-        return done(
-          unavailable(
-            'lockout_store',
-            isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause }),
-          ),
-        );
-      }
-      if (decision === deadlineExceeded) return done(unavailable('deadline', deadlineError('lockout reservation')));
-      if (!decision.allowed) return done({ status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter });
-      ticket = decision.ticket;
+      const reserved = await reserve(
+        lockout,
+        input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp },
+        withSignal(attemptDigest === undefined ? {} : { attemptDigest }),
+        deadline,
+      );
+      if ('status' in reserved) return done(reserved);
+      ticket = reserved;
     }
 
     // 3. Verify; an unknown user costs the same as a known one.
@@ -205,22 +210,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // only now) but before the answer, so beyond the threshold no check's result is told, however many
     // spellings are tried at once.
     let subjectTicket: LockoutTicket | undefined;
-    const subjectId = lockout && ticket ? subjectOf(outcome) : undefined;
+    const subjectId = ticket ? subjectOf(outcome) : undefined;
     if (subjectId !== undefined && lockout) {
       const account = subjectLockoutAccount(subjectId);
-      const subjectDigest = lockout.digestAttempt?.(account, password);
-      let decision;
-      try {
-        decision = await deadline.race(lockout.begin({ account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest })));
-      } catch (error) {
-        const cause = toError(error);
-        decision = isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause });
-      }
-      if (decision === deadlineExceeded) outcome = unavailable('deadline', deadlineError('lockout reservation'));
-      else if (decision instanceof LegacyIdpError) outcome = unavailable('lockout_store', decision);
-      else if (!decision.allowed) outcome = { status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter };
+      // The repeat rule concerns wrong passwords only: a right one needs no digest (one HMAC less per sign-in).
+      const subjectDigest = outcome.status === 'valid' ? undefined : lockout.digestAttempt?.(account, password);
+      const reserved = await reserve(lockout, { account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest }), deadline);
+      if ('status' in reserved) outcome = reserved;
       else {
-        subjectTicket = decision.ticket;
+        subjectTicket = reserved;
         try {
           await settle(subjectTicket, outcome, subjectDigest);
         } catch (error) {

@@ -7,7 +7,7 @@ export type Deadline = AbortSignal | number;
  * The longest delay one Node timer holds (about 24.8 days). Node fires a longer one after 1 ms, with a
  * TimeoutOverflowWarning, and `AbortSignal.timeout` refuses one above 2^32-1: a longer budget waits in steps.
  */
-const maxTimerMs = 2 ** 31 - 1;
+export const maxTimerMs = 2 ** 31 - 1;
 
 export function deadlineSignal(deadline: Deadline | undefined, fallbackMs: number | undefined): AbortSignal | undefined {
   if (deadline === undefined) return fallbackMs === undefined ? undefined : timeoutSignal(fallbackMs);

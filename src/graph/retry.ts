@@ -5,6 +5,7 @@
  */
 import { LegacyIdpError } from '../core/errors.js';
 import type { GraphError } from './errors.js';
+import { maxTimerMs } from '../core/deadline.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so at most maxRetries + 1 requests). */
@@ -148,11 +149,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw abortError(signal);
 }
 
-/**
- * The longest timer Node keeps: a longer (or non-finite) delay would fire after 1 ms with a
- * TimeoutOverflowWarning, turning a long wait into a busy loop.
- */
-export const maxTimerMs = 2 ** 31 - 1;
+export { maxTimerMs };
 
 /** A delay a timer can hold: NaN and negatives are 0, longer ones are cut to `maxTimerMs`. */
 export function timerDelay(ms: number): number {

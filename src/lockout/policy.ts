@@ -191,10 +191,11 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   // The slot groups targets that one Redis Cluster script may touch together: an account's keys share one.
   // The account's length prefixes the account_ip key, so no choice of account and IP text (NUL included:
   // standalone callers may pass anything) can collide with another pair's key.
+  /** `account` is already folded (lockoutAccountKey), once per call by the callers below. */
   function target(scope: LockoutScope, account: string | undefined, ip: string | undefined): LockoutTarget | undefined {
     const rule = rules[scope];
     if (!rule) return undefined;
-    const name = account === undefined ? '' : lockoutAccountKey(account);
+    const name = account ?? '';
     const address = ip ?? '';
     const { threshold, windowMs, lock } = rule;
     if (scope === 'account') {
@@ -209,14 +210,15 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   function targetsFor(keys: LockoutKeys): LockoutTarget[] {
     if (typeof keys.account !== 'string') throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'lockout keys need an account string');
     const ip = keys.clientIp === undefined ? undefined : normalizeClientIp(keys.clientIp);
-    const list = [target('account', keys.account, undefined)];
-    if (ip !== undefined) list.push(target('account_ip', keys.account, ip), target('ip', undefined, ip));
+    const account = lockoutAccountKey(keys.account);
+    const list = [target('account', account, undefined)];
+    if (ip !== undefined) list.push(target('account_ip', account, ip), target('ip', undefined, ip));
     return list.filter((entry): entry is LockoutTarget => entry !== undefined);
   }
 
   function subjectTarget(subject: LockoutSubject): LockoutTarget {
     const ip = subject.clientIp === undefined ? undefined : normalizeClientIp(subject.clientIp);
-    const account = 'account' in subject ? subject.account : undefined;
+    const account = 'account' in subject ? lockoutAccountKey(subject.account) : undefined;
     const scope: LockoutScope = account === undefined ? 'ip' : ip === undefined ? 'account' : 'account_ip';
     const found = target(scope, account, ip);
     if (!found) throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `the ${scope} scope is turned off in this policy`);

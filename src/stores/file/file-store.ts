@@ -7,7 +7,7 @@ import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
-import { mappedFields, recordMappingSchema, textOf, valueAt, type RecordMapping, type Row } from '../record/mapping.js';
+import { mappedFieldOptions, mappedFields, recordMappingSchema, textOf, valueAt, type RecordMapping, type Row } from '../record/mapping.js';
 import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordStoreStats, type RecordUserStore } from '../record/record-store.js';
 import { readCsv } from './parsers/csv.js';
 import { maxRecordBytesCeiling, type FileRecord } from './parsers/input.js';
@@ -126,31 +126,6 @@ const unreadable = (path: string, error: unknown): LegacyIdpError => {
 
 const formatLabels: Record<FileFormat, string> = { jsonl: 'JSONL', json: 'JSON', csv: 'CSV' };
 
-/** Each mapped field with the options that name it (`mapping.hash`), in mapping order. */
-function mappedFieldOptions(mapping: RecordMapping): Map<string, string[]> {
-  const named: [string, string | undefined][] = [
-    ['mapping.subjectId', mapping.subjectId],
-    ['mapping.username', mapping.username],
-    ['mapping.hash', mapping.hash === false ? undefined : mapping.hash],
-    ['mapping.email', mapping.email],
-    ['mapping.schemeField', mapping.schemeField],
-    ['mapping.displayName', mapping.displayName],
-    ['mapping.givenName', mapping.givenName],
-    ['mapping.surname', mapping.surname],
-    ...Object.entries(mapping.context).map(([key, field]): [string, string] => [`mapping.context.${key}`, field]),
-    ...Object.entries(mapping.attributes).map(([claim, field]): [string, string] => [`mapping.attributes.${claim}`, field]),
-    ...mapping.states.map((rule, index): [string, string] => [`mapping.states[${index}].field`, rule.field]),
-  ];
-  const options = new Map<string, string[]>();
-  for (const [option, field] of named) {
-    if (field === undefined) continue;
-    const known = options.get(field);
-    if (known) known.push(option);
-    else options.set(field, [option]);
-  }
-  return options;
-}
-
 /** The fields without which no record can sign in: every record may lack them, but not all of them. */
 function requiredFields(mapping: RecordMapping): Map<string, string[]> {
   const required = new Set<string | false>([mapping.subjectId, mapping.username, mapping.hash]);
@@ -179,10 +154,11 @@ const otherDelimiters = [',', ';', '\t', '|'];
  */
 function checkColumns(names: readonly string[], mapping: RecordMapping, delimiter: string): void {
   const columns = new Set(names);
-  const missing = [...mappedFieldOptions(mapping)].filter(([field]) => !columns.has(field));
+  const options = mappedFieldOptions(mapping);
+  const missing = [...options].filter(([field]) => !columns.has(field));
   const first = missing[0];
   if (first === undefined) return;
-  const fields = [...mappedFieldOptions(mapping).keys()];
+  const fields = [...options.keys()];
   const recognized = names.some((name) => fields.some((field) => name === field || isCloseTo(name, field)));
   const problem = (described: string): LegacyIdpError =>
     new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `the CSV header has no column ${described}`, { path: first[1][0] ?? 'mapping' });

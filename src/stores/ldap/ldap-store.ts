@@ -281,7 +281,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       try {
         const result = await registry.verify(password, stored, { scheme });
         if (result.disabled) return { status: 'disabled' };
-        if (result.valid) return { status: 'valid', subjectId: entry.dn, scheme: result.scheme, needsUpgrade: result.needsUpgrade };
+        if (result.valid) return { status: 'valid', subjectId: subjectIdOf(entry), scheme: result.scheme, needsUpgrade: result.needsUpgrade };
         compared = true;
       } catch (error) {
         if (!isLegacyIdpError(error)) throw error;

@@ -304,13 +304,32 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
   return { profile: Object.freeze(profile), credential, state };
 }
 
+/** Each mapped field with the options that name it (`mapping.hash`), in mapping order. */
+export function mappedFieldOptions(mapping: RecordMapping): Map<string, string[]> {
+  const named: [string, string | undefined][] = [
+    ['mapping.subjectId', mapping.subjectId],
+    ['mapping.username', mapping.username],
+    ['mapping.hash', mapping.hash === false ? undefined : mapping.hash],
+    ['mapping.email', mapping.email],
+    ['mapping.schemeField', mapping.schemeField],
+    ['mapping.displayName', mapping.displayName],
+    ['mapping.givenName', mapping.givenName],
+    ['mapping.surname', mapping.surname],
+    ...Object.entries(mapping.context).map(([key, field]): [string, string] => [`mapping.context.${key}`, field]),
+    ...Object.entries(mapping.attributes).map(([claim, field]): [string, string] => [`mapping.attributes.${claim}`, field]),
+    ...mapping.states.map((rule, index): [string, string] => [`mapping.states[${index}].field`, rule.field]),
+  ];
+  const options = new Map<string, string[]>();
+  for (const [option, field] of named) {
+    if (field === undefined) continue;
+    const known = options.get(field);
+    if (known) known.push(option);
+    else options.set(field, [option]);
+  }
+  return options;
+}
+
 /** The fields a backend must read for a mapping: the projection of a query. */
 export function mappedFields(mapping: RecordMapping): string[] {
-  const fields = new Set<string>([mapping.subjectId, mapping.username]);
-  if (mapping.hash !== false) fields.add(mapping.hash);
-  for (const path of [mapping.email, mapping.schemeField, mapping.displayName, mapping.givenName, mapping.surname]) if (path !== undefined) fields.add(path);
-  for (const path of Object.values(mapping.context)) fields.add(path);
-  for (const path of Object.values(mapping.attributes)) fields.add(path);
-  for (const rule of mapping.states) fields.add(rule.field);
-  return [...fields];
+  return [...mappedFieldOptions(mapping).keys()];
 }
