@@ -9,7 +9,7 @@ import type { BerReader, Client, Control, Entry } from 'ldapts';
 import { z } from 'zod';
 import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
-import { hashCheckUnavailable, withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
+import { withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
@@ -264,36 +264,14 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
     const entry = entries[0];
     if (!entry) return { status: 'unknown_user' };
-    const values = allValues(entry, attribute);
-    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute} readable`, subjectId: subjectIdOf(entry) };
     registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
     passwordSchemes ??= userPasswordSchemes(registry);
-    let compared = false;
-    let problem: LegacyIdpError | undefined;
-    for (const value of values) {
-      const stored = Buffer.isBuffer(value) ? value.toString('utf8') : value;
-      // One value the registry cannot check must not hide another that matches: note it and go on.
-      const scheme = passwordSchemes.schemeOf(stored);
-      if (scheme === undefined) {
-        problem ??= new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `${config.name}: a ${attribute} value has a scheme no registered scheme verifies`);
-        continue;
-      }
-      try {
-        const result = await registry.verify(password, stored, { scheme });
-        if (result.disabled) return { status: 'disabled' };
-        if (result.valid) return { status: 'valid', subjectId: subjectIdOf(entry), scheme: result.scheme, needsUpgrade: result.needsUpgrade };
-        compared = true;
-      } catch (error) {
-        if (!isLegacyIdpError(error)) throw error;
-        // A full hash queue is no answer about this password: never let it read as a wrong one.
-        if (error.code === 'ERR_LEGACY_IDP_HASH_BUSY') return hashCheckUnavailable(error);
-        problem ??= error;
-      }
-    }
-    // Not one value could be checked, so the password was never compared: the operator must act, and a wrong
-    // password it is not (it would count toward lockout).
-    if (!compared && problem) return hashCheckUnavailable(problem);
-    return { status: 'invalid', reason: 'wrong_password', subjectId: subjectIdOf(entry) };
+    const values = passwordSchemes.read(allValues(entry, attribute), `${config.name}: a ${attribute} value`);
+    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute}`, subjectId: subjectIdOf(entry) };
+    // The rule both LDAP stores share (user-password.ts): any value may match, one we cannot check never does.
+    const answer = await passwordSchemes.check(password, values, attribute);
+    if (answer.status === 'valid') return { ...answer, subjectId: subjectIdOf(entry) };
+    return answer.status === 'invalid' ? { ...answer, subjectId: subjectIdOf(entry) } : answer;
   }
 
   async function verify(input: VerifyInput): Promise<VerifyOutcome> {

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { ListOptions, Profile, StoredCredential, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
-import { hashCheckUnavailable, type VerifyOutcome } from '../../core/outcome.js';
+import type { VerifyOutcome } from '../../core/outcome.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { decodeObjectGuid, fileTimeToDate, userAccountControlFlags } from './active-directory.js';
 import { parseLdif, type LdifEntry } from './ldif.js';
-import { userPasswordSchemes } from './user-password.js';
+import { userPasswordSchemes, type UserPasswordValue } from './user-password.js';
 
 /**
  * A user store over an LDIF export (slapcat, ldapsearch -L, db2ldif): offline verification of the exported
@@ -87,15 +87,10 @@ type AccountState =
   | { status: 'locked'; detail: string }
   | { status: 'must_change'; detail: string };
 
-interface StoredPassword {
-  value: string;
-  /** Registry scheme id, or undefined when no registered scheme can verify it. */
-  scheme: string | undefined;
-}
-
 interface StoredUser {
   profile: Profile;
-  passwords: StoredPassword[];
+  /** The userPassword values as user-password.ts reads them, once, at load. */
+  passwords: UserPasswordValue[];
   state: AccountState;
   /** accountExpires / shadowExpire, compared at verify time, not load time. */
   expiresAt: Date | null;
@@ -155,7 +150,7 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
   // Loaded only when needed, so importing legacy-idp/ldap does not load every hash scheme.
   const registry = config.registry ?? (await import('../../hashes/registry.js')).createHashRegistry();
   const ownsRegistry = config.registry === undefined;
-  const { plaintext: plaintextScheme, schemeOf } = userPasswordSchemes(registry);
+  const passwordSchemes = userPasswordSchemes(registry);
   const mapping = {
     email: config.mapping?.email ?? 'mail',
     displayName: config.mapping?.displayName ?? 'displayName',
@@ -178,14 +173,15 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       stats.entriesWithoutUsername += 1;
       return;
     }
-    const passwords = (entry.attributes.get(config.passwordAttribute.toLowerCase()) ?? [])
-      .filter((v): v is string => typeof v === 'string' && v !== '')
-      .map((value): StoredPassword => ({ value, scheme: schemeOf(value) }));
-    for (const { value, scheme } of passwords) {
-      if (scheme === undefined) continue;
-      const seen = schemeCounts.get(scheme);
+    const passwords = passwordSchemes.read(
+      entry.attributes.get(config.passwordAttribute.toLowerCase()) ?? [],
+      `${config.name}: a ${config.passwordAttribute} value of the entry at LDIF line ${entry.line}`,
+    );
+    for (const stored of passwords) {
+      if (!('scheme' in stored)) continue;
+      const seen = schemeCounts.get(stored.scheme);
       if (seen) seen.count += 1;
-      else schemeCounts.set(scheme, { count: 1, value });
+      else schemeCounts.set(stored.scheme, { count: 1, value: stored.value });
     }
     let account: ReturnType<typeof accountStateOf>;
     try {
@@ -193,14 +189,14 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
     } catch (error) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_LDIF_INVALID', `LDIF line ${entry.line}: ${toError(error).message}`, { cause: error });
     }
-    const credentialSource = passwords.find((p) => p.scheme !== undefined);
+    const credentialSource = passwords.find((stored) => 'scheme' in stored);
     const credential: StoredCredential | undefined =
-      credentialSource?.scheme === undefined
+      credentialSource === undefined || !('scheme' in credentialSource)
         ? undefined
         : {
             scheme: credentialSource.scheme,
             hash: credentialSource.value,
-            ...(credentialSource.scheme === plaintextScheme ? { recoverable: true } : {}),
+            ...(credentialSource.scheme === passwordSchemes.plaintext ? { recoverable: true } : {}),
           };
     const email = firstText(entry, mapping.email);
     const displayName = firstText(entry, mapping.displayName);
@@ -301,38 +297,17 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       await dummyVerify(password);
       return { status: 'invalid', reason: 'wrong_password', detail: `no ${config.passwordAttribute}`, subjectId: user.profile.subjectId };
     }
-    let problem: LegacyIdpError | undefined;
-    let matched: { scheme: string; needsUpgrade: boolean } | undefined;
-    // An entry may hold several values (during a hash migration, or one per device): any one may match.
-    for (const { value, scheme } of user.passwords) {
-      if (scheme === undefined) {
-        problem ??= new LegacyIdpError(
-          'ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME',
-          `${config.name}: a ${config.passwordAttribute} value of the entry at LDIF line ${user.line} has a scheme no registered scheme verifies`,
-        );
-        continue;
-      }
-      try {
-        const result = await registry.verify(password, value, { scheme });
-        if (result.valid) {
-          matched = { scheme: result.scheme, needsUpgrade: result.needsUpgrade };
-          break;
-        }
-      } catch (error) {
-        problem ??= isLegacyIdpError(error)
-          ? error
-          : new LegacyIdpError('ERR_LEGACY_IDP_HASH_MALFORMED', `${config.name}: ${scheme} failed`, { cause: error });
-      }
-    }
-    // No match, but a value we could not check might have matched: neither valid nor a wrong password.
-    if (!matched) return problem ? hashCheckUnavailable(problem) : { status: 'invalid', reason: 'wrong_password', subjectId: user.profile.subjectId };
+    // The rule both LDAP stores share (user-password.ts): any value may match, one we cannot check never does.
+    const answer = await passwordSchemes.check(password, user.passwords, config.passwordAttribute);
+    if (answer.status === 'invalid') return { ...answer, subjectId: user.profile.subjectId };
+    if (answer.status !== 'valid') return answer;
 
     // States are told only to someone who knows the password, as AD and ppolicy do.
     if (user.state.status === 'disabled') return { status: 'disabled', detail: user.state.detail };
     if (user.expiresAt !== null && user.expiresAt.getTime() <= Date.now()) return { status: 'disabled', detail: 'account expired' };
     if (user.state.status === 'locked') return { status: 'locked', by: 'legacy_store', detail: user.state.detail };
     if (user.state.status === 'must_change') return { status: 'must_change', detail: user.state.detail };
-    return { status: 'valid', subjectId: user.profile.subjectId, scheme: matched.scheme, needsUpgrade: matched.needsUpgrade };
+    return { status: 'valid', subjectId: user.profile.subjectId, scheme: answer.scheme, needsUpgrade: answer.needsUpgrade };
   }
 
   async function dummyVerify(password: string): Promise<void> {

@@ -20,14 +20,16 @@ export interface SqlConnection {
   readonly limitStyle: 'limit' | 'top';
   /**
    * An SQL expression folding the case of `expression` (a quoted column) as JavaScript's `toLowerCase` /
-   * `toUpperCase` fold the login, so the two compare equal for every alphabet, not only for ASCII.
+   * `toUpperCase` fold the login, so the two compare equal for every alphabet, not only for ASCII. `folding` is
+   * what `nameColumnFolding` found for that column.
    */
-  foldCase(expression: string, fold: 'lower' | 'upper', options?: { binary?: boolean }): string;
+  foldCase(expression: string, fold: 'lower' | 'upper', folding?: ColumnFolding): string;
   /**
-   * The result columns of `sql` (run with no rows to read) that hold binary strings, where the dialect folds
-   * those differently (`foldCase`'s `binary`): MySQL/MariaDB's LOWER() leaves VARBINARY and BLOB unchanged.
+   * How the sign-in name columns must be folded, where the dialect's plain LOWER()/UPPER() would not fold them as
+   * JavaScript does. `sql` selects `columns` (by name, in order) and reads no row. Asked once, before the first
+   * case-insensitive lookup; a column it leaves out folds plainly.
    */
-  binaryStringColumns?(sql: string): Promise<ReadonlySet<string>>;
+  nameColumnFolding?(sql: string, columns: readonly string[]): Promise<ReadonlyMap<string, ColumnFolding>>;
   /** Runs a parameterized SELECT. */
   query(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
   /** Runs a parameterized UPDATE; resolves the number of rows changed. */
@@ -37,7 +39,18 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
-/** LOWER()/UPPER(): Unicode-aware in SQL Server, MySQL/MariaDB, and PostgreSQL under a UTF-8 `lc_ctype`. */
+/** What a dialect found about one sign-in name column that changes how `foldCase` folds it. */
+export interface ColumnFolding {
+  /** MySQL/MariaDB: the column holds a binary string (VARBINARY, BLOB), which LOWER() leaves unchanged. */
+  readonly binary?: boolean;
+  /** PostgreSQL: the column's collation folds ASCII only; fold under this collation instead. */
+  readonly collation?: string;
+}
+
+/**
+ * LOWER()/UPPER(): Unicode-aware in SQL Server, MySQL/MariaDB, and PostgreSQL under a UTF-8 ctype (postgres.ts
+ * checks the columns).
+ */
 export function sqlFoldCase(expression: string, fold: 'lower' | 'upper'): string {
   return `${fold === 'lower' ? 'LOWER' : 'UPPER'}(${expression})`;
 }

@@ -1,7 +1,7 @@
 import type { FieldPacket, Pool, PoolOptions } from 'mysql2/promise';
 import { importOptional } from '../../core/optional-import.js';
 import type { Row } from '../record/mapping.js';
-import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
+import { classifyByPatterns, sqlFoldCase, type ColumnFolding, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
 
 /** A client the store can use: a mysql2 promise `Pool` or `Connection` the caller made. */
@@ -46,12 +46,12 @@ export async function mysqlConnection(settings: SqlConnectionSettings): Promise<
     // LOWER()/UPPER() of a binary string (VARBINARY, BINARY, BLOB: MediaWiki's user_name) return it unchanged,
     // so such a column is read as UTF-8 text first. Only binary columns: CONVERT would move a text column to
     // another collation, changing which names compare equal.
-    foldCase: (expression, fold, options) => sqlFoldCase(options?.binary ? `CONVERT(${expression} USING utf8mb4)` : expression, fold),
-    async binaryStringColumns(sql) {
+    foldCase: (expression, fold, folding) => sqlFoldCase(folding?.binary === true ? `CONVERT(${expression} USING utf8mb4)` : expression, fold),
+    async nameColumnFolding(sql) {
       const [, fields] = await queryable.query({ sql, timeout: settings.queryTimeoutMs });
-      const binary = new Set<string>();
+      const binary = new Map<string, ColumnFolding>();
       for (const field of (fields ?? []) as FieldPacket[]) {
-        if (field.characterSet === binaryCharset && field.columnType !== undefined && stringTypes.has(field.columnType)) binary.add(field.name);
+        if (field.characterSet === binaryCharset && field.columnType !== undefined && stringTypes.has(field.columnType)) binary.set(field.name, { binary: true });
       }
       return binary;
     },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { MigrationConfirmation } from '../../core/contracts.js';
-import { LegacyIdpError } from '../../core/errors.js';
+import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { mappedFields, recordMappingSchema, type RecordMapping, type Row } from '../record/mapping.js';
 import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordUserStore } from '../record/record-store.js';
-import { quoteIdentifier, sqlDialects, type SqlConnection, type SqlDialectName } from './dialect.js';
+import { quoteIdentifier, sqlDialects, type ColumnFolding, type SqlConnection, type SqlDialectName } from './dialect.js';
 import { resolveSqlPreset, sqlPresetSchema, type SqlPresetParts } from './presets.js';
 import type { SqlConnectionSettings } from './settings.js';
 
@@ -101,10 +101,10 @@ async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSe
 
 /** The statements of one store, built once from checked identifiers. */
 interface SqlStatements {
-  /** `binaryColumns`: the sign-in name columns that hold binary strings (`SqlConnection.binaryStringColumns`). */
-  find(login: string, limit: number, binaryColumns: ReadonlySet<string>): { sql: string; parameters: unknown[] };
-  /** A statement that reads no row, for the sign-in name columns' metadata. */
-  nameColumns(): string;
+  /** `folding`: how the sign-in name columns must be folded (`SqlConnection.nameColumnFolding`). */
+  find(login: string, limit: number, folding: ReadonlyMap<string, ColumnFolding>): { sql: string; parameters: unknown[] };
+  /** A statement that reads no row, selecting the sign-in name columns, and their names in order. */
+  nameColumns(): { sql: string; columns: string[] };
   page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
   count(): { sql: string; parameters: unknown[] };
   update?(subjectId: string, confirmation: MigrationConfirmation): { sql: string; parameters: unknown[] } | undefined;
@@ -156,8 +156,8 @@ function buildStatements(
     return { text, parameters };
   };
   const { usernameMatch } = parts;
-  const compare = (quoted: string, placeholder: string, binary: boolean): string =>
-    usernameMatch === 'exact' ? `${quoted} = ${placeholder}` : `${connection.foldCase(quoted, usernameMatch, { binary })} = ${placeholder}`;
+  const compare = (quoted: string, placeholder: string, folding: ColumnFolding | undefined): string =>
+    usernameMatch === 'exact' ? `${quoted} = ${placeholder}` : `${connection.foldCase(quoted, usernameMatch, folding)} = ${placeholder}`;
   const withLimit = (select: string, rest: string, limit: number): string => {
     const n = Math.floor(limit);
     return connection.limitStyle === 'top' ? `SELECT TOP (${n}) ${select} ${rest}` : `SELECT ${select} ${rest} LIMIT ${n}`;
@@ -169,17 +169,17 @@ function buildStatements(
   }
 
   const statements: SqlStatements = {
-    find(login, limit, binaryColumns) {
+    find(login, limit, folding) {
       // The login appears once per comparison: `?` placeholders cannot be reused, so it is bound each time.
       const parameters: unknown[] = [login];
-      const usernameBinary = binaryColumns.has(parts.mapping.username);
-      const byUsername = compare(usernameColumn, connection.placeholder(1), usernameBinary);
+      const usernameFolding = folding.get(parts.mapping.username);
+      const byUsername = compare(usernameColumn, connection.placeholder(1), usernameFolding);
       let match = byUsername;
-      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2), usernameBinary)} THEN 1 ELSE 0 END`;
+      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2), usernameFolding)} THEN 1 ELSE 0 END`;
       parameters.push(login);
       if (emailColumn !== undefined) {
         parameters.push(login);
-        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3), binaryColumns.has(parts.mapping.email as string))})`;
+        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3), folding.get(parts.mapping.email as string))})`;
       } else {
         // Without email matching every hit is a username hit.
         flag = '1';
@@ -191,7 +191,8 @@ function buildStatements(
       return { sql: withLimit(`${selectList}, ${flag} AS ${connection.quote(byUsernameColumn)}`, `FROM ${source} WHERE ${where}`, limit), parameters };
     },
     nameColumns() {
-      return `SELECT ${[usernameColumn, ...(emailColumn === undefined ? [] : [emailColumn])].join(', ')} FROM ${source} WHERE 1 = 0`;
+      const columns = [parts.mapping.username, ...(emailColumn === undefined ? [] : [parts.mapping.email as string])];
+      return { sql: `SELECT ${[usernameColumn, ...(emailColumn === undefined ? [] : [emailColumn])].join(', ')} FROM ${source} WHERE 1 = 0`, columns };
     },
     count() {
       const fixed = fixedConditions(1);
@@ -320,19 +321,20 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
   const rows = (result: Row[]): Row[] => (transform ? result.map(transform) : result);
   const update = statements.update?.bind(statements);
   // Read once, on the first lookup (the server may be down while the store is built); a failure is retried.
-  const probeBinary = connection.binaryStringColumns?.bind(connection);
-  let binaryColumns: ReadonlySet<string> | undefined = probeBinary === undefined || usernameMatch === 'exact' ? new Set() : undefined;
-  let probing: Promise<ReadonlySet<string>> | undefined;
-  const nameColumnsBinary = async (): Promise<ReadonlySet<string>> => {
-    probing ??= (probeBinary as NonNullable<typeof probeBinary>)(statements.nameColumns()).finally(() => {
+  const probeFolding = connection.nameColumnFolding?.bind(connection);
+  let folding: ReadonlyMap<string, ColumnFolding> | undefined = probeFolding === undefined || usernameMatch === 'exact' ? new Map() : undefined;
+  let probing: Promise<ReadonlyMap<string, ColumnFolding>> | undefined;
+  const nameColumnFolding = async (): Promise<ReadonlyMap<string, ColumnFolding>> => {
+    const { sql, columns } = statements.nameColumns();
+    probing ??= (probeFolding as NonNullable<typeof probeFolding>)(sql, columns).finally(() => {
       probing = undefined;
     });
-    binaryColumns = await probing;
-    return binaryColumns;
+    folding = await probing;
+    return folding;
   };
   const backend: RecordBackend = {
     async find(login, limit) {
-      const { sql, parameters } = statements.find(login, limit, binaryColumns ?? (await nameColumnsBinary()));
+      const { sql, parameters } = statements.find(login, limit, folding ?? (await nameColumnFolding()));
       const found = await connection.query(sql, parameters);
       return rows(found).map((row): FoundRow => ({ row, byUsername: Number(row[byUsernameColumn]) === 1 }));
     },
@@ -347,7 +349,8 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
     },
     cursorOf: (row) => cursorOf(row[mapping.subjectId]),
     parseCursor,
-    classify: (error) => connection.classify(error),
+    // The store's own refusals (a column it cannot fold, postgres.ts) are configuration, like a missing column.
+    classify: (error) => (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_CONFIG_INVALID' ? 'misconfigured' : connection.classify(error)),
     ...(update
       ? {
           async markMigrated(subjectId: string, confirmation: MigrationConfirmation) {
