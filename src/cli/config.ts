@@ -101,17 +101,57 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 
 type StoreConfig = CliConfig['store'];
 type StoreOpeners = {
-  [T in StoreConfig['type']]: (store: Extract<StoreConfig, { type: T }>, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
+  [T in StoreConfig['type']]: (store: Extract<StoreConfig, { type: T }>, registry: HashRegistry | undefined, loaded: LoadedConfig) => Promise<UserStore>;
 };
 
-/** One opener per store type; each imports its backend only when chosen. */
+/** `sqlite:users.db` and `sqlite://users.db` name the file `users.db` (the SQLite dialect takes both forms). */
+const sqliteScheme = /^sqlite:(?:\/\/)?/u;
+
+/**
+ * The store section as the store is given it, resolved in this one place: relative file paths against the config
+ * file's folder (SQLite's database, the file store's export, the memory store's usersFile), `connectionEnv` and
+ * `uriEnv` read from the environment, and the defaults of what `list()` reads written out (MongoDB's collection,
+ * LDAP's listFilter and scope). openStore opens exactly this, and `legacy-idp premigrate` names its journal's
+ * source from it, so the journal cannot name another location than the one read. An LDAP service account's
+ * `passwordEnv` is read by the opener: a secret, not a location.
+ */
+export function resolveStore(loaded: LoadedConfig): StoreConfig {
+  const { store } = loaded.config;
+  const here = (path: string): string => resolve(dirname(loaded.path), path);
+  switch (store.type) {
+    case 'memory':
+      return store.usersFile === undefined ? store : { ...store, usersFile: here(store.usersFile) };
+    case 'sql': {
+      const { connectionEnv, ...options } = store;
+      const connection = connectionEnv === undefined ? options['connection'] : fromEnvironment(connectionEnv, 'store.connectionEnv');
+      // A SQLite file is found next to the config file, like every other path in it.
+      const located = options['dialect'] === 'sqlite' && typeof connection === 'string' ? here(connection.replace(sqliteScheme, '')) : connection;
+      return { ...options, ...(located === undefined ? {} : { connection: located }) };
+    }
+    case 'mongo': {
+      const { uriEnv, ...options } = store;
+      const uri = uriEnv === undefined ? options['uri'] : fromEnvironment(uriEnv, 'store.uriEnv');
+      // The store's own default, written out: the journal then names the collection whatever that default becomes.
+      return { ...options, collection: options['collection'] ?? 'users', ...(uri === undefined ? {} : { uri }) };
+    }
+    case 'file':
+      return { ...store, path: here(store.path) };
+    case 'ldap': {
+      const profiles = store['profiles'];
+      if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) return store;
+      // The store's own defaults, written out, as for MongoDB's collection.
+      return { ...store, profiles: { listFilter: '(objectClass=person)', scope: 'sub', ...profiles } };
+    }
+  }
+}
+
+/** One opener per store type, given the resolved section; each imports its backend only when chosen. */
 const storeOpeners: StoreOpeners = {
-  async memory(store, loaded) {
+  async memory(store, _registry, loaded) {
     const { memoryUserStore } = await import('../stores/memory/memory-store.js');
     let users = store.users ?? [];
     if (store.usersFile !== undefined) {
-      const file = resolve(dirname(loaded.path), store.usersFile);
-      users = parseOptions(z.array(memoryUserSchema), await readJson(file, 'users file'), `users file ${file}`);
+      users = parseOptions(z.array(memoryUserSchema), await readJson(store.usersFile, 'users file'), `users file ${store.usersFile}`);
     }
     const { normalization } = loaded.config;
     return memoryUserStore({
@@ -120,29 +160,25 @@ const storeOpeners: StoreOpeners = {
       ...(store.matchEmail === undefined ? {} : { matchEmail: store.matchEmail }),
     });
   },
-  async sql(store, loaded, registry) {
+  async sql(store, registry, loaded) {
     const { sqlUserStore } = await import('../stores/sql/sql-store.js');
-    const { type: _type, connectionEnv, ...options } = store;
-    let connection = connectionEnv === undefined ? options['connection'] : fromEnvironment(connectionEnv, 'store.connectionEnv');
-    // A SQLite file is found next to the config file, like every other path in it.
-    if (options['dialect'] === 'sqlite' && typeof connection === 'string') connection = resolve(dirname(loaded.path), connection);
+    const { type: _type, ...options } = store;
     const { normalization } = loaded.config;
-    return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, ...(connection === undefined ? {} : { connection }) } as Parameters<typeof sqlUserStore>[0]);
+    return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, registry } as Parameters<typeof sqlUserStore>[0]);
   },
-  async mongo(store, loaded, registry) {
+  async mongo(store, registry, loaded) {
     const { mongoUserStore } = await import('../stores/mongo/mongo-store.js');
-    const { type: _type, uriEnv, ...options } = store;
-    const uri = uriEnv === undefined ? options['uri'] : fromEnvironment(uriEnv, 'store.uriEnv');
+    const { type: _type, ...options } = store;
     const { normalization } = loaded.config;
-    return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, ...(uri === undefined ? {} : { uri }) } as Parameters<typeof mongoUserStore>[0]);
+    return mongoUserStore({ ...(normalization ? { normalization } : {}), ...options, registry } as Parameters<typeof mongoUserStore>[0]);
   },
-  async file(store, loaded, registry) {
+  async file(store, registry, loaded) {
     const { fileUserStore } = await import('../stores/file/file-store.js');
-    const { type: _type, path, ...options } = store;
+    const { type: _type, ...options } = store;
     const { normalization } = loaded.config;
-    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, registry, path: resolve(dirname(loaded.path), path) });
+    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, registry });
   },
-  async ldap(store, _loaded, registry) {
+  async ldap(store, registry) {
     const { ldapUserStore } = await import('../stores/ldap/ldap-store.js');
     const { type: _type, ...options } = store;
     const service = options['serviceAccount'] as { passwordEnv?: unknown; password?: unknown } | undefined;
@@ -165,13 +201,14 @@ function fromEnvironment(name: string, key: string): string {
 
 /** `logger` receives the hash registry's overload warnings (docs/serve.md, "Overload"). */
 export async function openStore(loaded: LoadedConfig, options: { logger?: Logger } = {}): Promise<UserStore> {
-  const { store, hashes } = loaded.config;
+  const { hashes } = loaded.config;
+  const store = resolveStore(loaded);
   // The mapped type pairs each opener with its branch; TypeScript cannot follow that through the index.
-  const open = storeOpeners[store.type] as (store: StoreConfig, loaded: LoadedConfig, registry: HashRegistry | undefined) => Promise<UserStore>;
-  if (store.type === 'memory') return open(store, loaded, undefined);
+  const open = storeOpeners[store.type] as (store: StoreConfig, registry: HashRegistry | undefined, loaded: LoadedConfig) => Promise<UserStore>;
+  if (store.type === 'memory') return open(store, undefined, loaded);
   const openChecked = async (registry: HashRegistry): Promise<UserStore> => {
     try {
-      return await open(store, loaded, registry);
+      return await open(store, registry, loaded);
     } catch (error) {
       if (error instanceof LegacyIdpError) throw error;
       // A driver refusing the options (a malformed URI) is a config mistake; its message may quote the URL.

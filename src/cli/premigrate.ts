@@ -7,7 +7,7 @@ import { parseOptions } from '../core/validate.js';
 import type { PremigrateProgress } from '../premigrate/engine.js';
 import type { MigrationSink } from '../premigrate/types.js';
 import { exitCodes, type CliIo } from './cli.js';
-import { openStore, type LoadedConfig } from './config.js';
+import { openStore, resolveStore, type LoadedConfig } from './config.js';
 import { resolveReferences } from './serve.js';
 
 /**
@@ -133,19 +133,19 @@ function presetIdentity(preset: unknown): unknown {
  * What the store reads, as a string the journal keeps: the store type, the database or file, the table, query,
  * collection or base DN, the filters. Never a secret, and nothing a credential rotation or a tuning change
  * alters (connectionEnv and uriEnv are read for their location only; the same database reached through
- * another variable is the same source).
+ * another variable is the same source). Read from the section openStore opens (`resolveStore`: paths against
+ * the config file, environment variables, defaults written out), so it names the location the run reads.
  */
 export function sourceIdentity(loaded: LoadedConfig): string {
-  const store = loaded.config.store as Record<string, unknown> & { type: string };
-  const baseDir = dirname(loaded.path);
-  const fromEnv = (name: unknown): string | undefined => (typeof name === 'string' ? process.env[name] : undefined);
+  const store = resolveStore(loaded) as Record<string, unknown> & { type: string };
   let parts: Record<string, unknown>;
   switch (store.type) {
     case 'sql': {
-      const connection = store['connectionEnv'] === undefined ? store['connection'] : fromEnv(store['connectionEnv']);
+      const connection = store['connection'];
       parts = {
         dialect: store['dialect'],
-        connection: store['dialect'] === 'sqlite' && typeof connection === 'string' ? resolve(baseDir, connection) : connectionLocation(connection),
+        // A SQLite connection is the database file's absolute path already; a server's is reduced to its location.
+        connection: store['dialect'] === 'sqlite' && typeof connection === 'string' ? connection : connectionLocation(connection),
         preset: presetIdentity(store['preset']),
         table: store['table'],
         query: store['query'],
@@ -154,21 +154,21 @@ export function sourceIdentity(loaded: LoadedConfig): string {
       break;
     }
     case 'mongo': {
-      const uri = store['uriEnv'] === undefined ? store['uri'] : fromEnv(store['uriEnv']);
-      parts = { uri: typeof uri === 'string' ? urlLocation(uri) : undefined, database: store['database'], collection: store['collection'] ?? 'users', where: filterIdentity(store['where']) };
+      const uri = store['uri'];
+      parts = { uri: typeof uri === 'string' ? urlLocation(uri) : undefined, database: store['database'], collection: store['collection'], where: filterIdentity(store['where']) };
       break;
     }
     case 'ldap': {
       const urls = Array.isArray(store['urls']) ? store['urls'].map((url) => String(url).toLowerCase().replace(/\/$/u, '')).sort() : undefined;
       const profiles = isRecord(store['profiles']) ? store['profiles'] : {};
-      parts = { urls, baseDn: profiles['baseDn'], listFilter: profiles['listFilter'] ?? '(objectClass=person)', scope: profiles['scope'] ?? 'sub' };
+      parts = { urls, baseDn: profiles['baseDn'], listFilter: profiles['listFilter'], scope: profiles['scope'] };
       break;
     }
     case 'file':
-      parts = { path: resolve(baseDir, String(store['path'])), jsonKey: store['jsonKey'], preset: presetIdentity(store['preset']) };
+      parts = { path: store['path'], jsonKey: store['jsonKey'], preset: presetIdentity(store['preset']) };
       break;
     default:
-      parts = { usersFile: typeof store['usersFile'] === 'string' ? resolve(baseDir, store['usersFile']) : 'inline' };
+      parts = { usersFile: typeof store['usersFile'] === 'string' ? store['usersFile'] : 'inline' };
   }
   return JSON.stringify({ type: store.type, ...parts });
 }

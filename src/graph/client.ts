@@ -30,6 +30,13 @@ const baseUrlSchema = z
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
+/**
+ * The longest Retry-After waited out (5 minutes): the default of the client's `maxRetryAfterMs`, and so of the
+ * Graph sink's and of the pacer's pauses, which follow the client. A bogus or far-future value (`99999999`, an
+ * HTTP date in 2100) then fails the call instead of stopping it for days.
+ */
+export const defaultMaxRetryAfterMs = 300_000;
+
 const graphClientSchema = z
   .object({
     /** Directory (tenant) id, or its domain (`contoso.onmicrosoft.com`). */
@@ -49,7 +56,7 @@ const graphClientSchema = z
     backoffBaseMs: z.number().int().min(0).default(500),
     backoffMaxMs: z.number().int().min(0).default(30_000),
     /** A Retry-After longer than this is not waited out: the error goes to the caller. */
-    maxRetryAfterMs: z.number().int().min(0).default(300_000),
+    maxRetryAfterMs: z.number().int().min(0).default(defaultMaxRetryAfterMs),
     /** `x-ms-throttle-priority` on every request ("High" only for user-initiated work, such as a JIT sign-in). */
     throttlePriority: z.enum(['Low', 'Normal', 'High']).optional(),
     onThrottleInfo: z.custom<(info: ThrottleInfo) => void>(isFunction, 'expected a function').optional(),

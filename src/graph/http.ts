@@ -9,6 +9,7 @@
  */
 
 import { readStreamUpTo } from '../core/stream.js';
+import { GraphError, type GraphErrorCode } from './errors.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -133,6 +134,43 @@ export async function exchange(fetchFn: FetchLike, request: HttpRequest, timeout
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** How a caller's messages name its call, for `unreadableAnswerError`. */
+export interface AnswerErrorContext {
+  /** The token request's failures are ERR_LEGACY_IDP_GRAPH_AUTH, a Graph call's ERR_LEGACY_IDP_GRAPH_ERROR. */
+  code: GraphErrorCode;
+  /** The call, as its messages name it: `token request`, `Graph POST /users`. */
+  call: string;
+  /** Who answered, as its messages name it: `token endpoint`, `Graph POST /users`. */
+  answerer: string;
+  /** The option that holds the URL, named in the redirect message: `authorityUrl`, `graphUrl`. */
+  urlOption: string;
+  method: string;
+  path: string;
+  clientRequestId?: string;
+}
+
+/** The answers that came but are not read: a redirect, a body over maxResponseBytes. */
+export type UnreadableAnswer = Extract<HttpFailure, { failure: 'redirect' | 'too-large' }>;
+
+export const isUnreadableAnswer = (failure: HttpFailure): failure is UnreadableAnswer => failure.failure === 'redirect' || failure.failure === 'too-large';
+
+/**
+ * A redirect or a body over maxResponseBytes as the caller's GraphError. Both are final, never retried: the next
+ * answer would be the same. A redirect is not followed (the next host would get the client secret or a user's
+ * password), and its Location is not quoted (its query may hold anything).
+ */
+export function unreadableAnswerError(failure: UnreadableAnswer, context: AnswerErrorContext): GraphError {
+  const where = { method: context.method, path: context.path, ...(context.clientRequestId === undefined ? {} : { clientRequestId: context.clientRequestId }) };
+  if (failure.failure === 'too-large') {
+    return new GraphError(context.code, `${context.answerer} answered ${failure.status} with a body over ${maxResponseBytes} bytes; not read`, { status: failure.status, ...where });
+  }
+  const what = failure.status === undefined ? 'was redirected' : `answered ${failure.status}`;
+  return new GraphError(context.code, `${context.call} ${what}; redirects are not followed (check ${context.urlOption})`, {
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    ...where,
+  });
 }
 
 /** A short, secret-free description of a connection failure: the OS code when there is one. */

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import { clip, GraphError, scrubSecrets } from './errors.js';
-import { describeNetworkFailure, exchange, isHttpFailure, maxResponseBytes, type FetchLike } from './http.js';
+import { describeNetworkFailure, exchange, isHttpFailure, isUnreadableAnswer, unreadableAnswerError, type FetchLike } from './http.js';
 import { abortError, isRetryableStatus, retryAfterSecondsOf, throwIfAborted, withRetries, type RetryPolicy } from './retry.js';
 
 export interface AccessToken {
@@ -140,21 +140,8 @@ export function clientCredentialsSource(settings: ClientCredentialsSettings): ()
           settings.timeoutMs,
         );
         if (isHttpFailure(answer)) {
-          if (answer.failure === 'redirect') {
-            // Not followed: the next host would get the client secret. The Location is not quoted.
-            const what = answer.status === undefined ? 'was redirected' : `answered ${answer.status}`;
-            throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token request ${what}; redirects are not followed (check authorityUrl)`, {
-              ...(answer.status === undefined ? {} : { status: answer.status }),
-              method: 'POST',
-              path,
-            });
-          }
-          if (answer.failure === 'too-large') {
-            throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token endpoint answered ${answer.status} with a body over ${maxResponseBytes} bytes; not read`, {
-              status: answer.status,
-              method: 'POST',
-              path,
-            });
+          if (isUnreadableAnswer(answer)) {
+            throw unreadableAnswerError(answer, { code: 'ERR_LEGACY_IDP_GRAPH_AUTH', call: 'token request', answerer: 'token endpoint', urlOption: 'authorityUrl', method: 'POST', path });
           }
           if (answer.failure === 'invalid-header') throw new GraphError('ERR_LEGACY_IDP_GRAPH_AUTH', `token request: the ${answer.header} header is not valid`, { method: 'POST', path });
           const what = answer.failure === 'timeout' ? `timed out after ${settings.timeoutMs} ms` : `failed (${describeNetworkFailure(answer.cause)})`;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { clip, GraphError, parseGraphErrorBody, scrubSecrets, type GraphErrorCode, type GraphErrorDetail, type ParsedGraphErrorBody } from './errors.js';
-import { describeContentType, describeNetworkFailure, exchange, isHttpFailure, maxResponseBytes, type FetchLike } from './http.js';
+import { describeContentType, describeNetworkFailure, exchange, isHttpFailure, isUnreadableAnswer, unreadableAnswerError, type FetchLike } from './http.js';
 import { isRetryableStatus, retryAfterSecondsOf, throwIfAborted, withRetries, type AttemptResult, type RetryPolicy } from './retry.js';
 import { readThrottleInfo, type ThrottleInfo } from './throttle.js';
 import type { TokenCache } from './token.js';
@@ -153,23 +153,9 @@ export function createTransport(settings: TransportSettings): Transport {
             // No cause: fetch's own error would quote the value.
             throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `Graph ${request.method} ${path}: the ${answer.header} header holds characters HTTP cannot carry`);
           }
-          if (answer.failure === 'redirect') {
-            // Not followed, and not retried: the next answer would redirect too. The Location is not quoted (its query may hold anything).
-            const what = answer.status === undefined ? 'was redirected' : `answered ${answer.status}`;
-            throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph ${request.method} ${path} ${what}; redirects are not followed (check graphUrl)`, {
-              ...(answer.status === undefined ? {} : { status: answer.status }),
-              method: request.method,
-              path,
-              clientRequestId,
-            });
-          }
-          if (answer.failure === 'too-large') {
-            throw new GraphError('ERR_LEGACY_IDP_GRAPH_ERROR', `Graph ${request.method} ${path} answered ${answer.status} with a body over ${maxResponseBytes} bytes; not read`, {
-              status: answer.status,
-              method: request.method,
-              path,
-              clientRequestId,
-            });
+          if (isUnreadableAnswer(answer)) {
+            const call = `Graph ${request.method} ${path}`;
+            throw unreadableAnswerError(answer, { code: 'ERR_LEGACY_IDP_GRAPH_ERROR', call, answerer: call, urlOption: 'graphUrl', method: request.method, path, clientRequestId });
           }
           if (answer.failure === 'aborted') throwIfAborted(request.signal);
           if (answer.failure === 'timeout') {

@@ -24,7 +24,7 @@ import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { maxBatchRequests, type BatchItemResult, type BatchRequest } from '../graph/batch.js';
-import type { GraphClient } from '../graph/client.js';
+import { defaultMaxRetryAfterMs, type GraphClient } from '../graph/client.js';
 import { conflictTarget, isGraphError, isObjectConflict, scrubSecrets, type GraphError } from '../graph/errors.js';
 import { backoffDelay, defaultSleep } from '../graph/retry.js';
 import type { ObjectIdentity } from '../graph/users.js';
@@ -51,9 +51,10 @@ const graphSinkSchema = z
     backoffMaxMs: z.number().int().min(0).default(60_000),
     /**
      * A Retry-After longer than this is not waited out: the item fails (retryable, `retry_after_too_long`). Give
-     * the Graph client's `maxRetryAfterMs` (same default).
+     * the Graph client's `maxRetryAfterMs` (same default). The pacer the sink builds when none is given pauses
+     * at most this long too; a pacer you give keeps its own `maxBackOffMs`.
      */
-    maxRetryAfterMs: z.number().int().min(0).default(300_000),
+    maxRetryAfterMs: z.number().int().min(0).default(defaultMaxRetryAfterMs),
     logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
     /** In [0, 1): the jitter source. */
     random: z.custom<() => number>(isFunction, 'expected a function returning a number in [0, 1)').optional(),
@@ -120,7 +121,9 @@ const numberOf = (text: string | undefined): number | undefined => {
 export function graphSink(options: GraphSinkOptions): GraphSink {
   const config = parseOptions(graphSinkSchema, options, 'graphSink');
   const { graph } = config;
-  const pacer = config.pacer ?? createPacer();
+  // Its pauses are capped like the items' waits: with a cap over the pacer's default, a pause cut short would send
+  // every other batch into the wall the waiting item stays away from.
+  const pacer = config.pacer ?? createPacer({ maxBackOffMs: config.maxRetryAfterMs });
   const logger = config.logger ?? silentLogger;
   const sleep = config.sleep ?? defaultSleep;
   const random = config.random ?? Math.random;

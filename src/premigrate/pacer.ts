@@ -45,6 +45,7 @@
 import { z } from 'zod';
 import { LegacyIdpError } from '../core/errors.js';
 import { parseOptions } from '../core/validate.js';
+import { defaultMaxRetryAfterMs } from '../graph/client.js';
 import { defaultSleep, timerDelay } from '../graph/retry.js';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
@@ -76,10 +77,11 @@ const pacerSchema = z
     now: z.custom<() => number>(isFunction, 'expected a function returning epoch ms').optional(),
     sleep: z.custom<(ms: number, signal?: AbortSignal) => Promise<void>>(isFunction, 'expected a function (ms, signal) => Promise').optional(),
     /**
-     * The longest pause backOff() makes (a longer Retry-After pauses this long); the Graph client's and the
-     * sink's `maxRetryAfterMs`, so a bogus or far-future Retry-After cannot stop a run for days.
+     * The longest pause backOff() makes (a longer Retry-After pauses this long), so a bogus or far-future
+     * Retry-After cannot stop a run for days. Give the Graph client's and the sink's `maxRetryAfterMs` (same
+     * default); the sink's own pacer gets it from the sink.
      */
-    maxBackOffMs: z.number().int().min(0).default(300_000),
+    maxBackOffMs: z.number().int().min(0).default(defaultMaxRetryAfterMs),
   })
   .strict();
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/cli/config.js';
+import { loadConfig, resolveStore } from '../../src/cli/config.js';
 import { sourceIdentity } from '../../src/cli/premigrate.js';
 import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
 import { createPostgresDatabase, describeWithService, type ThrowawayDatabase } from '../harness/services.js';
@@ -114,6 +114,43 @@ describe('a journal belongs to one source', () => {
     expect(mongoOther).not.toBe(mongo);
     expect(ldapOther).not.toBe(ldap);
     expect(firebase).toContain(join(dir, 'users.json'));
+  });
+});
+
+describe('the journal names the location the store reads', () => {
+  it.each(['sqlite:', 'sqlite://'])('reads a relative SQLite file given as %s<file> next to the config file, and the journal names that file', async (scheme) => {
+    const name = `scheme-${scheme.length}.db`;
+    legacyDb(name, `s${scheme.length}-`, 3);
+    const files = { out: `scheme-${scheme.length}.jsonl`, journal: `scheme-${scheme.length}-journal.db` };
+    const path = config(sqliteStore(`${scheme}${name}`), files);
+    const run = await cli(['premigrate', '--config', path]);
+    expect(run.stderr).not.toMatch(/ERR_LEGACY_IDP/u);
+    expect(run.code).toBe(0);
+    expect(lines(files.out)).toHaveLength(3);
+    const checkpoint = await openCheckpoint(join(dir, files.journal));
+    expect(JSON.parse(checkpoint.meta('source') ?? '{}')).toMatchObject({ type: 'sql', dialect: 'sqlite', connection: join(dir, name) });
+    checkpoint.close();
+    // The same file written without the scheme is the same source: the run resumes.
+    expect((await cli(['premigrate', '--config', config(sqliteStore(name), files)])).code).toBe(0);
+    expect(sourceIdentity(await loadConfig(path))).toBe(sourceIdentity(await loadConfig(config(sqliteStore(join(dir, name))))));
+  });
+
+  it('names what resolveStore gives openStore: a default left out and the same default written out are one source', async () => {
+    const identityOf = async (store: Record<string, unknown>): Promise<string> => sourceIdentity(await loadConfig(config(store)));
+    const mongo = { type: 'mongo', uri: 'mongodb://h1:27017/legacy' };
+    expect(await identityOf(mongo)).toBe(await identityOf({ ...mongo, collection: 'users' }));
+    expect(await identityOf(mongo)).not.toBe(await identityOf({ ...mongo, collection: 'staff' }));
+    const ldap = { type: 'ldap', urls: ['ldap://dc1.example'], serviceAccount: { dn: 'cn=svc', password: 'x' }, bind: { mode: 'search', baseDn: 'dc=example' } };
+    const profiles = { baseDn: 'ou=people,dc=example' };
+    expect(await identityOf({ ...ldap, profiles })).toBe(await identityOf({ ...ldap, profiles: { ...profiles, listFilter: '(objectClass=person)', scope: 'sub' } }));
+    expect(await identityOf({ ...ldap, profiles })).not.toBe(await identityOf({ ...ldap, profiles: { ...profiles, listFilter: '(objectClass=inetOrgPerson)' } }));
+
+    // The identity's location is the resolved store's, whatever the current directory.
+    const loaded = await loadConfig(config({ type: 'file', path: 'nested/users.json' }));
+    expect(resolveStore(loaded)).toMatchObject({ path: join(dir, 'nested', 'users.json') });
+    expect(JSON.parse(sourceIdentity(loaded))).toMatchObject({ type: 'file', path: join(dir, 'nested', 'users.json') });
+    const memory = await loadConfig(config({ type: 'memory', usersFile: 'people.json' }));
+    expect(JSON.parse(sourceIdentity(memory))).toEqual({ type: 'memory', usersFile: join(dir, 'people.json') });
   });
 });
 

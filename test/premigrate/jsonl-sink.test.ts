@@ -3,17 +3,23 @@
  * review copies, appending with line numbers that go on, a lookup for the engine's crash check, and writes that
  * wait for the disk so a very large run keeps memory flat.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isLegacyIdpError } from '../../src/core/errors.js';
 import { buildLocalAccountUser } from '../../src/graph/users.js';
+import { createHashRegistry } from '../../src/hashes/registry.js';
+import { openCheckpoint } from '../../src/premigrate/checkpoint.js';
+import { runPremigration } from '../../src/premigrate/engine.js';
 import { jsonlSink } from '../../src/premigrate/jsonl-sink.js';
+import { createMapper } from '../../src/premigrate/mapping.js';
 import type { MigrationItem } from '../../src/premigrate/types.js';
+import { sqlUserStore } from '../../src/stores/sql/sql-store.js';
 
 let dir: string;
 let fileCount = 0;
@@ -146,6 +152,17 @@ describe('jsonl sink', () => {
     });
   });
 
+  it('close() waits for the writes in flight and their syncs, which all resolve', async () => {
+    const path = nextPath();
+    const sink = jsonlSink({ path });
+    const writes = [items(1, 1000), items(1001, 1000), items(2001, 1000), items(3001, 7)].map((batch) => sink.write(batch));
+    await sink.close();
+    const outcomes = await Promise.all(writes);
+    expect(outcomes.flat()).toHaveLength(3007);
+    expect(outcomes.at(-1)?.at(-1)).toEqual({ status: 'created', objectId: 'jsonl:3007' });
+    expect(readLines(path)).toHaveLength(3007);
+  });
+
   it('finds users by identity among the last lookupWindow lines (the engine checks users a crash left unconfirmed)', async () => {
     const path = nextPath();
     const writer = jsonlSink({ path });
@@ -227,5 +244,65 @@ describe('backpressure', () => {
     await handle.close();
     const lastLine = tail.toString('utf8').split('\n').at(-2) ?? '';
     expect(JSON.parse(lastLine)).toMatchObject({ subjectId: `sql:${total}` });
+  });
+});
+
+describe('durability', () => {
+  it('syncs each line to the disk before the engine records its user in the journal', { timeout: 60_000 }, async () => {
+    const users = 2_500;
+    const legacy = join(dir, 'durable-legacy.db');
+    const db = new Database(legacy);
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, hash TEXT)');
+    const insert = db.prepare('INSERT INTO users VALUES (?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= users; i++) insert.run(i, `durable${i}@legacy.example`, '$2b$10$abcdefghijklmnopqrstuuIxSWnQXBOcXXVKJTXqiDMjVGBBNpYVS');
+    })();
+    db.close();
+    const registry = createHashRegistry({ workers: false });
+    const store = await sqlUserStore({ dialect: 'sqlite', connection: legacy, table: 'users', registry, mapping: { subjectId: 'id', username: 'email', email: 'email', hash: 'hash' } });
+    const path = nextPath();
+    const sink = jsonlSink({ path });
+    const checkpoint = await openCheckpoint(join(dir, 'durable-journal.db'));
+
+    // The real fsync runs; the wrapper notes how many of the file's lines each completed sync covered (those
+    // written before it began). Only syncs of the sink's file count.
+    const lineCount = (): number => readFileSync(path).reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 0);
+    const isSinkFile = (fd: number): boolean => fstatSync(fd).ino === statSync(path).ino;
+    let durableLines = 0;
+    const probe = await open(legacy, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
+    await probe.close();
+    const spies = (['datasync', 'sync'] as const).map((method) => {
+      const real = fileHandle[method];
+      return vi.spyOn(fileHandle, method).mockImplementation(async function (this: { fd: number }) {
+        const covered = isSinkFile(this.fd) ? lineCount() : undefined;
+        await real.call(this);
+        if (covered !== undefined) durableLines = Math.max(durableLines, covered);
+      });
+    });
+
+    // The checkpoint hook: at the moment a user is recorded as written, its line must be on the disk.
+    const recordedLines: number[] = [];
+    const record = checkpoint.record.bind(checkpoint);
+    checkpoint.record = (results, batchId) => {
+      for (const { outcome } of results) {
+        if (outcome.status !== 'created') continue;
+        const line = Number(outcome.objectId.replace('jsonl:', ''));
+        recordedLines.push(line);
+        expect(line, `jsonl:${line} recorded before a sync covered it`).toBeLessThanOrEqual(durableLines);
+      }
+      return record(results, batchId);
+    };
+    try {
+      const summary = await runPremigration({ source: store, map: createMapper({ tenant: 'contoso.onmicrosoft.com', passwords: { requiresMigrationAttribute: false } }), sink, checkpoint });
+      expect(summary.created).toBe(users);
+      expect(recordedLines).toHaveLength(users);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      await sink.close();
+      checkpoint.close();
+      await store.close();
+      await registry.close();
+    }
   });
 });
