@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
 import { callDeadline, deadlineExceeded, withSignalOf, type CallDeadline, type Deadline } from './deadline.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
-import { subjectLockoutAccount, type LockoutBeginOptions, type LockoutKeys, type LockoutPolicy, type LockoutTicket } from './lockout.js';
+import { subjectLockoutAccount, type LockoutBeginOptions, type LockoutDecision, type LockoutKeys, type LockoutPolicy, type LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
-import { createUsernameNormalizer, hasControlCharacters, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
+import { createUsernameNormalizer, hasControlCharacters, hasUnpairedSurrogates, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
 import { passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
 import { hasFunction, parseOptions } from './validate.js';
 
@@ -59,15 +59,27 @@ function subjectOf(outcome: VerifyOutcome): string | undefined {
  * One lockout reservation within the deadline: the ticket, or the outcome that answers instead (locked, the
  * deadline passed, the lockout store failed while fail-closed).
  */
-async function reserve(lockout: LockoutPolicy, keys: LockoutKeys, options: LockoutBeginOptions, deadline: CallDeadline): Promise<LockoutTicket | VerifyOutcome> {
+async function reserve(lockout: LockoutPolicy, keys: LockoutKeys, options: LockoutBeginOptions, deadline: CallDeadline, logger: Logger): Promise<LockoutTicket | VerifyOutcome> {
+  let pending: Promise<LockoutDecision>;
   let decision;
   try {
-    decision = await deadline.race(lockout.begin(keys, options));
+    pending = lockout.begin(keys, options);
+    decision = await deadline.race(pending);
   } catch (error) {
     const cause = toError(error);
     return unavailable('lockout_store', isLegacyIdpError(cause) ? cause : new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', 'lockout store failed', { cause }));
   }
-  if (decision === deadlineExceeded) return unavailable('deadline', deadlineError('lockout reservation'));
+  if (decision === deadlineExceeded) {
+    // No password is checked for this attempt, so a reservation the policy hands out after all is taken back:
+    // "deadline exceeded" never counts against the user (docs/errors.md).
+    pending.then(
+      (late) => (late.allowed ? late.ticket.cancel() : undefined),
+      () => undefined,
+    ).catch((error: unknown) => {
+      logger.error('lockout store failed to take back a reservation made after the deadline', { error: toError(error) });
+    });
+    return unavailable('deadline', deadlineError('lockout reservation'));
+  }
   if (!decision.allowed) return { status: 'locked', by: 'lockout_policy', retryAfter: decision.retryAfter };
   return decision.ticket;
 }
@@ -113,6 +125,27 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     else await ticket.failure(attemptDigest === undefined ? undefined : { attemptDigest });
   }
 
+  /**
+   * Records how an attempt ended, waiting at most until the deadline: the answer is decided already, and a store
+   * that hangs after the reservation must not hold it past the caller's budget. Past the deadline the store call
+   * goes on in the background, bounded by the policy's storeTimeoutMs. A wrong password needs no store call here
+   * (it was counted at reservation, with its digest); if a success or cancel never reaches the store, the attempt
+   * stays counted as a failure, the safe side, and the error is logged.
+   */
+  async function record(
+    ticket: LockoutTicket | undefined,
+    outcome: VerifyOutcome,
+    attemptDigest: string | undefined,
+    deadline: CallDeadline,
+    requestId: string | undefined,
+    username: string,
+  ): Promise<void> {
+    const recording = settle(ticket, outcome, attemptDigest).catch((error: unknown) => {
+      logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
+    });
+    await deadline.race(recording);
+  }
+
   /** The sign-in's result, logged: a backend in trouble as a warning, anything else at info. */
   function finished(requestId: string | undefined, username: string, outcome: VerifyOutcome, profile: Profile | null): AuthenticationResult {
     // An overloaded hash queue is not a warning: it answers "try again" by design, and under load it would write a
@@ -150,7 +183,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       username.length === 0 ||
       username.length > config.maxUsernameLength ||
       password.length > config.maxPasswordLength ||
-      hasControlCharacters(username)
+      hasControlCharacters(username) ||
+      hasUnpairedSurrogates(username)
     ) {
       return done({ status: 'invalid', reason: 'malformed_input' });
     }
@@ -191,6 +225,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         input.clientIp === undefined ? { account: username } : { account: username, clientIp: input.clientIp },
         withSignal(attemptDigest === undefined ? {} : { attemptDigest }),
         deadline,
+        logger,
       );
       if ('status' in reserved) return done(reserved);
       ticket = reserved;
@@ -215,24 +250,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const account = subjectLockoutAccount(subjectId);
       // The repeat rule concerns wrong passwords only: a right one needs no digest (one HMAC less per sign-in).
       const subjectDigest = outcome.status === 'valid' ? undefined : lockout.digestAttempt?.(account, password);
-      const reserved = await reserve(lockout, { account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest }), deadline);
+      const reserved = await reserve(lockout, { account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest }), deadline, logger);
       if ('status' in reserved) outcome = reserved;
       else {
         subjectTicket = reserved;
-        try {
-          await settle(subjectTicket, outcome, subjectDigest);
-        } catch (error) {
-          logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
-        }
+        await record(subjectTicket, outcome, subjectDigest, deadline, requestId, username);
       }
     }
 
     // 5. Record it. A store failure here does not change the answer: the password check already happened.
-    try {
-      await settle(ticket, outcome, attemptDigest);
-    } catch (error) {
-      logger.error('lockout store failed while recording an attempt', { requestId, username, error: toError(error) });
-    }
+    await record(ticket, outcome, attemptDigest, deadline, requestId, username);
     if (outcome.status !== 'valid' || !profiles) return done(outcome);
 
     // 6. Claims for the new IdP. Without them there is nothing to migrate, so a failure is `unavailable`.

@@ -47,3 +47,15 @@ const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/u;
 export function hasControlCharacters(value: string): boolean {
   return controlCharacters.test(value);
 }
+
+/** A UTF-16 surrogate not in a pair (`\p{Cs}` with the `u` flag matches only those: a pair is one code point). */
+const unpairedSurrogate = /\p{Cs}/u;
+
+/**
+ * True for text that is not valid Unicode: a lone surrogate has no UTF-8 form, so stores, drivers and Redis
+ * each replace it in their own way (most with U+FFFD), and `x\uD800`, `x\uDC00` and `x\uFFFD` may become one
+ * name there while they stay three in memory.
+ */
+export function hasUnpairedSurrogates(value: string): boolean {
+  return unpairedSurrogate.test(value);
+}

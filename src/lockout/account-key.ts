@@ -7,10 +7,13 @@ import { isSubjectLockoutAccount } from '../core/lockout.js';
  * each spelling its own counter, zero-width characters alone would give unlimited guesses. So the key folds
  * compatibility forms, case (full: `ß` is `ss`), diacritics, invisible (default-ignorable) characters and runs
  * of white space. Merging names a store keeps apart only makes them share a counter, which is the safe side.
- * Subject keys (`subjectLockoutAccount`) are ids, compared exactly.
+ * Subject keys (`subjectLockoutAccount`) are ids, compared exactly. A lone UTF-16 surrogate (no Unicode text, and
+ * the Authenticator refuses such names) becomes U+FFFD, as it does in any store that encodes to UTF-8 (Redis): the
+ * memory store then counts `x\uD800` and `x\uDC00` as one account too, as Redis does.
  */
-export function lockoutAccountKey(account: string): string {
-  if (printableAscii.test(account)) return account.includes('  ') ? account.toLowerCase().replace(spaceRuns, ' ') : account.toLowerCase();
+export function lockoutAccountKey(text: string): string {
+  if (printableAscii.test(text)) return text.includes('  ') ? text.toLowerCase().replace(spaceRuns, ' ') : text.toLowerCase();
+  const account = text.replace(unpairedSurrogates, '\uFFFD');
   if (isSubjectLockoutAccount(account)) return account;
   return account
     .normalize('NFKC')
@@ -24,5 +27,6 @@ export function lockoutAccountKey(account: string): string {
 
 // The common case, checked first: a name of printable ASCII needs only case folding (and spaces collapsed).
 const printableAscii = /^[\u0020-\u007e]*$/u;
+const unpairedSurrogates = /\p{Cs}/gu;
 const marksAndInvisibles = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
 const spaceRuns = /\s{2,}/gu;

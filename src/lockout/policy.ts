@@ -231,7 +231,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
   /**
    * One store call, bounded by storeTimeoutMs; any failure becomes ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE.
    * A store that answers synchronously (memory) gets no timer and no extra promise: at 10^5 attempts a second
-   * those are a large share of the cost.
+   * those are a large share of the cost. `late` gets an answer that came after the caller gave up (its signal).
    */
   function call<T>(
     on: LockoutStore,
@@ -239,6 +239,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
     // Read only for a store that answers later: a caller's signal may be made on first read, at a cost.
     options?: { readonly signal?: AbortSignal },
     timeoutMs: number = config.storeTimeoutMs,
+    late?: (answer: T) => void,
   ): MaybePromise<T> {
     let answer: MaybePromise<T>;
     try {
@@ -246,34 +247,47 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
     } catch (error) {
       throw storeFailed(on, error);
     }
-    return isPromise(answer) ? bounded(on, answer, options?.signal, timeoutMs) : answer;
+    return isPromise(answer) ? bounded(on, answer, options?.signal, timeoutMs, late) : answer;
   }
 
-  async function bounded<T>(on: LockoutStore, answer: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      return await Promise.race([
-        answer,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            reject(new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', `lockout store "${on.name}" did not answer within ${timeoutMs} ms`));
-          }, timeoutMs);
-          if (signal) {
-            onAbort = () => {
-              reject(new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', 'deadline exceeded during lockout reservation'));
-            };
-            if (signal.aborted) onAbort();
-            else signal.addEventListener('abort', onAbort, { once: true });
-          }
-        }),
-      ]);
-    } catch (error) {
-      throw storeFailed(on, error);
-    } finally {
-      clearTimeout(timer);
-      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
-    }
+  /**
+   * The store's answer, or a rejection once storeTimeoutMs passes or the caller's signal aborts, whichever comes
+   * first. Only one of them settles the call: an answer that arrives after the caller gave up goes to `late`
+   * (a reservation the store made anyway must be taken back, or it counts an attempt that was never checked).
+   */
+  function bounded<T>(on: LockoutStore, answer: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number, late: ((answer: T) => void) | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // Whichever comes first settles the call: the answer, the timeout, or the caller's abort.
+      let state: 'waiting' | 'settled' | 'abandoned' = 'waiting';
+      const onAbort = (): void => {
+        if (stop('abandoned')) reject(new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', 'deadline exceeded during lockout reservation'));
+      };
+      const stop = (next: 'settled' | 'abandoned'): boolean => {
+        if (state !== 'waiting') return false;
+        state = next;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (stop('settled')) reject(new LegacyIdpError('ERR_LEGACY_IDP_LOCKOUT_STORE_UNAVAILABLE', `lockout store "${on.name}" did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      answer.then(
+        (value) => {
+          if (stop('settled')) resolve(value);
+          // Only after the caller's abort: after a timeout the failure mode has decided (a fallback may have
+          // counted the attempt instead), and a late count there errs on the side of locking (docs/lockout.md).
+          else if (state === 'abandoned') late?.(value);
+        },
+        (error: unknown) => {
+          if (stop('settled')) reject(storeFailed(on, error));
+        },
+      );
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
   }
 
   let degradedSince: number | undefined;
@@ -359,10 +373,20 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
     const given = beginOptions.attemptDigest ?? (beginOptions.password === undefined ? undefined : digestAttempt(keys.account, beginOptions.password));
     const digest = repeat.remember > 0 ? given : undefined;
     const request = { now: clock(), ticket: id, targets, repeat, ...(digest === undefined ? {} : { attemptDigest: digest }) };
+    // The caller gave up (its deadline) and the store counted the attempt anyway: no password is checked for
+    // it, so it is taken back, or a slow store would lock a user who only ever got "try again".
+    const takeBackLate =
+      (on: LockoutStore) =>
+      (late: ReserveResult): void => {
+        if (!late.allowed || !late.counted) return;
+        new PolicyTicket(on, targets, id, true, digest).cancel().catch((error: unknown) => {
+          logger.warn('lockout store failed to take back a reservation the caller had given up on', { store: on.name, error: toError(error) });
+        });
+      };
     let on = store;
     let result: ReserveResult;
     try {
-      const answer = call(store, (s) => s.reserve(request), beginOptions);
+      const answer = call(store, (s) => s.reserve(request), beginOptions, config.storeTimeoutMs, takeBackLate(store));
       result = isPromise(answer) ? await answer : answer;
       noteStoreHealthy();
     } catch (error) {
@@ -371,7 +395,7 @@ export function createLockoutPolicy(options: LockoutPolicyOptions = {}): Configu
       if (failureMode === 'fail-open') return { allowed: true, ticket: noopTicket };
       if (!fallback) throw error;
       on = fallback;
-      const answer = call(fallback, (s) => s.reserve({ ...request, now: clock() }), beginOptions);
+      const answer = call(fallback, (s) => s.reserve({ ...request, now: clock() }), beginOptions, config.storeTimeoutMs, takeBackLate(fallback));
       result = isPromise(answer) ? await answer : answer;
     }
     if (!result.allowed) return decisionFrom(result);

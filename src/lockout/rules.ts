@@ -15,6 +15,7 @@ export interface RecentDigest {
 export interface LockoutRecord {
   scope: LockoutScope;
   label: string;
+  /** While locked: 0, or minus the attempts taken back since the lock reset the count (see takeBack). */
   failures: number;
   failuresExpireAt: number;
   /** 0 = not locked (a permanent lock keeps 0 here and sets `permanent`). */
@@ -67,6 +68,8 @@ export function refresh(record: LockoutRecord, now: number): LockoutRecord {
     record.lockedUntil = 0;
     record.lockTicket = '';
   }
+  // Attempts taken back during a lock that has ended (see takeBack): there is no lock left to take back.
+  if (record.failures < 0 && !record.permanent && record.lockedUntil === 0) record.failures = 0;
   if (record.lockCount > 0 && now >= record.lockCountExpiresAt) {
     record.lockCount = 0;
     record.lockCountExpiresAt = 0;
@@ -208,8 +211,17 @@ function takeBack(record: LockoutRecord, target: LockoutTarget, ticket: string, 
     record.lockTicket = '';
     record.lockCount = Math.max(0, record.lockCount - 1);
     if (record.lockCount === 0) record.lockCountExpiresAt = 0;
-    record.failures = Math.max(0, target.threshold - 1);
+    // Less those of them already taken back while the lock held (a negative count, below).
+    record.failures = Math.max(0, target.threshold - 1 + Math.min(0, record.failures));
     record.failuresExpireAt = record.failures > 0 ? now + target.windowMs : 0;
+    return;
+  }
+  if (record.failures <= 0 && record.lockTicket !== '' && (record.permanent || record.lockedUntil > 0)) {
+    // Another attempt's lock holds, and nothing counts while locked: this attempt was one of the failures that
+    // lock reset. Kept as a negative count (at most threshold - 1 of them), so that taking the lock back restores
+    // one failure fewer: attempts taken back in any order leave nothing (a slow store's late cancels come in the
+    // order their answers arrive).
+    record.failures = Math.max(1 - target.threshold, record.failures - 1);
     return;
   }
   // Another attempt may have locked and reset the count since: never go below zero.
@@ -274,7 +286,7 @@ export function statusOf(record: LockoutRecord, now: number): LockoutKeyStatus {
   return {
     scope: current.scope,
     label: current.label,
-    failures: current.failures,
+    failures: Math.max(0, current.failures),
     lockCount: current.lockCount,
     lockedUntil: current.permanent ? 0 : current.lockedUntil,
     permanent: current.permanent,

@@ -286,6 +286,25 @@ export function lockoutStoreConformance(options: LockoutStoreConformanceOptions)
         }),
     },
     {
+      name: 'attempts taken back in any order leave nothing, the lock they reached included',
+      run: () =>
+        withPolicy(small, async (policy) => {
+          // A slow store's late cancels arrive in the order of its answers: the one that set the lock comes last.
+          for (const order of [
+            [0, 1, 2],
+            [2, 0, 1],
+            [1, 2, 0],
+          ]) {
+            const account = `order-${order.join('')}`;
+            const tickets: LockoutTicket[] = [];
+            for (let i = 1; i <= 3; i++) tickets.push(allowed(await policy.begin({ account }), `${account} attempt ${i}`));
+            refused(await policy.begin({ account }), `${account} attempt 4`);
+            for (const index of order) await tickets[index]?.cancel();
+            assert.equal(await policy.status({ account }), null, `${account}: nothing left after every attempt was cancelled`);
+          }
+        }),
+    },
+    {
       name: 'everything expires: after the lock and window, the key holds nothing',
       run: () =>
         withPolicy({ ...small, lock: { ...small.lock, memorySeconds: 100 }, repeat: { remember: 3, windowSeconds: 30 } }, async (policy, clock) => {
@@ -299,10 +318,24 @@ export function lockoutStoreConformance(options: LockoutStoreConformanceOptions)
       name: 'usernames with key and pattern metacharacters are separate accounts',
       run: () =>
         withPolicy(small, async (policy) => {
-          const names = ['a{b}c', '{alice}', 'alice*', 'alice?', 'ali[c]e', 'alice\nFLUSHALL', `al'ice"--`, 'ä'.repeat(300), 'alice'];
+          // 'x\uD800': a lone surrogate, no Unicode text (the policy counts it as 'x\uFFFD', as Redis stores it).
+          const names = ['a{b}c', '{alice}', 'alice*', 'alice?', 'ali[c]e', 'alice\nFLUSHALL', `al'ice"--`, 'ä'.repeat(300), 'x\uD800', 'x', 'alice'];
           for (let i = 1; i <= 3; i++) await fail(policy, names[0] ?? '', `first name ${i}`);
           for (const name of names.slice(1)) allowed(await policy.begin({ account: name }), JSON.stringify(name).slice(0, 40));
           assert.equal((await policy.status({ account: names[0] ?? '' }))?.locked, true);
+        }),
+    },
+    {
+      name: 'a name with a lone UTF-16 surrogate counts as its U+FFFD form in every store',
+      run: () =>
+        withPolicy(small, async (policy) => {
+          // No UTF-8 form: a store that encodes names (Redis) can only keep U+FFFD, so every store must count
+          // 'x\uD800', 'x\uDC00' and 'x\uFFFD' as one account and show it as 'x\uFFFD'.
+          await fail(policy, 'x\uD800', 'lone high surrogate');
+          await fail(policy, 'x\uDC00', 'lone low surrogate');
+          const status = await policy.status({ account: 'x\uFFFD' });
+          assert.equal(status?.failures, 2);
+          assert.equal(status.label, 'x\uFFFD');
         }),
     },
   ];

@@ -105,6 +105,10 @@ describe('lockoutAccountKey', () => {
     ['ΣΟΦΙΑ', 'σοφια'],
     ['ﬁle', 'file'],
     ['日本語', '日本語'],
+    // A lone surrogate has no UTF-8 form: Redis would store U+FFFD, so the memory store counts it as that too.
+    ['x\uD800', 'x\uFFFD'],
+    ['X\uDC00', 'x\uFFFD'],
+    ['x\uFFFD', 'x\uFFFD'],
   ])('%j counts as %j', (typed, key) => {
     expect(lockoutAccountKey(typed)).toBe(key);
   });

@@ -126,6 +126,7 @@ local function refresh(record, now)
     record.lockedUntil = 0
     record.lockTicket = ''
   end
+  if record.failures < 0 and not record.permanent and record.lockedUntil == 0 then record.failures = 0 end
   if record.lockCount > 0 and now >= record.lockCountExpiresAt then
     record.lockCount = 0
     record.lockCountExpiresAt = 0
@@ -249,8 +250,13 @@ local function takeBack(record, target, ticket, now)
     record.lockTicket = ''
     record.lockCount = math.max(0, record.lockCount - 1)
     if record.lockCount == 0 then record.lockCountExpiresAt = 0 end
-    record.failures = math.max(0, target.threshold - 1)
+    record.failures = math.max(0, target.threshold - 1 + math.min(0, record.failures))
     record.failuresExpireAt = record.failures > 0 and now + target.windowMs or 0
+    return
+  end
+  if record.failures <= 0 and record.lockTicket ~= '' and (record.permanent or record.lockedUntil > 0) then
+    -- One of the failures another attempt's lock reset: remembered as a negative count.
+    record.failures = math.max(1 - target.threshold, record.failures - 1)
     return
   end
   -- Another attempt may have locked and reset the count since: never go below zero.
@@ -409,7 +415,7 @@ if not record then return nil end
 refresh(record, now)
 local lockedUntil = record.lockedUntil
 if record.permanent then lockedUntil = 0 end
-return { record.scope, record.label, fmt(record.failures), fmt(record.lockCount), fmt(lockedUntil), record.permanent and 1 or 0 }
+return { record.scope, record.label, fmt(math.max(0, record.failures)), fmt(record.lockCount), fmt(lockedUntil), record.permanent and 1 or 0 }
 `;
 
 /** memory.ts unlock: clears the key; 1 when it held something (not expired by now), else 0. KEYS[1]; ARGV: now. */

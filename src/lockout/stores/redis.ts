@@ -8,14 +8,16 @@
  * The label (username, IP) is a value inside the hash, for status and listLocked.
  *
  * ioredis is an optional peer: it is only loaded when the store has to create its client (`connection`); an
- * injected client needs no import at all (type-only imports here).
+ * injected client needs no import at all (type-only imports here). A created client is loaded and connected when
+ * the store is built, so the first sign-in does not pay for both within its storeTimeoutMs.
  */
 import { hash } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import type { LockoutScope } from '../../core/lockout.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { importOptional } from '../../core/optional-import.js';
-import { parseOptions } from '../../core/validate.js';
+import { hasFunction, parseOptions } from '../../core/validate.js';
 import type { ListLockedResult, LockoutKeyStatus, LockoutStore, LockoutTarget, ReserveRequest, ReserveResult, SettleRequest } from '../types.js';
 import { commandNames, lockoutScripts } from './redis-scripts.js';
 
@@ -31,11 +33,11 @@ const redisStoreSchema = z
     /** An ioredis `Redis` or `Cluster` the caller owns: the store never closes it. */
     client: clientSchema.optional(),
     /**
-     * Or how to connect: a redis:// URL or ioredis options. The store creates the client (lazily, on first use)
-     * and closes it in close(). Defaults, each overridable here: no offline queue and no retries of a command
-     * (a call during an outage fails at once, and the policy's failure mode decides), no resending of commands
-     * in flight when the connection dropped (the policy has already given up on them), and reconnection
-     * attempts every 50-500 ms for as long as it takes.
+     * Or how to connect: a redis:// URL or ioredis options. The store creates the client and starts connecting
+     * when it is built (a Redis down at that time is retried, as below), and closes it in close(). Defaults, each
+     * overridable here: no offline queue and no retries of a command (a call during an outage fails at once, and
+     * the policy's failure mode decides), no resending of commands in flight when the connection dropped (the
+     * policy has already given up on them), and reconnection attempts every 50-500 ms for as long as it takes.
      */
     connection: z.union([z.string().min(1), z.custom<RedisOptions>(isObject, 'expected ioredis options')]).optional(),
     /** Prefix of every key. Give each application (or test run) sharing a Redis its own. */
@@ -45,6 +47,13 @@ const redisStoreSchema = z
      * the whole database, so on a Redis shared with other data its cost grows with that data too.
      */
     scanBudget: z.number().int().min(1).default(10_000),
+    /**
+     * How long close() waits for the connection it made (and then for Redis to take QUIT) before it drops the
+     * connection: a frozen or unreachable Redis never answers, and must not hold up a shutdown.
+     */
+    closeTimeoutMs: z.number().int().min(0).max(60_000).default(1_000),
+    /** Warnings about the Redis the store connects to (an evicting maxmemory-policy). Silent by default. */
+    logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
   })
   .strict()
   .refine((options) => (options.client === undefined) !== (options.connection === undefined), {
@@ -134,21 +143,69 @@ function slotGroups(targets: readonly LockoutTarget[]): LockoutTarget[][] {
   return [...groups.values()];
 }
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+/**
+ * Reads maxmemory-policy and warns when Redis may evict keys: under memory pressure an evicting policy drops
+ * lockout keys (they all carry a TTL, so volatile-* policies take them too), and a flood of made-up names then
+ * wipes a victim's lock. Managed Redis often refuses CONFIG: nothing is known then, and nothing is said.
+ */
+async function warnIfEvicting(client: Redis, logger: Logger, warned: Set<string>): Promise<void> {
+  let reply: unknown;
+  try {
+    reply = await client.config('GET', 'maxmemory*');
+  } catch {
+    return;
+  }
+  if (!Array.isArray(reply)) return;
+  const settings = new Map<string, string>();
+  for (let i = 0; i + 1 < reply.length; i += 2) settings.set(String(reply[i]), String(reply[i + 1]));
+  const policy = settings.get('maxmemory-policy');
+  if (policy === undefined || policy === 'noeviction' || warned.has(policy)) return;
+  warned.add(policy);
+  logger.warn('the lockout Redis may evict keys: locks and counts can vanish under memory pressure; use maxmemory-policy noeviction', {
+    maxmemoryPolicy: policy,
+    maxmemory: settings.get('maxmemory'),
+  });
+}
+
 export function redisLockoutStore(options: RedisLockoutStoreOptions): RedisLockoutStore {
   const config = parseOptions(redisStoreSchema, options, 'redis lockout store options');
-  const { keyPrefix, scanBudget, connection } = config;
+  const { keyPrefix, scanBudget, connection, closeTimeoutMs } = config;
+  const logger = config.logger ?? silentLogger;
   const injected = config.client ? defineScripts(config.client) : undefined;
-  let created: Promise<Client> | undefined;
   let createdClient: Redis | undefined;
   let closed = false;
+  // Policies already warned about, once each: the check runs on every (re)connection, a failover included.
+  const warnedPolicies = new Set<string>();
 
   async function createClient(settings: string | RedisOptions): Promise<Client> {
     const { Redis: RedisClass } = await importOptional('ioredis', 'redisLockoutStore({ connection })', () => import('ioredis'));
+    // Closed while ioredis was loading: no connection to make (close() found no client to end).
+    if (closed) throw new Error('the redis lockout store is closed');
     const client = typeof settings === 'string' ? new RedisClass(settings, defaultConnection) : new RedisClass({ ...defaultConnection, ...settings });
     createdClient = client;
     // Failures reach the policy through the rejected calls (it logs the outage once); an 'error' event without a
     // listener would make ioredis print every reconnection attempt.
     client.on('error', () => undefined);
+    client.on('ready', () => {
+      // A logger that throws must not become an unhandled rejection.
+      warnIfEvicting(client, logger, warnedPolicies).catch(() => undefined);
+    });
     const scripted = defineScripts(client);
     try {
       await client.connect();
@@ -158,11 +215,16 @@ export function redisLockoutStore(options: RedisLockoutStoreOptions): RedisLocko
     return scripted;
   }
 
+  // Started now, outside any sign-in's storeTimeoutMs: the import and the first connection take a while (up to a
+  // second on a busy machine). A failure here (ioredis not installed) reaches every call through `created`; the
+  // catch only keeps it from being an unhandled rejection when no call comes.
+  const created: Promise<Client> | undefined = injected || connection === undefined ? undefined : createClient(connection);
+  created?.catch(() => undefined);
+
   function clientNow(): Client | Promise<Client> {
     if (injected) return injected;
     if (closed) throw new Error('the redis lockout store is closed');
-    if (connection === undefined) throw new Error('the redis lockout store has neither a client nor a connection');
-    created ??= createClient(connection);
+    if (!created) throw new Error('the redis lockout store has neither a client nor a connection');
     return created;
   }
 
@@ -321,13 +383,14 @@ export function redisLockoutStore(options: RedisLockoutStoreOptions): RedisLocko
     if (injected || closed) return;
     closed = true;
     if (!created) return;
-    await created.catch(() => undefined);
+    // Neither the first connection nor QUIT may wait for a Redis that does not answer (frozen, partitioned): a
+    // shutdown waits closeTimeoutMs for each at most, then drops the connection.
+    await settledWithin(created, closeTimeoutMs);
     const client = createdClient;
     if (!client) return;
-    if (client.status === 'ready') await client.quit().catch(() => {
-        client.disconnect();
-      });
-    else client.disconnect();
+    if (client.status === 'ready') await settledWithin(client.quit(), closeTimeoutMs);
+    // Also stops the reconnection attempts; after a QUIT that Redis answered it has nothing left to do.
+    if (client.status !== 'end') client.disconnect();
   }
 
   return { name: 'redis', shared: true, keyOf, reserve, settle, status, unlock, listLocked, close } satisfies RedisLockoutStore;
