@@ -8,6 +8,7 @@ import type { UserStore } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { jsonLogger, type Logger } from '../core/logger.js';
 import { parseOptions } from '../core/validate.js';
+import type { CallerAuthenticator } from '../jit/caller-auth.js';
 import type { JitHandler } from '../jit/endpoint.js';
 import type { LockoutStore } from '../lockout/types.js';
 import type { CliIo } from './cli.js';
@@ -140,6 +141,54 @@ export function resolveReferences(value: unknown, baseDir: string, env: Readonly
   return Object.fromEntries(entries.map(([key, item]) => [key, resolveReferences(item, baseDir, env, path === '' ? key : `${path}.${key}`)]));
 }
 
+/**
+ * How long the port waits for the warm-up before it opens; `/readyz` answers unavailable until the warm-up is done,
+ * or has run for `warmUpLimitMs` (what is left then is for the first calls, as without it).
+ */
+const warmUpWaitMs = 2_000;
+const warmUpLimitMs = 10_000;
+
+/**
+ * Work the first sign-ins would otherwise do out of their deadline, done before the server takes calls. On a
+ * cold start (built CLI, file store, bearer caller check) the first Entra call spent most of its default 800 ms
+ * on it: the JWKS fetch with the start of Node's HTTP client, and loading the native bcrypt backend (with its
+ * check against bcryptjs); see docs/serve.md#start-up. So the store answers a lookup (its pool connects) and
+ * makes one dummy verification (after the dummy hash is chosen, see `store.prepare`: the hash backend of the
+ * store's values loads), and every bearer check fetches its JWKS. The Entra routes have already opened a JWE of
+ * each algorithm with each key, when they were built. Never rejects: a part that fails is logged and left to
+ * the first call, as without the warm-up.
+ */
+async function warmUp(store: UserStore, callerAuths: readonly CallerAuthenticator[], logger: Logger): Promise<void> {
+  const startedAt = performance.now();
+  const problems: string[] = [];
+  // Names only: a driver's message can quote a connection string.
+  const problem = (part: string, error: unknown): void => {
+    problems.push(`${part}: ${error instanceof LegacyIdpError ? error.code : error instanceof Error ? error.name : 'failed'}`);
+  };
+  const { prepareCallerAuth } = await import('../jit/caller-auth.js');
+  const storePart = async (): Promise<void> => {
+    await probeStore(store).catch((error: unknown) => {
+      problem('store lookup', error);
+    });
+    // A password no one has: the dummy check verifies it against one of the store's own stored values.
+    await store.dummyVerify?.(randomBytes(12).toString('base64url'), { signal: AbortSignal.timeout(warmUpLimitMs) }).catch((error: unknown) => {
+      problem('dummy verification', error);
+    });
+  };
+  const callerPart = async (auth: CallerAuthenticator): Promise<void> => {
+    problems.push(...(await prepareCallerAuth(auth)));
+  };
+  const deadline = callDeadline(warmUpLimitMs, undefined);
+  try {
+    if ((await deadline.race(Promise.all([storePart(), ...callerAuths.map(callerPart)]))) === deadlineExceeded) problems.push(`not done within ${warmUpLimitMs} ms`);
+  } finally {
+    deadline.dispose();
+  }
+  const fields = { durationMs: Math.round(performance.now() - startedAt) };
+  if (problems.length === 0) logger.info('warm-up finished', fields);
+  else logger.warn('warm-up incomplete: the first calls do the rest', { ...fields, problems });
+}
+
 interface DemoExtras {
   apiKey: string;
   entraRequestFile: string;
@@ -203,7 +252,9 @@ function curlLines(url: string, extras: DemoExtras): string[] {
 
 async function buildHandler(
   route: z.output<typeof routeSchema>,
-  shared: { authenticator: ReturnType<typeof createAuthenticator>; store: UserStore; callerAuth: import('../jit/caller-auth.js').CallerAuthenticator; logger: Logger; graph: unknown },
+  shared: { authenticator: ReturnType<typeof createAuthenticator>; store: UserStore; callerAuth: CallerAuthenticator; logger: Logger; graph: unknown },
+  /** Every caller check made, for the warm-up. */
+  callerAuths: CallerAuthenticator[],
 ): Promise<JitHandler> {
   const { path: _path, protocol, callerAuth: routeCallerAuth, ...options } = route;
   let callerAuth = shared.callerAuth;
@@ -211,6 +262,7 @@ async function buildHandler(
     // A route with its own callers (the B2C key must not open the Entra route, and the other way round).
     const { createCallerAuth } = await import('../jit/caller-auth.js');
     callerAuth = createCallerAuth({ ...(routeCallerAuth as Record<string, unknown>), logger: shared.logger });
+    callerAuths.push(callerAuth);
   }
   const common = { authenticator: shared.authenticator, callerAuth, logger: shared.logger };
   switch (protocol) {
@@ -262,17 +314,28 @@ export async function serve(values: Record<string, string | boolean | undefined>
   if (portOption !== undefined) serveConfig.port = portOption;
   if (serveConfig.tls) checkPem(serveConfig.tls);
   const level = loaded.config.log.level === 'silent' ? 'info' : loaded.config.log.level;
-  const logger = jsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
+  // Sealed after the server's last line (`jit server stopped`, which counts the calls the stop gave up on): those
+  // calls go on until their check ends, and their lines would otherwise follow it.
+  let logSealed = false;
+  const logger = jsonLogger({
+    level,
+    write: (line) => {
+      if (!logSealed) io.stderr.write(`${line}\n`);
+    },
+  });
 
   const store = await openStore(loaded, { logger });
   const closers: Array<() => Promise<unknown>> = [async () => store.close?.()];
+  // The store's one-off work (a hash store's dummy hash, up to 24 verifications) runs while the rest starts, not
+  // in the first unknown user's sign-in; /readyz waits for it. A failure is tried again by the next /readyz.
+  store.prepare?.().catch(() => undefined);
   try {
     const { createLockoutPolicy } = await import('../lockout/policy.js');
     const { store: lockoutStoreOption, ...policyOptions } = lockoutConfig;
     let lockoutStore: LockoutStore | undefined;
     if (lockoutStoreOption !== 'memory') {
       const { redisLockoutStore } = await import('../lockout/stores/redis.js');
-      lockoutStore = redisLockoutStore({ connection: lockoutStoreOption.redis, ...(lockoutStoreOption.keyPrefix ? { keyPrefix: lockoutStoreOption.keyPrefix } : {}) });
+      lockoutStore = redisLockoutStore({ connection: lockoutStoreOption.redis, logger, ...(lockoutStoreOption.keyPrefix ? { keyPrefix: lockoutStoreOption.keyPrefix } : {}) });
       const opened = lockoutStore;
       closers.push(async () => opened.close?.());
     }
@@ -290,7 +353,7 @@ export async function serve(values: Record<string, string | boolean | undefined>
         path: 'serve.callerAuth',
       });
     }
-    const callerAuth: import('../jit/caller-auth.js').CallerAuthenticator =
+    const callerAuth: CallerAuthenticator =
       serveConfig.callerAuth === undefined
         ? () => Promise.resolve({ ok: false, reason: 'no caller authentication configured' })
         : createCallerAuth({ ...serveConfig.callerAuth, logger });
@@ -300,9 +363,20 @@ export async function serve(values: Record<string, string | boolean | undefined>
       graph = createGraphClient({ ...serveConfig.graph, logger } as Parameters<typeof createGraphClient>[0]);
     }
     const routes: Record<string, JitHandler> = {};
+    const callerAuths = [callerAuth];
     for (const route of serveConfig.routes) {
       if (routes[route.path]) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: route ${route.path} is listed twice`, { path: 'serve.routes' });
-      routes[route.path] = await buildHandler(route, { authenticator, store, callerAuth, logger, graph });
+      routes[route.path] = await buildHandler(route, { authenticator, store, callerAuth, logger, graph }, callerAuths);
+    }
+    let warmedUp = false;
+    const warmUpDone = warmUp(store, callerAuths, logger).then(() => {
+      warmedUp = true;
+    });
+    const portWait = callDeadline(warmUpWaitMs, undefined);
+    try {
+      await portWait.race(warmUpDone);
+    } finally {
+      portWait.dispose();
     }
     const { startJitServer } = await import('../jit/server.js');
     const server = await startJitServer({
@@ -312,19 +386,38 @@ export async function serve(values: Record<string, string | boolean | undefined>
       routes,
       logger,
       shutdownTimeoutMs: serveConfig.shutdownTimeoutMs,
+      onStopped: () => {
+        logSealed = true;
+      },
       ...(serveConfig.tls
         ? { tls: { cert: serveConfig.tls.cert, key: serveConfig.tls.key, ...(serveConfig.tls.ca ? { ca: serveConfig.tls.ca } : {}), requestClientCertificate: serveConfig.tls.requestClientCertificate } }
         : {}),
-      // Ready when the user store answers and, when it is shared, the lockout store too: with Redis down
-      // every sign-in fails closed, so the instance must leave the load balancer.
+      // Ready when the warm-up is done, the user store answers and, when it is shared, the lockout store too:
+      // with Redis down every sign-in fails closed, so the instance must leave the load balancer.
       ready: async () => {
-        await Promise.all([probeStore(store), ...(lockoutStore ? [probeLockoutStore(lockoutStore)] : [])]);
+        if (!warmedUp) return false;
+        await Promise.all([
+          probeStore(store),
+          ...(lockoutStore ? [probeLockoutStore(lockoutStore)] : []),
+          // Until the store's start-up work is done, a sign-in could wait for it: not ready yet.
+          ...(store.prepare ? [store.prepare({ signal: AbortSignal.timeout(2_000) })] : []),
+        ]);
         return true;
       },
     });
     closers.unshift(() => server.close());
     io.stdout.write(`legacy-idp serve: listening on ${server.url} (${Object.keys(routes).join(', ')})\n`);
     if (extras) {
+      // The lines below work once the instance is ready, /readyz among them, which waits for the store's dummy
+      // hash (several seconds for the demo's seven hash schemes): they are printed then, or at once on a stop.
+      if (store.prepare) {
+        const prepared = callDeadline(io.stopSignal, undefined);
+        try {
+          await prepared.race(store.prepare()).catch(() => undefined);
+        } finally {
+          prepared.dispose();
+        }
+      }
       io.stdout.write(
         [
           `Embedded default: the bundled demo users (${loaded.path.replace(/legacy-idp\.json$/u, 'users.jsonl')}), in-memory lockout, an API key made for this run.`,

@@ -24,6 +24,12 @@ export interface CredentialVerifier {
    * whose backend already spends that cost (an LDAP server hashing on bind) may leave it out.
    */
   dummyVerify?(password: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Work done once, before the verifier answers in its usual time (a hash store chooses its dummy hash, timing the
+   * hash shapes it holds), which would otherwise fall on the first sign-in that needs it. A service runs it at
+   * start-up and reports ready once it resolves. `signal` ends the wait, not the work: it goes on for the next caller.
+   */
+  prepare?(options?: { signal?: AbortSignal }): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -85,6 +85,26 @@ export function isObjectConflict(error: unknown): error is GraphError {
   return conflictMessage.test(error.message);
 }
 
+const namedProperty = /\bproperty '?([A-Za-z_]\w*)'?/iu;
+const passwordComplexity = /password complexity/iu;
+
+/**
+ * The request property a 400 refusal names: a `details` target, else the one Graph's message names ("Invalid
+ * value specified for property 'displayName' of resource 'User'.", "Property identities in payload has a value
+ * that does not match schema."), `passwordProfile` for the complexity refusal, which names none. Undefined for
+ * any other failure, a conflict included (the object exists: nothing was refused).
+ */
+export function refusedProperty(error: unknown): string | undefined {
+  if (!isGraphError(error) || error.status !== 400) return undefined;
+  // Not a type guard's `if`: that would narrow a GraphError to never after it.
+  const conflict: boolean = isObjectConflict(error);
+  if (conflict) return undefined;
+  const target = error.details.find((detail) => detail.target !== undefined)?.target;
+  if (target !== undefined) return target;
+  if (passwordComplexity.test(error.message)) return 'passwordProfile';
+  return namedProperty.exec(error.message)?.[1];
+}
+
 /** The property a conflict is about (`userPrincipalName`, `identities`), when Graph named it. */
 export function conflictTarget(error: GraphError): string | undefined {
   return error.details.find((detail) => detail.code === 'ObjectConflict')?.target;

@@ -6,7 +6,7 @@ import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
-import { isObjectConflict } from '../graph/errors.js';
+import { isGraphError, isObjectConflict, refusedProperty } from '../graph/errors.js';
 import { checkStrongPassword, strongPasswordMaxLength } from '../graph/password.js';
 import { buildLocalAccountUser, extensionAttributeName, type LocalAccountInput, type LocalAccountUser } from '../graph/users.js';
 import { isEmailAddress, nameMaxLengths, textValue, truncate } from '../premigrate/mapping.js';
@@ -194,6 +194,35 @@ const errorCodes: Record<MessageKey, string> = {
  */
 const cannotMigrateCode = 'LEGACY_IDP_CANNOT_MIGRATE';
 
+/**
+ * The debug code of a create the directory refuses whoever signs in (the app lacks a permission, a wrong create
+ * setting, the tenant's quota): the user still sees the unavailable text, the operator a code of its own.
+ */
+const directoryMisconfiguredCode = 'LEGACY_IDP_DIRECTORY_MISCONFIGURED';
+
+/** Create properties that hold this user's own values (the typed password, names, the sign-in name), lower case. */
+const userValueProperties = new Set(['passwordprofile', 'password', 'identities', 'issuerassignedid', 'displayname', 'givenname', 'surname', 'mail']);
+
+/**
+ * The property of this user's own values Graph refused (a 400 naming it), or undefined. Every try sends the same
+ * values, so it goes the way of the refusals found before Graph is called.
+ */
+function refusedUserValue(error: unknown): string | undefined {
+  const property = refusedProperty(error);
+  return property !== undefined && userValueProperties.has(property.toLowerCase()) ? property : undefined;
+}
+
+/**
+ * Whether Graph refuses the app's create whoever signs in (401, 403, a 400 about a create setting such as an
+ * extension attribute or the issuer, a quota, any other answer it will not take): trying again helps only once
+ * the operator acted. Not: the directory or the way to it failing (5xx, 429, a timeout), an identity that exists
+ * but is not visible yet (a conflict the lookup did not find), anything that is not a GraphError (a custom
+ * writer's failure, an abort); the next try may pass.
+ */
+function refusesTheApp(error: unknown): boolean {
+  return isGraphError(error) && error.code !== 'ERR_LEGACY_IDP_GRAPH_UNAVAILABLE' && !isObjectConflict(error);
+}
+
 type Input = Record<string, unknown>;
 
 /** Flat claims: keys with no value are left out, as B2C asks ("don't include JSON keys with a null value"). */
@@ -233,7 +262,9 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       version: config.version,
       status,
       userMessage: messages[key],
-      ...(config.debug ? { code, requestId, developerMessage } : {}),
+      // 409s only (the documented contract): a 401's reason would tell an unauthenticated caller which header,
+      // user or key it got wrong.
+      ...(config.debug && status === 409 ? { code, requestId, developerMessage } : {}),
     });
 
   const conflict = (key: MessageKey, messages: Messages, context: JitCallContext, outcome: string, developerMessage: string, username?: string, code?: string): JitResult => ({
@@ -335,6 +366,9 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     try {
       id = (await create.graph.createUser(user, { signal })).id;
     } catch (error) {
+      const refused = refusedUserValue(error);
+      // Graph's message is not kept: it may quote the value. The property it named says which field.
+      if (refused !== undefined) return { refused: `the directory refused the user's ${refused} (Graph 400${isGraphError(error) && error.graphCode !== undefined ? ` ${error.graphCode}` : ''})` };
       // The identity exists: an earlier try of this submit (or a bulk run) created it. That is success.
       if (!isObjectConflict(error)) throw error;
       const issuer = user.identities[0].issuer;
@@ -433,9 +467,16 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
         // The directory call shares the verification's budget: B2C gives up after 30 s whatever we do.
         createdUser = await createInDirectory(profile, signInName.trim(), password, AbortSignal.any([context.signal, AbortSignal.timeout(remainingMs(context))]));
       } catch (error) {
-        // The legacy record stays as it was; B2C shows the unavailable text and the user can try again.
+        // The legacy record stays as it was; B2C shows the unavailable text.
         const code = error instanceof LegacyIdpError ? error.code : 'unknown';
-        context.logger.warn('b2c create failed', { requestId: context.requestId, code });
+        const graph = isGraphError(error) ? { ...(error.status === undefined ? {} : { status: error.status }), ...(error.graphCode === undefined ? {} : { graphCode: error.graphCode }) } : {};
+        if (refusesTheApp(error)) {
+          // The user can do nothing about it, and the operator must: a line and an outcome of their own.
+          context.logger.warn('b2c create failed: the directory refuses the app, not this user (operator action needed)', { requestId: context.requestId, code, ...graph });
+          return verified(conflict('unavailable', messages, context, 'create_misconfigured', `the directory refuses this app's create (${code})`, username, directoryMisconfiguredCode));
+        }
+        // The user can try again.
+        context.logger.warn('b2c create failed', { requestId: context.requestId, code, ...graph });
         return verified(conflict('unavailable', messages, context, 'create_failed', `creating the user in the directory failed (${code})`, username));
       }
       if ('refused' in createdUser) {

@@ -60,6 +60,11 @@ export interface JitAnswer {
    * these when present (`text` is then their UTF-8 reading, for logs and tests).
    */
   bytes?: Uint8Array;
+  /**
+   * The Set-Cookie values of a custom handler's web Response, one per cookie: `headers` holds one value per name,
+   * and cookies cannot be joined into one (an Expires date holds a comma). Hosts write one header line each.
+   */
+  setCookies?: readonly string[];
 }
 
 /** The pipeline without the web types: what `createJitEndpoint` builds and hosts may call directly. */
@@ -270,6 +275,11 @@ function withRequestId(answer: JitAnswer, requestId: string): JitAnswer {
 
 /** A JitAnswer as a web Response. */
 export function answerResponse(answer: JitAnswer): Response {
+  if (answer.setCookies !== undefined) {
+    const headers = new Headers(answer.headers);
+    for (const cookie of answer.setCookies) headers.append('set-cookie', cookie);
+    return new Response(answer.bytes ?? answer.text, { status: answer.status, headers });
+  }
   if (answer.bytes !== undefined) return new Response(answer.bytes, { status: answer.status, headers: answer.headers });
   const response = new Response(answer.text, { status: answer.status, headers: answer.headers });
   answerTexts.set(response, answer.text);

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { Authenticator } from '../core/authenticator.js';
 import { callDeadline, deadlineExceeded } from '../core/deadline.js';
@@ -117,7 +117,51 @@ const passwordContextSchema = z.looseObject({
 
 interface DecryptionKey {
   kid: string | undefined;
-  key: KeyObject | Awaited<ReturnType<typeof import('jose').importJWK>>;
+  key: KeyObject;
+}
+
+/** RSA-OAEP needs an RSA key (not RSA-PSS, EC or Ed25519); jose refuses one under 2048 bits at decryption. */
+const minimumModulusBits = 2048;
+
+/**
+ * A node KeyObject for both forms. A WebCrypto key (jose's importJWK) is bound to one algorithm and hash, so
+ * a JWK key would open only RSA-OAEP-256 (or its `alg`) and fail every sign-in if Entra used another; a
+ * KeyObject opens all four, as a PEM key does. A key of a type or size RSA-OAEP cannot use is refused here,
+ * at start-up, not by the first sign-in. The reason names the key's type or size, never its material.
+ */
+function readDecryptionKey(privateKey: string | Record<string, unknown>): { key: KeyObject } | { problem: string } {
+  let key: KeyObject;
+  if (typeof privateKey === 'string') key = createPrivateKey(privateKey);
+  else {
+    const alg = privateKey['alg'];
+    if (alg !== undefined && !(typeof alg === 'string' && keyManagementAlgorithms.includes(alg))) {
+      return { problem: `JWK "alg" is not one of ${keyManagementAlgorithms.join(', ')}` };
+    }
+    key = createPrivateKey({ key: privateKey as JsonWebKey, format: 'jwk' });
+  }
+  if (key.asymmetricKeyType !== 'rsa') return { problem: `key type ${String(key.asymmetricKeyType)}; RSA-OAEP needs an rsa key` };
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < minimumModulusBits) return { problem: `RSA key of ${bits} bits; RSA-OAEP needs at least ${minimumModulusBits}` };
+  return { key };
+}
+
+/**
+ * Opens a JWE of each accepted algorithm, made with the key's public half. A key that could not would fail
+ * every sign-in; and jose prepares a key for each algorithm on its first use (a WebCrypto import), which the
+ * first sign-in would otherwise wait for, out of its deadline.
+ */
+async function openProbes(jose: typeof import('jose'), key: KeyObject): Promise<{ problem: string; cause: unknown } | undefined> {
+  const publicKey = createPublicKey(key);
+  const plaintext = new TextEncoder().encode('{"probe":true}');
+  for (const alg of keyManagementAlgorithms) {
+    try {
+      const probe = await new jose.CompactEncrypt(plaintext).setProtectedHeader({ alg, enc: 'A256GCM' }).encrypt(publicKey);
+      await jose.compactDecrypt(probe, key, { keyManagementAlgorithms, contentEncryptionAlgorithms });
+    } catch (error) {
+      return { problem: `it does not open an ${alg} JWE`, cause: error };
+    }
+  }
+  return undefined;
 }
 
 /** The plaintext is an unsigned JWS (alg none) inside the authenticated encryption, or bare JSON. */
@@ -138,15 +182,22 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
   const jose = await import('jose');
   const keys: DecryptionKey[] = [];
   for (const [index, entry] of config.keys.entries()) {
+    const refuse = (detail?: string, cause?: unknown): LegacyIdpError =>
+      new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `Entra handler options: keys[${index}] is not a readable RSA private key${detail === undefined ? '' : ` (${detail})`}`, {
+        path: `keys[${index}]`,
+        ...(cause === undefined ? {} : { cause }),
+      });
+    let read: ReturnType<typeof readDecryptionKey>;
     try {
-      const key =
-        typeof entry.privateKey === 'string'
-          ? createPrivateKey(entry.privateKey)
-          : await jose.importJWK(entry.privateKey, (entry.privateKey['alg'] as string | undefined) ?? 'RSA-OAEP-256');
-      keys.push({ kid: entry.kid ?? (typeof entry.privateKey === 'object' ? (entry.privateKey['kid'] as string | undefined) : undefined), key });
+      read = readDecryptionKey(entry.privateKey);
     } catch (error) {
-      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `Entra handler options: keys[${index}] is not a readable RSA private key`, { path: `keys[${index}]`, cause: error });
+      throw refuse(undefined, error);
     }
+    if ('problem' in read) throw refuse(read.problem);
+    const failed = await openProbes(jose, read.key);
+    if (failed) throw refuse(failed.problem, failed.cause);
+    const jwkKid = typeof entry.privateKey === 'object' && typeof entry.privateKey['kid'] === 'string' ? entry.privateKey['kid'] : undefined;
+    keys.push({ kid: entry.kid ?? jwkKid, key: read.key });
   }
 
   const action = (name: EntraAction, extra: Record<string, string> = {}): Record<string, string> => ({ '@odata.type': `${config.actionNamespace}.${name}`, ...extra });

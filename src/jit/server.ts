@@ -6,12 +6,12 @@ import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { JitHandler } from './endpoint.js';
-import { toNodeListener, type NodeHostOptions } from './hosts/node.js';
+import { toNodeCallRunner, type NodeHostOptions } from './hosts/node.js';
 
 /**
  * The HTTP server of `legacy-idp serve`: JIT handlers on their paths, `/healthz` (the process answers) and
  * `/readyz` (the legacy store answers), TLS with optional client certificates, and a graceful stop that lets
- * calls in flight finish.
+ * calls in flight finish, and says how many it gave up on.
  */
 
 export interface JitServerTls {
@@ -34,6 +34,17 @@ export interface JitServerOptions extends NodeHostOptions {
   logger?: Logger;
   /** How long a stop waits for calls in flight before closing their connections. */
   shutdownTimeoutMs?: number;
+  /**
+   * Called once, right after the server's last line (`jit server stopped`), in the same turn: `abandoned` calls
+   * were still running when the stop gave up on them, and go on until their work ends (a hash being computed is
+   * not interrupted). `legacy-idp serve` stops its log here, so that none of their lines follows the last one.
+   */
+  onStopped?: (stop: JitServerStop) => void;
+}
+
+export interface JitServerStop {
+  /** Calls still running after `shutdownTimeoutMs`: their connections were closed, their answers are lost. */
+  abandoned: number;
 }
 
 export interface JitServer {
@@ -74,14 +85,23 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
       throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `route path ${path} must start with / and not be /healthz or /readyz`, { path: 'routes' });
     }
   }
-  const listeners = new Map(Object.entries(options.routes).map(([path, handler]) => [path, toNodeListener(handler, options)]));
+  const runners = new Map(Object.entries(options.routes).map(([path, handler]) => [path, toNodeCallRunner(handler, options)]));
   let stopping = false;
+  // Calls whose work is not over (their answer is not written, or their connection went and the handler still
+  // runs): a stop waits for them, and counts those it gives up on.
+  let running = 0;
+  let allDone: (() => void) | undefined;
+  const callDone = (): void => {
+    running -= 1;
+    if (running === 0) allDone?.();
+  };
 
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     const path = requestPath(request.url);
-    const route = listeners.get(path);
-    if (route) {
-      route(request, response);
+    const run = runners.get(path);
+    if (run) {
+      running += 1;
+      void run(request, response).finally(callDone);
       return;
     }
     const requestId = randomUUID();
@@ -155,28 +175,47 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     port: address.port,
     server,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        stopping = true;
-        // Connections kept alive after their last answer are closed as they fall idle, so a stop takes as long
-        // as the slowest call in flight, not a keep-alive timeout.
-        const idle = setInterval(() => {
-          server.closeIdleConnections();
-        }, 50);
-        idle.unref();
-        server.close(() => {
-          clearInterval(idle);
-          resolve();
-        });
-        server.closeIdleConnections();
-        // Calls in flight get their time; then their connections go too.
-        const timer = setTimeout(() => {
-          server.closeAllConnections();
-        }, options.shutdownTimeoutMs ?? 10_000);
-        timer.unref();
-      }).then(() => {
-        logger.info('jit server stopped', { url });
-      });
+      closing ??= stop();
       return closing;
     },
   };
+
+  async function stop(): Promise<void> {
+    stopping = true;
+    // Connections kept alive after their last answer are closed as they fall idle, so a stop takes as long as the
+    // slowest call in flight, not a keep-alive timeout.
+    const idle = setInterval(() => {
+      server.closeIdleConnections();
+    }, 50);
+    idle.unref();
+    const listenerClosed = new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
+    server.closeIdleConnections();
+    // A call whose client left is over only when its handler is: its line comes before the server's last one.
+    const callsDone = new Promise<void>((resolve) => {
+      if (running === 0) resolve();
+      else allDone = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(true);
+      }, options.shutdownTimeoutMs ?? 10_000);
+      timer.unref();
+    });
+    const gaveUp = await Promise.race([Promise.all([listenerClosed, callsDone]).then(() => false), timedOut]);
+    clearTimeout(timer);
+    const abandoned = gaveUp ? running : 0;
+    if (gaveUp) {
+      // Calls in flight had their time; now their connections go too.
+      server.closeAllConnections();
+      await listenerClosed;
+    }
+    clearInterval(idle);
+    logger.info('jit server stopped', { url, abandoned });
+    options.onStopped?.({ abandoned });
+  }
 }

@@ -187,6 +187,17 @@ describe('B2C contract details', () => {
     expect(debug.body).toMatchObject({ version: '1.0.1', status: 409, code: 'LEGACY_IDP_INVALID_CREDENTIALS', requestId: 'req-43', developerMessage: 'invalid: wrong_password' });
   });
 
+  it('keeps debug fields to 409 bodies: an unauthenticated caller never reads why it was refused', async () => {
+    const refusingWithReasons: CallerAuthenticator = (request) =>
+      Promise.resolve(
+        request.headers.get('x-api-key') === apiKey ? { ok: true, identity: { method: 'api-key' } } : { ok: false, reason: 'api-key: no x-functions-key header; basic: unknown user' },
+      );
+    const answer = await call(handler({ debug: true, callerAuth: refusingWithReasons }), { signInName: 'alice@contoso.com', password: 'Legacy-Pass-1' }, { 'x-api-key': 'wrong' });
+    expect(answer.status).toBe(401);
+    expect(Object.keys(answer.body).sort()).toEqual(['status', 'userMessage', 'version']);
+    expect(JSON.stringify(answer.body)).not.toContain('x-functions-key');
+  });
+
   it('refuses unauthenticated callers with 401 before reading the body, and bad transport with the right status', async () => {
     const target = handler();
     expect((await call(target, { signInName: 'alice@contoso.com', password: 'Legacy-Pass-1' }, { 'x-api-key': 'wrong' })).status).toBe(401);

@@ -93,13 +93,19 @@ describe('JIT server', () => {
 
   it('lets a call in flight finish on close, then stops listening', async () => {
     let release: () => void = () => undefined;
+    let entered: () => void = () => undefined;
+    // Close only once the handler runs: a fixed sleep let a loaded machine close before the request arrived.
+    const handlerEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const slow: JitHandler = () =>
       new Promise((resolve) => {
         release = () => { resolve(jsonResponse(200, { finished: true })); };
+        entered();
       });
     const stopping = await startJitServer({ port: 0, routes: { '/slow': slow } });
     const inFlight = fetch(`${stopping.url}/slow`, { method: 'POST', body: '{}' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await handlerEntered;
     const closed = stopping.close();
     release();
     expect(await (await inFlight).json()).toEqual({ finished: true });

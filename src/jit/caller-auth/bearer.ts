@@ -202,9 +202,17 @@ function claimFailure(error: unknown, toleranceSeconds: number): string | undefi
 
 interface RemoteKeySet {
   verify(token: string, options: JWTVerifyOptions, describeKid: string): Promise<Attempt>;
+  /** Fetches the JWKS now; the reason when it could not be had. */
+  prefetch(): Promise<string | undefined>;
 }
 
-export function bearerMethod(settings: BearerSettings): CallerMethod {
+/**
+ * The check, and the work its first call would otherwise do: `prepare` fetches the JWKS (a round trip to the
+ * issuer, and the start of Node's HTTP client), so that a server can do it before it takes calls. It resolves
+ * with the reason the JWKS could not be had, if so, and never rejects: the first call then fetches, as it
+ * would have without it.
+ */
+export function bearerMethod(settings: BearerSettings): { check: CallerMethod; prepare: () => Promise<string | undefined> } {
   const tolerance = settings.clockToleranceSeconds;
   const allowedCallers = settings.allowedCallers === undefined ? undefined : new Set(settings.allowedCallers.map((id) => id.toLowerCase()));
   const keys = settings.keys.map((key, index) => ({ ...key, label: key.kid === undefined ? `keys[${index}]` : `key ${quote(key.kid)}` }));
@@ -243,7 +251,8 @@ export function bearerMethod(settings: BearerSettings): CallerMethod {
 
   const remote = settings.jwksUrl === undefined ? undefined : remoteKeySet(new URL(settings.jwksUrl), settings.jwks, accept, attempt, tolerance);
 
-  return async (request) => {
+  const prepare = async (): Promise<string | undefined> => remote?.prefetch();
+  const check: CallerMethod = async (request) => {
     const header = authorizationCredentials(request, 'Bearer');
     if (!header.ok) return header;
     const token = header.credentials;
@@ -276,6 +285,7 @@ export function bearerMethod(settings: BearerSettings): CallerMethod {
     if (misses.length === 0) return { ok: false, reason: `no configured key fits ${alg}${tokenKid === undefined ? '' : ` with kid ${quote(tokenKid)}`}` };
     return { ok: false, reason: misses.join(', ') };
   };
+  return { check, prepare };
 }
 
 /**
@@ -302,6 +312,15 @@ function remoteKeySet(
   let lastFailure: { at: number; reason: string } | undefined;
 
   return {
+    async prefetch() {
+      try {
+        await keySet.reload();
+        return undefined;
+      } catch (error) {
+        // Not remembered as a failure: a server that could not fetch at start-up lets its first call try again.
+        return `JWKS fetch failed: ${error instanceof errors.JWKSTimeout ? `timed out after ${timing.timeoutMs} ms` : describeError(error)}`;
+      }
+    },
     async verify(token, options, describeKid) {
       if (lastFailure !== undefined && Date.now() - lastFailure.at < timing.failureBackoffMs) {
         return { decided: false, miss: `JWKS unavailable (a fetch failed ${Date.now() - lastFailure.at} ms ago: ${lastFailure.reason})` };

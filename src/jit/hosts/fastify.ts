@@ -38,7 +38,8 @@ export interface FastifyRequestLike {
 export interface FastifyReplyLike {
   raw: ServerResponse;
   code(statusCode: number): FastifyReplyLike;
-  headers(values: Record<string, string>): FastifyReplyLike;
+  /** An array value (Set-Cookie) is written as one header line per item. */
+  headers(values: Record<string, string | string[]>): FastifyReplyLike;
   send(payload: Buffer): FastifyReplyLike;
 }
 
@@ -73,7 +74,9 @@ export function fastifyJitPlugin(scope: FastifyScopeLike, options: FastifyJitPlu
     } catch (error) {
       throw handlerFailure(error);
     }
-    return reply.code(answer.status).headers({ ...answer.headers }).send(answer.bytes === undefined ? Buffer.from(answer.text, 'utf8') : Buffer.from(answer.bytes));
+    const headers: Record<string, string | string[]> = { ...answer.headers };
+    if (answer.setCookies !== undefined) headers['set-cookie'] = [...answer.setCookies];
+    return reply.code(answer.status).headers(headers).send(answer.bytes === undefined ? Buffer.from(answer.text, 'utf8') : Buffer.from(answer.bytes));
   });
   return Promise.resolve();
 }

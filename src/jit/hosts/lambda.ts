@@ -7,8 +7,9 @@ import { errorName, headerRecord, isTextType, serverErrorBody } from './shared.j
 /**
  * AWS Lambda behind an API Gateway HTTP API (payload format 2.0) or a Lambda function URL (same format):
  * `export const handler = lambdaJitHandler(b2c)`. The event becomes a web Request and the Response a 2.0
- * result. The types below are the parts of the event the adapter reads, written out so that it needs no
- * @types/aws-lambda. It was tested against events shaped like the documented 2.0 payload, not run in AWS.
+ * result, its Set-Cookie values in the result's `cookies` array. The types below are the parts of the event the
+ * adapter reads, written out so that it needs no @types/aws-lambda. It was tested against events shaped like the
+ * documented 2.0 payload, not run in AWS.
  */
 
 /** What the adapter reads of a payload 2.0 event. */
@@ -32,7 +33,10 @@ export interface LambdaHttpEventLike {
 /** A payload 2.0 result. */
 export interface LambdaHttpResult {
   statusCode: number;
+  /** One value per name: payload 2.0 joins repeated headers with commas, which would break cookies. */
   headers: Record<string, string>;
+  /** The answer's Set-Cookie values, one per cookie (API Gateway and function URLs write one header each); absent when none. */
+  cookies?: string[];
   body: string;
   isBase64Encoded: boolean;
 }
@@ -95,7 +99,14 @@ export function lambdaJitHandler(handler: JitHandler, options: LambdaJitOptions 
       const answer = await handler(request, connection);
       const bytes = Buffer.from(await answer.arrayBuffer());
       const text = isTextType(answer.headers.get('content-type'));
-      return { statusCode: answer.status, headers: headerRecord(answer.headers), body: bytes.toString(text ? 'utf8' : 'base64'), isBase64Encoded: !text };
+      const cookies = answer.headers.getSetCookie();
+      return {
+        statusCode: answer.status,
+        headers: headerRecord(answer.headers),
+        ...(cookies.length === 0 ? {} : { cookies }),
+        body: bytes.toString(text ? 'utf8' : 'base64'),
+        isBase64Encoded: !text,
+      };
     } catch (error) {
       logger.error('jit host: the handler failed', { host: 'lambda', error: errorName(error) });
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: serverErrorBody, isBase64Encoded: false };

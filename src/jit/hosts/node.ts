@@ -104,7 +104,9 @@ export async function writeNodeResponse(response: Response, target: ServerRespon
 export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void {
   const { bytes } = answer;
   const length = bytes === undefined ? Buffer.byteLength(answer.text, 'utf8') : bytes.byteLength;
-  target.writeHead(answer.status, { ...answer.headers, 'content-length': String(length) });
+  const { setCookies } = answer;
+  // An array writes one Set-Cookie line per cookie.
+  target.writeHead(answer.status, setCookies === undefined ? { ...answer.headers, 'content-length': String(length) } : { ...answer.headers, 'set-cookie': [...setCookies], 'content-length': String(length) });
   // Text as a string, not a Buffer: node:http then sends head and body in one write instead of a writev of two.
   if (bytes === undefined) target.end(answer.text, 'utf8');
   else target.end(bytes);
@@ -116,10 +118,12 @@ export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void
  */
 async function responseAnswer(response: Response): Promise<JitAnswer> {
   const headers = headerRecord(response.headers);
+  const cookies = response.headers.getSetCookie();
+  const setCookies = cookies.length === 0 ? {} : { setCookies: cookies };
   const text = answerText(response);
-  if (text !== undefined) return { status: response.status, headers, text };
+  if (text !== undefined) return { status: response.status, headers, text, ...setCookies };
   const bytes = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, headers, text: Buffer.from(bytes).toString('utf8'), bytes };
+  return { status: response.status, headers, text: Buffer.from(bytes).toString('utf8'), bytes, ...setCookies };
 }
 
 /** An IncomingMessage's headers as `Headers.get` reads them: any case, repeats joined with `, `. */
@@ -199,10 +203,21 @@ export function answerNodeRequest(
  * the body read here, up to the host's cap.
  */
 export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {}): (request: IncomingMessage, response: ServerResponse) => void {
+  const run = toNodeCallRunner(handler, options);
+  return (request, response) => {
+    void run(request, response);
+  };
+}
+
+/**
+ * `toNodeListener` with each call's promise, which settles when the call's work is over: its answer written, or
+ * dropped when the connection is gone. `startJitServer` counts the calls still running when it stops.
+ */
+export function toNodeCallRunner(handler: JitHandler, options: NodeHostOptions = {}): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const core = jitCallHandler(handler);
   if (core !== undefined) {
-    return (request, response) => {
+    return (request, response) =>
       core(new NodeCall(request, response, undefined, maxBodyBytes), connectionInfo(request, options)).then(
         (answer) => {
           writeNodeAnswer(answer, response);
@@ -211,9 +226,8 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
           writeServerError(response);
         },
       );
-    };
   }
-  return (request, response) => {
+  return (request, response) =>
     readNodeBody(request, maxBodyBytes, response)
       .then((body) => {
         if (body === undefined) {
@@ -229,7 +243,6 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
       .catch(() => {
         writeServerError(response);
       });
-  };
 }
 
 function writeServerError(response: ServerResponse): void {

@@ -16,11 +16,15 @@ export function handlerFailure(cause: unknown): Error {
 /** The answer of the serverless adapters when a handler rejects: the same fixed body the node:http glue sends. */
 export const serverErrorBody = '{"error":"server_error"}';
 
-/** A Response's headers as one object; JIT answers set no cookies, so one value per name is enough. */
+/**
+ * A Response's headers as one object, one value per name, Set-Cookie left out: a custom handler may set several
+ * cookies, and no single value can carry them (joined with commas they would split inside an Expires date). Each
+ * adapter passes `headers.getSetCookie()` on in its platform's own form, one cookie each.
+ */
 export function headerRecord(headers: Headers): Record<string, string> {
   const record: Record<string, string> = {};
   headers.forEach((value, name) => {
-    record[name] = value;
+    if (name !== 'set-cookie') record[name] = value;
   });
   return record;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ListOptions, MigrationConfirmation, Profile, StoredCredential, UserStore, VerifyInput } from '../../core/contracts.js';
+import { callDeadline, deadlineExceeded } from '../../core/deadline.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { hashCheckUnavailable, withProfileRead, type UnavailableReason, type VerifyOutcome } from '../../core/outcome.js';
@@ -59,6 +60,12 @@ export interface RecordStoreStats {
 
 export interface RecordUserStore extends UserStore {
   readonly stats: Readonly<RecordStoreStats>;
+  /**
+   * Chooses the dummy hash of unknown users now (a few pages read, each hash shape of the sample timed: up to 24
+   * verifications), so that no sign-in waits for it. Resolves once it is chosen; rejects when the store cannot be
+   * read (a later call tries again) or when `signal` aborts first, which stops the wait, not the choice.
+   */
+  prepare(options?: { signal?: AbortSignal }): Promise<void>;
   /** Present when write-back is configured: see `MigrationWriteBack`. */
   markMigrated?(subjectId: string, confirmation: MigrationConfirmation): Promise<boolean>;
   close(): Promise<void>;
@@ -121,15 +128,33 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
   // The dummy check verifies a stored value of the store, so an unknown user costs what a wrong password
   // costs. A table may mix schemes ({SSHA} rows before bcrypt rows): the first credential found could be far
   // cheaper than most users' and tell which usernames exist. So the sample's most common hash shape is the
-  // default, and another shape replaces it when timing shows it clearly costlier. The sample is read once,
-  // lazily; a failure is retried on the next call.
-  let dummySample: Promise<StoredCredential | undefined> | undefined;
+  // default, and another shape replaces it when timing shows it clearly costlier. The choice is made once, by
+  // `prepare()` (`legacy-idp serve` runs it at start-up) or else by the first unknown user, and shared; a failure
+  // is retried on the next call. A sign-in that comes while it runs waits for it within its own deadline only.
+  let dummyChoice: Promise<StoredCredential | undefined> | undefined;
+  /** Set once the choice is made: every later dummy check goes straight to its verification. */
+  let chosenDummy: { credential: StoredCredential | undefined } | undefined;
+  function chooseDummy(): Promise<StoredCredential | undefined> {
+    if (dummyChoice === undefined) {
+      const choosing = sampleCredential().then((credential) => {
+        chosenDummy = { credential };
+        return credential;
+      });
+      dummyChoice = choosing;
+      choosing.catch(() => {
+        if (dummyChoice === choosing) dummyChoice = undefined;
+      });
+    }
+    return dummyChoice;
+  }
   async function sampleCredential(): Promise<StoredCredential | undefined> {
     const byShape = new Map<string, { credential: StoredCredential; rows: number }>();
     // Exports often start with accounts that have no password (social sign-ins): read on, a page at a time, until
     // a credential turns up, or an unknown user would cost nothing at all.
     let after: unknown;
     for (let page = 0; page < dummySamplePages; page++) {
+      // A store closed meanwhile (a stop during start-up) ends the choice: nothing would use it.
+      assertOpen();
       const rows = await backend.page(after, dummySampleRows);
       for (const row of rows) {
         const credential = mapRecord(row, mapping, normalize)?.credential;
@@ -168,6 +193,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     for (let round = 0; round < costRounds; round++) {
       for (const credential of candidates) {
         if (failed.has(credential)) continue;
+        assertOpen();
         const started = performance.now();
         try {
           await registry.verify(probe, credential.hash, verifyOptions(credential));
@@ -181,12 +207,21 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     }
     return costs;
   }
+  /** The chosen dummy; until it is chosen, the wait for the choice ends when `signal` aborts (it throws then). */
+  async function dummyCredential(signal?: AbortSignal): Promise<StoredCredential | undefined> {
+    if (chosenDummy !== undefined) return chosenDummy.credential;
+    const deadline = callDeadline(signal, undefined);
+    try {
+      // A store that cannot be read gives no dummy: the lookup just before it failed too, or will.
+      const chosen = await deadline.race(chooseDummy()).catch(() => undefined);
+      if (chosen === deadlineExceeded) signal?.throwIfAborted();
+      return chosen === deadlineExceeded ? undefined : chosen;
+    } finally {
+      deadline.dispose();
+    }
+  }
   async function dummyVerify(password: string, signal?: AbortSignal): Promise<void> {
-    dummySample ??= sampleCredential();
-    const sample = await dummySample.catch(() => {
-      dummySample = undefined;
-      return undefined;
-    });
+    const sample = await dummyCredential(signal);
     signal?.throwIfAborted();
     if (!sample) return;
     await registry.verify(password, sample.hash, verifyOptions(sample)).catch(() => undefined);
@@ -307,6 +342,18 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     async dummyVerify(password, options) {
       assertOpen();
       await dummyVerify(password, options?.signal);
+    },
+    async prepare(options) {
+      assertOpen();
+      const deadline = callDeadline(options?.signal, undefined);
+      try {
+        const chosen = await deadline.race(chooseDummy()).catch((error: unknown) => {
+          throw backendFailure(error, 'choosing the dummy hash');
+        });
+        if (chosen === deadlineExceeded) throw new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', `${name}: the dummy hash was not chosen before the deadline (the choice goes on)`);
+      } finally {
+        deadline.dispose();
+      }
     },
     get,
     list,
