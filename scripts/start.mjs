@@ -19,6 +19,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     if (signal !== 'SIGINT' || !fromTerminal) child.kill(signal);
   });
 }
+// npm runs this script through its shell, `sh -c "node scripts/start.mjs"`, and passes SIGINT and SIGTERM to that
+// shell only. bash execs a lone command, so the signal lands here; dash (/bin/sh on Debian and Ubuntu) neither
+// execs nor passes it on: it dies, npm exits, and this wrapper and the server would run on, holding the port.
+// `exec node scripts/start.mjs` in package.json would fix dash but break `npm start` on Windows, where npm's
+// shell is cmd.exe (no `exec`). So the wrapper watches for the loss of its parent instead, whatever the shell:
+// POSIX gives an orphan a new parent (init or a subreaper), and the stop the shell did not pass on is passed as
+// SIGTERM, a graceful stop. Windows never re-parents (and has no such signals to lose): no watch there.
+if (process.platform !== 'win32') {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    child.kill('SIGTERM');
+  }, 200);
+  // The server keeps this process alive; the watch alone must not.
+  watch.unref();
+}
 child.on('error', (error) => {
   console.error(`legacy-idp: cannot start the CLI: ${error.message}`);
   process.exit(1);

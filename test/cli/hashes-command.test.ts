@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,44 @@ describe('legacy-idp hashes', () => {
 
   it('rejects unknown subcommands', async () => {
     expect((await cli(['hashes', 'crack'])).stderr).toContain('unknown subcommand "crack"');
+  });
+});
+
+describe('legacy-idp hashes test: the scheme of lines that name none', () => {
+  // A vector file names its scheme only in its file name: bare hex MD5 digests, which auto never guesses.
+  const vectors = readFileSync('test/vectors/hex_md5.jsonl', 'utf8');
+  const lines = vectors.split('\n').filter((line) => line.trim() !== '').length;
+  const copy = (name: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, vectors);
+    return file;
+  };
+
+  it('is the file name when it is a scheme id: a copy of a test/vectors file passes as it is', async () => {
+    const run = await cli(['hashes', 'test', copy('hex_md5.jsonl')]);
+    expect(run.stdout).toBe(`${lines} passed, 0 failed\n`);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('lines without a scheme are checked as hex_md5');
+  });
+
+  it('is --scheme when given, and --scheme auto detects each line as before', async () => {
+    expect(await cli(['hashes', 'test', '--scheme', 'hex_md5', copy('export.jsonl')])).toMatchObject({ code: 0, stdout: `${lines} passed, 0 failed\n` });
+    const auto = await cli(['hashes', 'test', '--scheme', 'auto', copy('hex_md5.jsonl')]);
+    expect(auto.code).toBe(1);
+    expect(auto.stdout).toContain(`0 passed, ${lines} failed`);
+  });
+
+  it('is auto for a file named after no scheme, and a line naming its own scheme keeps it', async () => {
+    const file = join(dir, 'users-export.jsonl');
+    writeFileSync(file, `${JSON.stringify({ hash: HASH, password: PASSWORD })}\n${JSON.stringify({ scheme: 'hex_md5', hash: '5f4dcc3b5aa765d61d8327deb882cf99', password: 'password' })}\n`);
+    const run = await cli(['hashes', 'test', file]);
+    expect(run).toMatchObject({ code: 0, stdout: '2 passed, 0 failed\n' });
+    expect(run.stderr).toBe('');
+  });
+
+  it('refuses a --scheme that is no scheme id (exit 2)', async () => {
+    const run = await cli(['hashes', 'test', '--scheme', 'hex_md55', copy('hex_md5.jsonl')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--scheme "hex_md55" is not a scheme id');
   });
 });

@@ -1,6 +1,7 @@
 import type { Collection, Document, Filter, MongoClient, ObjectId } from 'mongodb';
 import { z } from 'zod';
 import type { MigrationConfirmation } from '../../core/contracts.js';
+import { driverRefusal } from '../../core/driver-refusal.js';
 import { LegacyIdpError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
 import { importOptional } from '../../core/optional-import.js';
@@ -119,15 +120,27 @@ export async function mongoUserStore(options: MongoStoreOptions): Promise<Record
       if (config.uri === undefined) {
         throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'mongo store options: give `uri`, `client` or a Collection', { path: 'uri' });
       }
-      // The client connects on the first operation and again after an outage: nothing is awaited here.
-      ownedClient = new driver.MongoClient(config.uri, {
-        serverSelectionTimeoutMS: config.connectTimeoutMs,
-        connectTimeoutMS: config.connectTimeoutMs,
-        socketTimeoutMS: config.queryTimeoutMs * 2,
-      });
+      // The client connects on the first operation and again after an outage: nothing is awaited here. The
+      // constructor parses the URI: its MongoParseError (a malformed URI, an unknown option) is a config error,
+      // reported as ours, like the other stores' (docs/errors.md), and without the URI.
+      try {
+        ownedClient = new driver.MongoClient(config.uri, {
+          serverSelectionTimeoutMS: config.connectTimeoutMs,
+          connectTimeoutMS: config.connectTimeoutMs,
+          socketTimeoutMS: config.queryTimeoutMs * 2,
+        });
+      } catch (error) {
+        throw driverRefusal('mongo store options', 'mongodb', error, { path: 'uri', connection: config.uri });
+      }
       client = ownedClient;
     }
-    collection = client.db(config.database).collection(config.collection);
+    try {
+      collection = client.db(config.database).collection(config.collection);
+    } catch (error) {
+      // An invalid database name ("a.b", from `database` or the URI): the driver checks it without a round trip.
+      await ownedClient?.close();
+      throw driverRefusal('mongo store options', 'mongodb', error, { path: config.database === undefined ? 'uri' : 'database', connection: config.uri });
+    }
   }
 
   const projection: Document = {};

@@ -1,4 +1,5 @@
 import type { ConnectionPool, config as MssqlConfig } from 'mssql';
+import { LegacyIdpError } from '../../core/errors.js';
 import { importOptional } from '../../core/optional-import.js';
 import { classifyByPatterns, sqlFoldCase, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
@@ -18,7 +19,16 @@ export async function mssqlConnection(settings: SqlConnectionSettings): Promise<
     const timeouts = { connectionTimeout: settings.connectTimeoutMs, requestTimeout: settings.queryTimeoutMs, pool: { max: settings.poolSize, min: 0 } };
     // A connection string is parsed by mssql itself; an object is the driver's own config. Either way the
     // store's timeouts apply unless the operator's config sets its own.
-    const base = typeof settings.connection === 'string' ? mssql.ConnectionPool.parseConnectionString(settings.connection) : (settings.connection as unknown as MssqlConfig);
+    const base = typeof settings.connection === 'string' ? mssql.ConnectionPool.parseConnectionString(settings.connection) : (settings.connection as unknown as MssqlConfig | undefined);
+    // mssql's parser skips what it does not understand (a URL gives {}), and the driver asks for a server only
+    // when it first connects: that would pass for a server that is down instead of a config error now.
+    if (typeof base?.server !== 'string' || base.server.trim().length === 0) {
+      throw new LegacyIdpError(
+        'ERR_LEGACY_IDP_CONFIG_INVALID',
+        'sql store options: the mssql `connection` names no server (an ADO.NET-style string such as "Server=host,1433;Database=...;User Id=...;Password=...", or an mssql config object with `server`)',
+        { path: 'connection' },
+      );
+    }
     // tedious waits cancelTimeout (5 s) more for a cancelled request's acknowledgement: a silent server would
     // hold a check for queryTimeoutMs + 5 s. Bound that wait by the query timeout too.
     owned = new mssql.ConnectionPool({ ...timeouts, ...base, options: { cancelTimeout: settings.queryTimeoutMs, ...base.options } });

@@ -35,7 +35,13 @@ export async function postgresConnection(settings: SqlConnectionSettings): Promi
     // pg is CommonJS: under Node's ESM loader its classes sit on the default export only.
     const pg = (await importOptional('pg', 'sqlUserStore({ dialect: "postgres" })', () => import('pg'))) as Partial<typeof import('pg')> & { default?: typeof import('pg') };
     const Pool = pg.Pool ?? (pg.default as typeof import('pg')).Pool;
+    const Client = pg.Client ?? (pg.default as typeof import('pg')).Client;
     const base: PoolConfig = typeof settings.connection === 'string' ? { connectionString: settings.connection } : { ...(settings.connection as PoolConfig | undefined) };
+    // The pool parses the connection string only when it opens its first connection, so a malformed URL would
+    // pass for a server that is down (every sign-in unavailable) instead of a config error now. A Client
+    // parses the options in its constructor, with pg's own parser, and opens nothing until connect(): the one
+    // built here is dropped. sql-store.ts reports its refusal without the URL.
+    new Client(base);
     owned = new Pool({
       max: settings.poolSize,
       connectionTimeoutMillis: settings.connectTimeoutMs,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MigrationConfirmation } from '../../core/contracts.js';
+import { driverRefusal } from '../../core/driver-refusal.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
 import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
@@ -86,16 +87,27 @@ export type SqlStoreOptions = z.input<typeof sqlStoreSchema>;
 const byUsernameColumn = 'legacy_idp_by_username';
 const sourceAlias = 'legacy_idp_source';
 
+const driverPackages: Record<SqlDialectName, string> = { postgres: 'pg', mysql: 'mysql2', sqlite: 'better-sqlite3', mssql: 'mssql' };
+
 async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSettings): Promise<SqlConnection> {
-  switch (dialect) {
-    case 'postgres':
-      return (await import('./postgres.js')).postgresConnection(settings);
-    case 'mysql':
-      return (await import('./mysql.js')).mysqlConnection(settings);
-    case 'sqlite':
-      return (await import('./sqlite.js')).sqliteConnection(settings);
-    case 'mssql':
-      return (await import('./mssql.js')).mssqlConnection(settings);
+  try {
+    switch (dialect) {
+      case 'postgres':
+        return await (await import('./postgres.js')).postgresConnection(settings);
+      case 'mysql':
+        return await (await import('./mysql.js')).mysqlConnection(settings);
+      case 'sqlite':
+        return await (await import('./sqlite.js')).sqliteConnection(settings);
+      case 'mssql':
+        return await (await import('./mssql.js')).mssqlConnection(settings);
+    }
+  } catch (error) {
+    // Nothing is sent to the server while a connection is built: a driver error here is the driver refusing the
+    // options (mysql2 and pg parse the URL; a malformed one is a TypeError holding the whole URL, password
+    // included, on `input`). A config error, reported without the URL and without the driver's error itself.
+    if (isLegacyIdpError(error)) throw error;
+    const path = settings.client === undefined ? 'connection' : 'client';
+    throw driverRefusal('sql store options', driverPackages[dialect], error, { path, connection: settings.connection });
   }
 }
 
