@@ -104,3 +104,17 @@ describeWithService('redis-server', 'redis lockout store: its own connection', (
     expect(quiet.warnings).toEqual([]);
   });
 });
+
+it('refuses a malformed connection URL when it is built, without the URL or its password in the error', () => {
+  let refusal: unknown;
+  try {
+    redisLockoutStore({ connection: 'redis://:S3cret-Redis-Pw@127.0.0.1:63x9/0' });
+  } catch (error) {
+    refusal = error;
+  }
+  expect(refusal).toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_INVALID' });
+  const cause = (refusal as { cause?: unknown }).cause;
+  const seen = [String(refusal), JSON.stringify(refusal), String(cause), JSON.stringify(cause), (refusal as Error).stack ?? ''].join('\n');
+  expect(seen).not.toContain('S3cret-Redis-Pw');
+  expect(seen).not.toContain('63x9');
+});

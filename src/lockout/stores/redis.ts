@@ -16,6 +16,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import type { LockoutScope } from '../../core/lockout.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { driverRefusal } from '../../core/driver-refusal.js';
 import { importOptional } from '../../core/optional-import.js';
 import { hasFunction, parseOptions } from '../../core/validate.js';
 import type { ListLockedResult, LockoutKeyStatus, LockoutStore, LockoutTarget, ReserveRequest, ReserveResult, SettleRequest } from '../types.js';
@@ -186,6 +187,16 @@ async function warnIfEvicting(client: Redis, logger: Logger, warned: Set<string>
 export function redisLockoutStore(options: RedisLockoutStoreOptions): RedisLockoutStore {
   const config = parseOptions(redisStoreSchema, options, 'redis lockout store options');
   const { keyPrefix, scanBudget, connection, closeTimeoutMs } = config;
+  // A malformed URL is a config error now, not an outage at the first sign-in; and Node's URL error keeps the
+  // whole URL (password included) on `input`, so it never becomes a cause as it is. A string without `://` is
+  // a path to a Unix socket, which ioredis takes as it is.
+  if (typeof connection === 'string' && connection.includes('://')) {
+    try {
+      new URL(connection);
+    } catch (error) {
+      throw driverRefusal('redis lockout store options', 'ioredis', error, { path: 'connection', connection });
+    }
+  }
   const logger = config.logger ?? silentLogger;
   const injected = config.client ? defineScripts(config.client) : undefined;
   let createdClient: Redis | undefined;
@@ -197,7 +208,12 @@ export function redisLockoutStore(options: RedisLockoutStoreOptions): RedisLocko
     const { Redis: RedisClass } = await importOptional('ioredis', 'redisLockoutStore({ connection })', () => import('ioredis'));
     // Closed while ioredis was loading: no connection to make (close() found no client to end).
     if (closed) throw new Error('the redis lockout store is closed');
-    const client = typeof settings === 'string' ? new RedisClass(settings, defaultConnection) : new RedisClass({ ...defaultConnection, ...settings });
+    let client: Redis;
+    try {
+      client = typeof settings === 'string' ? new RedisClass(settings, defaultConnection) : new RedisClass({ ...defaultConnection, ...settings });
+    } catch (error) {
+      throw driverRefusal('redis lockout store options', 'ioredis', error, { path: 'connection', connection: settings });
+    }
     createdClient = client;
     // Failures reach the policy through the rejected calls (it logs the outage once); an 'error' event without a
     // listener would make ioredis print every reconnection attempt.
