@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { UserStore } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
+import { driverRefusal } from '../core/driver-refusal.js';
 import { usernameNormalizationSchema } from '../core/normalize.js';
 import { parseOptions } from '../core/validate.js';
 import type { Logger } from '../core/logger.js';
@@ -211,9 +212,9 @@ export async function openStore(loaded: LoadedConfig, options: { logger?: Logger
       return await open(store, registry, loaded);
     } catch (error) {
       if (error instanceof LegacyIdpError) throw error;
-      // A driver refusing the options (a malformed URI) is a config mistake; its message may quote the URL.
-      const reason = error instanceof Error ? error.message.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/giu, '<url>') : 'refused';
-      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: the ${store.type} driver refused the store options (${reason})`, { cause: error, path: 'store' });
+      // A driver refusing the options (a malformed URI) is a config mistake; neither its message nor its fields
+      // (Node's URL error keeps the URL on `input`) may reach the log as they are.
+      throw driverRefusal('config file', store.type, error, { path: 'store', connection: store });
     }
   };
   const { createHashRegistry } = await import('../hashes/registry.js');
