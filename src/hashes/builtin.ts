@@ -15,6 +15,9 @@ import type { HashScheme } from './types.js';
 /**
  * Every built-in scheme, in the order `identify` tries them: disabled-account markers first (`!$6$...` is
  * a locked account, never a hash to check), then specific prefixes before generic shapes. Bare digests have no identify and are used only by name.
+ * The database formats (`md5` + 32 hex, `*` + 40 hex, `0x0100...`, `S:...`) come before the crypt family, whose
+ * bare DES shapes end it: a PostgreSQL md5 verifier is 35 characters of the crypt alphabet, and about 1 in 150
+ * of them also has bigcrypt's shape (2, 6 or c as its 13th, 24th and 35th characters).
  */
 export const builtinSchemes: readonly HashScheme[] = [
   ...markerSchemes,
@@ -22,10 +25,10 @@ export const builtinSchemes: readonly HashScheme[] = [
   ...argon2Schemes,
   ...pbkdf2Schemes,
   ...scryptSchemes,
+  ...databaseSchemes,
   ...cryptSchemes,
   ...ldapSchemes,
   ...applicationSchemes,
-  ...databaseSchemes,
   ...windowsSchemes,
   ...networkSchemes,
   ...digestSchemes,

@@ -23,7 +23,7 @@ export interface ServiceUrls {
 
 /** Suites skipped when a service is missing; named in the one-line skip notice. */
 export const SUITES_BY_SERVICE: Readonly<Record<ServiceName, readonly string[]>> = {
-  postgres: ['test/services/postgres.test.ts', 'test/stores/sql/sql-store.test.ts (PostgreSQL)', 'test/stores/sql/presets.test.ts (PostgreSQL)', 'test/premigrate/premigrate-sources.test.ts (PostgreSQL)'],
+  postgres: ['test/services/postgres.test.ts', 'test/stores/sql/sql-store.test.ts (PostgreSQL)', 'test/stores/sql/presets.test.ts (PostgreSQL)', 'test/premigrate/premigrate-sources.test.ts (PostgreSQL)', 'test/stores/sql/sql-postgres-ctype.test.ts', 'test/hashes/postgres-server.test.ts'],
   mariadb: ['test/services/mariadb.test.ts', 'test/stores/sql/sql-store.test.ts (MariaDB)', 'test/stores/sql/presets.test.ts (MariaDB)'],
   redis: ['test/services/redis.test.ts', 'test/lockout/redis-store.test.ts', 'test/lockout/redis-two-processes.test.ts'],
   slapd: ['test/services/slapd.test.ts', 'test/stores/ldap/ldap-store.test.ts', 'test/stores/ldap/ldap-fault.test.ts', 'test/jit/serve-e2e.test.ts (LDAP + Redis)', 'test/premigrate/premigrate-sources.test.ts (LDAP)'],

@@ -105,6 +105,31 @@ describe('crypt family: truncation and encoding', () => {
     expect((await registry.verify('héllo wörlD', '_J9..abcd4NH9SSmsEro', { scheme: 'bsdi_crypt' })).valid).toBe(false);
   });
 
+  describe('bigcrypt beyond 16 segments (128 bytes)', () => {
+    const password = 'Ab1!'.repeat(40);
+    // passlib 1.7.4 bigcrypt.using(salt='ab').hash(password[:128]) and .hash(password): 16 and 20 segments.
+    // libxcrypt 4.4.33 crypt(3) accepts password[:128] + 'x' for the first (it reads 128 bytes) and refuses even
+    // the right password for the second (it never writes more than 16 segments); passlib refuses both extensions.
+    const sixteen =
+      'aba1SLzKNnifA.QMdw2gj1Mwo7cy8rmoBSw5TsLzb6Dy7AKuxxyI6VGL.YMB2XR1/Mzs18Oil4LttMcOR/twypk6dUDcV9XHAGG5sSOa6kjqIjwEsSO0swiocjEgnoxm/9uC6gps4k1vUxccowDALuAXmRQotlHyK.ydFKUgftRVuImIO6';
+    const twenty = `${sixteen}3u4jvtD.pigv6xfgadT3vguHVkj8cflcg1slFVYRKPG.`;
+
+    it('reads 128 bytes of a 16-segment hash, as libxcrypt does', async () => {
+      expect((await registry.verify(password.slice(0, 128), sixteen, { scheme: 'bigcrypt' })).valid).toBe(true);
+      expect((await registry.verify(`${password.slice(0, 128)}x`, sixteen, { scheme: 'bigcrypt' })).valid).toBe(true);
+    });
+
+    it.each([
+      ['bigcrypt', twenty],
+      ['ldap_bigcrypt', `{CRYPT}${twenty}`],
+    ])('%s reads the whole password for a longer hash, as passlib (its only writer) does', async (scheme, hash) => {
+      expect((await registry.verify(password, hash, { scheme })).valid).toBe(true);
+      for (const wrong of [`${password}x`, `${password}anything at all`, password.slice(0, -1)]) {
+        expect((await registry.verify(wrong, hash, { scheme })).valid).toBe(false);
+      }
+    });
+  });
+
   it('crypt16 reads 16 bytes', async () => {
     expect((await registry.verify('hashcat123456789', 'sagDlZPQQy.wAAbDKx5Fbe3s', { scheme: 'crypt16' })).valid).toBe(true);
     expect((await registry.verify('hashcat12345678X', 'sagDlZPQQy.wAAbDKx5Fbe3s', { scheme: 'crypt16' })).valid).toBe(false);

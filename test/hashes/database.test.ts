@@ -35,6 +35,12 @@ const vectors: { scheme: string; hash: string; password: string; context?: HashC
   { scheme: 'oracle11', hash: 'S:857135CC5EBA2E86A629766259441D573BC778491234567890ABCDEF1234', password: 'Pässword', source: passlib('oracle11') },
 ];
 
+/**
+ * PostgreSQL 15.20 (Debian 15.20-0+deb12u1): SET password_encryption = 'md5'; CREATE ROLE app_user356 PASSWORD
+ * 'Secret123'; pg_authid.rolpassword (passlib 1.7.4 postgres_md5.hash('Secret123', user='app_user356') agrees).
+ */
+const pgBigcryptShaped = { hash: 'md594bc41ce06397373f42768c224bd6e26', password: 'Secret123', context: { user: 'app_user356' } };
+
 describe('database schemes: known vectors', () => {
   it.each(vectors)('$scheme verifies $hash ($source)', async ({ scheme, hash, password, context = {} }) => {
     expect((await registry.verify(password, hash, { scheme, context })).valid).toBe(true);
@@ -67,12 +73,23 @@ describe('database schemes: identify', () => {
   it.each([
     ['*FCF7C1B8749CF99D88E5F34271D636178FB5D130', 'mysql41'],
     ['md593a8cf6a7d43e3b5bcd2dc6abb3e02c6', 'postgres_md5'],
+    // Also bigcrypt's shape (2, 6 or c as its 13th, 24th and 35th characters), like about 1 in 150 md5 verifiers.
+    [pgBigcryptShaped.hash, 'postgres_md5'],
     ['0x010045083578BF13A6E30CA29C40E540813772754D54A5FFD325', 'mssql2005'],
     ['0x01001234567845E9299CCC0408A90A4A1CD408967037A2A689308066DCAEDE386D0DA84EE8A35B35AB3051364EEB', 'mssql2000'],
     [vectors.find((v) => v.scheme === 'mssql2012')?.hash ?? '', 'mssql2012'],
     ['S:63EC5F6113843F5D229E2D49C068D983A9670D0257677783202322766743', 'oracle11'],
   ])('%s is %s', (hash, id) => {
     expect(registry.identify(hash)[0]).toBe(id);
+  });
+
+  it('verifies a bigcrypt-shaped PostgreSQL md5 verifier as postgres_md5 when the scheme is left to identify', async () => {
+    const { hash, password, context } = pgBigcryptShaped;
+    expect(registry.identify(hash)).toEqual(['postgres_md5']);
+    await expect(registry.verify(password, hash, { context })).resolves.toMatchObject({ valid: true, scheme: 'postgres_md5' });
+    expect((await registry.verify(`${password}!`, hash, { context })).valid).toBe(false);
+    // Named explicitly, bigcrypt still reads it as a bigcrypt string (a wrong password for it).
+    expect((await registry.verify(password, hash, { scheme: 'bigcrypt' })).valid).toBe(false);
   });
 
   it.each(['7196759210defdc0', '792FCB0AE31D8489', '*FCF7C1B8749CF99D88E5F34271D636178FB5D13', 'md5$salt$93a8cf6a7d43e3b5bcd2dc6abb3e02c6', '0x0100zz', 'S:63EC'])(

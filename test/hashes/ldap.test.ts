@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHashRegistry } from '../../src/hashes/index.js';
+import { passlibSaslprep, postgresSaslprep } from '../../src/hashes/schemes/ldap/saslprep.js';
 
 const registry = createHashRegistry({ workers: false });
 afterAll(() => registry.close());
@@ -177,6 +178,44 @@ describe('ldap family: malformed hashes and limits', () => {
     const hash = vectors.find(([id]) => id === 'scram')?.[2] ?? '';
     await expect(registry.verify('pass\u00ADword', hash)).resolves.toMatchObject({ valid: true });
     await expect(registry.verify('pass\u0007word', hash)).resolves.toMatchObject({ valid: false });
+  });
+});
+
+describe('SASLprep as passlib and PostgreSQL each run it', () => {
+  // [typed, passlib.utils.saslprep (undefined: ValueError), PostgreSQL's pg_saslprep (undefined: refused, raw password hashed)].
+  // The passlib column is passlib 1.7.4's own output; the PostgreSQL column is what PostgreSQL 15.20 hashed
+  // (test/vectors/postgres_scram_sha256.jsonl has the server's verifiers).
+  it.each<[string, string | undefined, string | undefined]>([
+    ['pass\u00a0word', 'pass word', 'pass word'],
+    ['ｐａｓｓ', 'pass', 'pass'],
+    // U+200B is both a non-ASCII space (C.1.2, Unicode 3.2) and "mapped to nothing" (B.1): the order decides.
+    ['a\u200bb', 'ab', 'a b'],
+    // Unassigned in Unicode 3.2 (an emoji, U+0221): both refuse, PostgreSQL then hashes the raw text.
+    ['Cafe\u0301🙂', undefined, undefined],
+    ['ȡﬁ', undefined, undefined],
+    // Left-to-right and right-to-left mixed: the bidi rule refuses it.
+    ['ﬁא', undefined, undefined],
+    ['ﻣﺮﺣﺒﺎ', 'مرحبا', 'مرحبا'],
+    // PostgreSQL checks the text before NFKC: U+FB1D is R there, a Hebrew letter and a mark (not R) after it.
+    ['א\ufb1d', undefined, 'א\u05d9\u05b4'],
+    // PostgreSQL refuses a password that maps to nothing; passlib returns the empty string.
+    ['\u00ad', '', undefined],
+    // PostgreSQL takes all-ASCII text as it is, control characters included.
+    ['tab\there', undefined, 'tab\there'],
+  ])('%j', (typed, passlib, postgres) => {
+    expect(passlibSaslprep(typed)).toBe(passlib);
+    expect(postgresSaslprep(typed)).toBe(postgres);
+  });
+
+  it('passlib scram drops U+200B where PostgreSQL makes it a space', async () => {
+    // passlib 1.7.4 scram.using(rounds=1000, salt=b'legacy-idp-f8-sa').hash('a\u200bb'); passlib verifies 'ab', not 'a b'.
+    const hash =
+      '$scram$1000$bGVnYWN5LWlkcC1mOC1zYQ$sha-1=Y8UR2AhDSJ4Aus7TLR7fa4rVdgY,sha-256=Wtwg3sb/T3dSRz3tXe8TV6Oh/My93yP8Z7V39PswmRc,sha-512=TNSttk3tanLVhJimLmF.Qp0.5RB83AK1Xti8BBTlAWpzLoh6523ccO9/qrK.w151riJiWwrryXgoixRG6qu0XQ';
+    await expect(registry.verify('a\u200bb', hash)).resolves.toMatchObject({ valid: true, scheme: 'scram' });
+    await expect(registry.verify('ab', hash)).resolves.toMatchObject({ valid: true });
+    await expect(registry.verify('a b', hash)).resolves.toMatchObject({ valid: false });
+    // passlib raises ValueError for a password its SASLprep refuses: never a match.
+    await expect(registry.verify('a\u200bb🙂', hash)).resolves.toMatchObject({ valid: false });
   });
 });
 

@@ -1,7 +1,7 @@
 import { constantTimeEqual, fromBase64, malformed } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashScheme } from '../../types.js';
-import { saslprep } from './saslprep.js';
+import { postgresSaslprep } from './saslprep.js';
 import { saltedPassword, scramKeys } from './scram-core.js';
 
 const id = 'postgres_scram_sha256';
@@ -20,7 +20,8 @@ function parse(hash: string): { iterations: number; salt: Buffer; serverKey: Buf
 
 /**
  * PostgreSQL 10+ pg_authid.rolpassword `SCRAM-SHA-256$iter:salt$StoredKey:ServerKey`. Like PostgreSQL's
- * scram_verify_plain_password: SASLprep the password (the raw password when SASLprep refuses it),
+ * scram_verify_plain_password: PostgreSQL's own SASLprep of the password (the raw password when it refuses
+ * one: an emoji or other code point unassigned in Unicode 3.2, mixed right-to-left and left-to-right text),
  * derive ServerKey and compare it.
  */
 export const postgresScramSha256: HashScheme = {
@@ -36,7 +37,7 @@ export const postgresScramSha256: HashScheme = {
     const parsed = parse(hash);
     if (!parsed) throw malformed(id, 'expected SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey with base64 32-byte keys');
     assertWithinLimit(parsed.iterations, limits.maxPbkdf2Iterations, 'iterations', id);
-    const salted = await saltedPassword('sha256', saslprep(password) ?? password, parsed.salt, parsed.iterations);
+    const salted = await saltedPassword('sha256', postgresSaslprep(password) ?? password, parsed.salt, parsed.iterations);
     return constantTimeEqual(scramKeys('sha256', salted).serverKey, parsed.serverKey);
   },
 };

@@ -1,7 +1,7 @@
 import { constantTimeEqual, fromAb64, malformed } from '../../codec.js';
 import { assertWithinLimit } from '../../limits.js';
 import type { HashScheme } from '../../types.js';
-import { saslprep } from './saslprep.js';
+import { passlibSaslprep } from './saslprep.js';
 import { saltedPassword, scramDigestBytes, type ScramDigest } from './scram-core.js';
 
 const id = 'scram';
@@ -30,7 +30,8 @@ function parse(hash: string): { rounds: number; salt: Buffer; digests: Map<strin
 
 /**
  * passlib's `$scram$rounds$salt$sha-1=...,sha-256=...`: the SCRAM SaltedPassword (PBKDF2-HMAC) for each
- * listed digest, salt and digests in passlib's adapted base64. The password is SASLprep'd, then UTF-8.
+ * listed digest, salt and digests in passlib's adapted base64. The password goes through passlib's SASLprep, then
+ * UTF-8; a password passlib's SASLprep refuses (it could never have been hashed) is wrong.
  */
 export const scram: HashScheme = {
   id,
@@ -45,7 +46,7 @@ export const scram: HashScheme = {
     const parsed = parse(hash);
     if (!parsed) throw malformed(id, 'expected $scram$rounds$salt$ and a sha-1=... digest list in adapted base64');
     assertWithinLimit(parsed.rounds, limits.maxPbkdf2Iterations, 'iterations', id);
-    const prepared = saslprep(password);
+    const prepared = passlibSaslprep(password);
     if (prepared === undefined) return false;
     const name = verifyOrder.find((candidate) => parsed.digests.has(candidate)) ?? 'sha-1';
     const algorithm = ianaNames[name] ?? 'sha1';
