@@ -9,6 +9,40 @@ export type Deadline = AbortSignal | number;
  */
 export const maxTimerMs = 2 ** 31 - 1;
 
+/** A delay a timer can hold: NaN and negatives are 0, longer ones are cut to `maxTimerMs`. */
+export function timerDelay(ms: number): number {
+  return Number.isNaN(ms) || ms <= 0 ? 0 : Math.min(ms, maxTimerMs);
+}
+
+/** A timer that an abort ends early (it resolves then; the caller looks at the signal). Waits longer than ~24.8 days are cut to that. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timerDelay(ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * When each timed signal made here aborts, in `performance.now()` time. A backend that delays an answer on purpose
+ * (the LDAP store's failure hold) reads it to answer before the deadline: an answer after it is `unavailable`,
+ * which the lockout does not count. A WeakMap, so nothing is added to the signal and nothing outlives it.
+ */
+const abortTimes = new WeakMap<AbortSignal, number>();
+
+/** When `signal` aborts by its timer (`performance.now()` time), if a budget made here set it; else undefined. */
+export function plannedAbortTime(signal: AbortSignal | undefined): number | undefined {
+  return signal === undefined ? undefined : abortTimes.get(signal);
+}
+
 export function deadlineSignal(deadline: Deadline | undefined, fallbackMs: number | undefined): AbortSignal | undefined {
   if (deadline === undefined) return fallbackMs === undefined ? undefined : timeoutSignal(fallbackMs);
   if (typeof deadline === 'number') {
@@ -22,8 +56,14 @@ export function deadlineSignal(deadline: Deadline | undefined, fallbackMs: numbe
 
 /** `AbortSignal.timeout(ms)`, also for a budget longer than one timer holds: it never aborts early. */
 function timeoutSignal(ms: number): AbortSignal {
-  if (ms <= maxTimerMs) return AbortSignal.timeout(ms);
+  const abortsAt = performance.now() + ms;
+  if (ms <= maxTimerMs) {
+    const signal = AbortSignal.timeout(ms);
+    abortTimes.set(signal, abortsAt);
+    return signal;
+  }
   const controller = new AbortController();
+  abortTimes.set(controller.signal, abortsAt);
   let left = ms;
   const step = (): void => {
     if (left <= 0) {
@@ -137,10 +177,12 @@ class TimedDeadline extends SettlingDeadline {
   /** What is still to wait once the current timer fires; 0 for any budget one timer holds. */
   #left: number;
   #timer: NodeJS.Timeout;
+  readonly #abortsAt: number;
 
   constructor(budget: number) {
     super();
     this.#budget = budget;
+    this.#abortsAt = performance.now() + budget;
     this.#left = budget;
     this.#timer = this.#arm();
   }
@@ -168,6 +210,7 @@ class TimedDeadline extends SettlingDeadline {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
+      abortTimes.set(this.#controller.signal, this.#abortsAt);
       if (this.passed) this.#controller.abort(this.#reason());
     }
     return this.#controller.signal;

@@ -5,7 +5,7 @@
  */
 import { LegacyIdpError } from '../core/errors.js';
 import type { GraphError } from './errors.js';
-import { maxTimerMs } from '../core/deadline.js';
+import { abortableSleep, maxTimerMs, timerDelay } from '../core/deadline.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so at most maxRetries + 1 requests). */
@@ -151,24 +151,6 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 export { maxTimerMs };
 
-/** A delay a timer can hold: NaN and negatives are 0, longer ones are cut to `maxTimerMs`. */
-export function timerDelay(ms: number): number {
-  return Number.isNaN(ms) || ms <= 0 ? 0 : Math.min(ms, maxTimerMs);
-}
-
-/** The default sleep: a timer that an abort ends early (the loop then throws). Waits longer than ~24.8 days are cut to that. */
-export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timerDelay(ms));
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** The default sleep: a timer that an abort ends early (the loop then throws). */
+export const defaultSleep = abortableSleep;
+export { timerDelay };

@@ -9,13 +9,23 @@ import type { BerReader, Client, Control, Entry } from 'ldapts';
 import { z } from 'zod';
 import type { ListOptions, Profile, UserStore, VerifyInput } from '../../core/contracts.js';
 import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js';
-import { withProfileRead, type VerifyOutcome } from '../../core/outcome.js';
+import { withProfileRead, type ValidOutcome, type VerifyOutcome } from '../../core/outcome.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
-import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid, userAccountControlFlags } from './active-directory.js';
+import { accountEnabled, accountStateAttributes, accountStateOf, accountStateOutcome } from './account-state.js';
+import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid } from './active-directory.js';
 import { closeQuietly, connect, createPool, isConnectionError, loadLdapts, type ConnectionSettings, type Pool, type PoolCaller } from './connection.js';
-import { decodePasswordPolicyResponse, passwordPolicyControlOid, ppolicyOutcome } from './ppolicy.js';
+import { createFailureHold } from './failure-hold.js';
+import {
+  decodePasswordPolicyResponse,
+  lockoutInForce,
+  passwordExpiresAt,
+  passwordPolicyAttributes,
+  passwordPolicyControlOid,
+  ppolicyOutcome,
+  type PasswordPolicySettings,
+} from './ppolicy.js';
 import { fillTemplate } from './escape.js';
 import { userPasswordSchemes, type UserPasswordSchemes } from './user-password.js';
 
@@ -48,6 +58,12 @@ const bindSchema = z.discriminatedUnion('mode', [
       baseDn: z.string().min(1),
       filter: z.string().includes('{username}').default('(uid={username})'),
       attribute: z.string().min(1).default('userPassword'),
+      /**
+       * The ppolicy policy entry for users without `pwdPolicySubentry` (slapd's `olcPPolicyDefault`). Its
+       * `pwdMaxAge` tells an expired password, and its `pwdLockout`/`pwdLockoutDuration` which
+       * `pwdAccountLockedTime` is still a lock, as a bind would be judged. Without it every such time is a lock.
+       */
+      defaultPolicyDn: z.string().min(1).optional(),
     })
     .strict(),
 ]);
@@ -168,11 +184,14 @@ async function policyCapture(): Promise<PolicyCapture> {
   return new policyCaptureClass();
 }
 
-/** The ppolicy state in a bind response, when the server sent one we can read. */
-function policyState(capture: PolicyCapture): ReturnType<typeof ppolicyOutcome> {
+/**
+ * The ppolicy state in a bind response, when the server sent one we can read. `bindSucceeded`: a grace login
+ * (the password expired, the server let this bind in anyway) is `password_expired` (ppolicyOutcome).
+ */
+function policyState(capture: PolicyCapture, bindSucceeded = false): ReturnType<typeof ppolicyOutcome> {
   if (capture.value === undefined || capture.value.length === 0) return undefined;
   try {
-    return ppolicyOutcome(decodePasswordPolicyResponse(capture.value));
+    return ppolicyOutcome(decodePasswordPolicyResponse(capture.value), { bindSucceeded });
   } catch {
     // A control we cannot decode says nothing; the result code still decides.
     return undefined;
@@ -181,6 +200,22 @@ function policyState(capture: PolicyCapture): ReturnType<typeof ppolicyOutcome> 
 
 const isInvalidCredentials = (error: unknown): boolean =>
   error instanceof Error && ((error as { code?: unknown }).code === 49 || error.name === 'InvalidCredentialsError');
+
+/**
+ * A failed service search or listing as the typed error every thrown error must be (docs/errors.md): a base DN
+ * the directory does not have (32 noSuchObject, 34 invalidDNSyntax) is the configuration's fault; anything
+ * else (a dropped connection, a refused service bind, a server error) is the backend's. `base` names where the
+ * search started (`profiles.baseDn`), never the DN itself: the cause keeps the driver's text.
+ */
+function directoryError(error: unknown, base: string): LegacyIdpError {
+  if (isLegacyIdpError(error)) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 32) return new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${base} does not exist in the directory (or the service account cannot see it)`, { cause: error });
+  if (code === 34) return new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${base} is not a valid DN`, { cause: error });
+  if (isInvalidCredentials(error)) return new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the LDAP service account could not bind', { cause: error });
+  const what = isConnectionError(error) ? 'connection' : 'search';
+  return new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `LDAP ${what} failed (search under ${base})`, { cause: toError(error) });
+}
 
 export function ldapUserStore(options: LdapStoreOptions): UserStore {
   const config = parseOptions(ldapStoreSchema, options, 'LDAP store options');
@@ -200,7 +235,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     operationTimeoutMs: config.operationTimeoutMs,
   };
   const service = config.serviceAccount;
-  const servicePool: Pool = createPool(config.poolSize, async () => {
+  /** A connection bound as the service account, for the service pool and for list()'s own paged search. */
+  async function openServiceClient(): Promise<Client> {
     const client = await connect(settings);
     if (service) {
       try {
@@ -212,25 +248,65 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       }
     }
     return client;
-  }, config.operationTimeoutMs);
+  }
+  const servicePool: Pool = createPool(config.poolSize, openServiceClient, config.operationTimeoutMs);
   const bindPool: Pool = createPool(config.poolSize, () => connect(settings), config.operationTimeoutMs);
   let registry: HashRegistry | undefined = config.registry;
   let passwordSchemes: UserPasswordSchemes | undefined;
   let closed = false;
 
-  const unavailable = (error: unknown, what: string): VerifyOutcome => ({
-    status: 'unavailable',
+  const unavailable = (error: unknown, what: string): VerifyOutcome => {
+    if (!isLegacyIdpError(error)) {
+      return { status: 'unavailable', reason: 'backend_error', error: new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `LDAP ${what} failed`, { cause: toError(error) }) };
+    }
     // The caller's signal ended a wait for a connection (connection.ts): its deadline passed, the backend did not fail.
-    reason: isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_DEADLINE_EXCEEDED' ? 'deadline' : 'backend_error',
-    error: isLegacyIdpError(error) ? error : new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `LDAP ${what} failed`, { cause: toError(error) }),
+    if (error.code === 'ERR_LEGACY_IDP_DEADLINE_EXCEEDED') return { status: 'unavailable', reason: 'deadline', error };
+    // A base DN or filter the directory cannot use (directoryError): no password was checked, the operator must act.
+    if (error.code === 'ERR_LEGACY_IDP_CONFIG_INVALID') return { status: 'unavailable', reason: 'misconfigured', error };
+    return { status: 'unavailable', reason: 'backend_error', error };
+  };
+
+  /** Filters (templates filled with a harmless name) ldapts has parsed once: a malformed one is the operator's. */
+  const parsedFilters = new Set<string>();
+  async function assertFilter(filter: string, option: string): Promise<void> {
+    if (parsedFilters.has(filter)) return;
+    const { FilterParser } = await loadLdapts();
+    try {
+      FilterParser.parseString(filter);
+    } catch (error) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${option} is not a valid LDAP filter (RFC 4515)`, { cause: error });
+    }
+    parsedFilters.add(filter);
+  }
+
+  /** One search for a user: where, how, and the option that configured it (named in errors). */
+  interface UserSearch {
+    baseDn: string;
+    filter: string;
+    scope: 'one' | 'sub';
+    /** What errors call the base DN and the filter: `profiles.baseDn`, `profiles.filter`. */
+    names: { baseDn: string; filter: string };
+  }
+
+  /** A search configured by `bind` or `profiles`. */
+  const configured = (option: 'bind' | 'profiles', search: Omit<UserSearch, 'names'>): UserSearch => ({
+    baseDn: search.baseDn,
+    filter: search.filter,
+    scope: search.scope,
+    names: { baseDn: `${option}.baseDn`, filter: `${option}.filter` },
   });
 
-  async function findEntry(baseDn: string, filterTemplate: string, scope: 'one' | 'sub', username: string, attributes: string[], caller: PoolCaller | undefined): Promise<Entry[]> {
-    const filter = fillTemplate(filterTemplate, username, 'filter');
-    return servicePool.run(async (client) => {
-      const { searchEntries } = await client.search(baseDn, { scope, filter, attributes, sizeLimit: 2, explicitBufferAttributes: binaryAttributes });
-      return searchEntries;
-    }, caller);
+  async function findEntry(search: UserSearch, username: string, attributes: string[], caller: PoolCaller | undefined): Promise<Entry[]> {
+    await assertFilter(fillTemplate(search.filter, 'x', 'filter'), search.names.filter);
+    const filter = fillTemplate(search.filter, username, 'filter');
+    try {
+      return await servicePool.run(async (client) => {
+        const { searchEntries } = await client.search(search.baseDn, { scope: search.scope, filter, attributes, sizeLimit: 2, explicitBufferAttributes: binaryAttributes });
+        return searchEntries;
+      }, caller);
+    } catch (error) {
+      throw directoryError(error, search.names.baseDn);
+    }
   }
 
   /**
@@ -247,7 +323,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       case 'down-level':
         return { name: `${bind.domain}\\${username}` };
       case 'search': {
-        const entries = await findEntry(bind.baseDn, bind.filter, bind.scope, username, withSubjectId(['1.1']), caller);
+        const entries = await findEntry(configured('bind', bind), username, withSubjectId(['1.1']), caller);
         if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the bind search filter matched more than one entry');
         const entry = entries[0];
         return entry === undefined ? undefined : { name: entry.dn, subjectId: subjectIdOf(entry) };
@@ -260,7 +336,9 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
   async function verifyByCompare(username: string, password: string, caller: PoolCaller | undefined): Promise<VerifyOutcome> {
     if (config.bind.mode !== 'compare') throw new Error('unreachable');
     const { baseDn, filter, attribute } = config.bind;
-    const entries = await findEntry(baseDn, filter, 'sub', username, withSubjectId([attribute]), caller);
+    // The account state is read with the password: a bind would be refused for it, so the comparison must be too.
+    const wanted = [attribute, ...accountStateAttributes, 'pwdChangedTime', 'pwdPolicySubentry'];
+    const entries = await findEntry(configured('bind', { baseDn, filter, scope: 'sub' }), username, withSubjectId(wanted), caller);
     if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
     const entry = entries[0];
     if (!entry) return { status: 'unknown_user' };
@@ -270,8 +348,44 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute}`, subjectId: subjectIdOf(entry) };
     // The rule both LDAP stores share (user-password.ts): any value may match, one we cannot check never does.
     const answer = await passwordSchemes.check(password, values, attribute);
-    if (answer.status === 'valid') return { ...answer, subjectId: subjectIdOf(entry) };
-    return answer.status === 'invalid' ? { ...answer, subjectId: subjectIdOf(entry) } : answer;
+    if (answer.status === 'invalid') return { ...answer, subjectId: subjectIdOf(entry) };
+    if (answer.status !== 'valid') return answer;
+    // States are told only after the right password, by the rule the LDIF store uses (account-state.ts), with
+    // what the entry's ppolicy policy adds when it can be read: a lock slapd no longer enforces is no lock (a
+    // bind would clear it), and a password older than pwdMaxAge has expired.
+    const policy = await passwordPolicyOf(entry, caller);
+    const lockedTime = textValue(entry, 'pwdAccountLockedTime');
+    const lockLapsed = policy !== undefined && lockedTime !== undefined && !lockoutInForce(lockedTime, policy);
+    const account = accountStateOf((name) => (lockLapsed && name.toLowerCase() === 'pwdaccountlockedtime' ? undefined : textValue(entry, name)));
+    const refused = accountStateOutcome(account) ?? passwordAgeOutcome(entry, policy);
+    return refused ?? { ...answer, subjectId: subjectIdOf(entry) };
+  }
+
+  /**
+   * The ppolicy policy a bind of this entry would be judged by: `pwdPolicySubentry`, else `bind.defaultPolicyDn`
+   * (slapd's default policy lives in cn=config, which no one should be able to read). Undefined when neither
+   * names one, or when the entry has nothing the policy would judge. Read per check, not cached: it costs one
+   * base search, and only after a right password.
+   */
+  async function passwordPolicyOf(entry: Entry, caller: PoolCaller | undefined): Promise<PasswordPolicySettings | undefined> {
+    if (textValue(entry, 'pwdChangedTime') === undefined && textValue(entry, 'pwdAccountLockedTime') === undefined) return undefined;
+    const policyDn = textValue(entry, 'pwdPolicySubentry') ?? (config.bind.mode === 'compare' ? config.bind.defaultPolicyDn : undefined);
+    if (policyDn === undefined) return undefined;
+    let policy: Entry | undefined;
+    try {
+      policy = await servicePool.run(async (client) => (await client.search(policyDn, { scope: 'base', attributes: [...passwordPolicyAttributes] })).searchEntries[0], caller);
+    } catch (error) {
+      throw directoryError(error, 'the password policy entry (pwdPolicySubentry or bind.defaultPolicyDn)');
+    }
+    if (policy === undefined) return {};
+    return { pwdMaxAge: textValue(policy, 'pwdMaxAge'), pwdLockout: textValue(policy, 'pwdLockout'), pwdLockoutDuration: textValue(policy, 'pwdLockoutDuration') };
+  }
+
+  /** ppolicy's password expiry, which a bind would answer (passwordExpired, or a grace login). */
+  function passwordAgeOutcome(entry: Entry, policy: PasswordPolicySettings | undefined): VerifyOutcome | undefined {
+    const expiresAt = passwordExpiresAt(textValue(entry, 'pwdChangedTime'), policy?.pwdMaxAge);
+    if (expiresAt === null || expiresAt.getTime() > Date.now()) return undefined;
+    return { status: 'password_expired', detail: 'ppolicy: pwdChangedTime + pwdMaxAge has passed' };
   }
 
   async function verify(input: VerifyInput): Promise<VerifyOutcome> {
@@ -283,53 +397,109 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) {
       return { status: 'invalid', reason: 'malformed_input' };
     }
+    // Samba cuts a password at NUL as it cuts a name: `right\0anything` bound as `right`. No password has one.
+    if (password.includes('\u0000')) return { status: 'invalid', reason: 'malformed_input' };
     try {
       // `input` goes along as the caller: its signal is a getter the Authenticator fills on first read.
       const outcome = config.bind.mode === 'compare' ? await verifyByCompare(username, password, input) : await verifyByBind(username, password, input);
       if (outcome.status !== 'valid' || !config.profiles) return outcome;
       // The subject id must be the one bulk migration uses (get/list): the profile's, not the bind name.
-      const profile = await getProfile(username, input);
+      const entry = await findProfileEntry(config.profiles, username, input);
+      if (!entry) return outcome;
+      const profile = toProfile(entry, username);
+      const mismatch = await boundElsewhere(username, outcome, entry, input);
+      // The password is not this profile's account's password: a wrong password for it, counted against it.
+      if (mismatch !== undefined) return { status: 'invalid', reason: 'wrong_password', detail: mismatch, subjectId: profile.subjectId };
       // The profile goes along with the outcome: the Authenticator then skips a second search (outcome.ts).
-      return profile ? withProfileRead({ ...outcome, subjectId: profile.subjectId }, profile) : outcome;
+      return withProfileRead({ ...outcome, subjectId: profile.subjectId }, profile);
     } catch (error) {
-      if (isLegacyIdpError(error) && error.code === 'ERR_LEGACY_IDP_CONFIG_INVALID') throw error;
+      // Configuration the directory cannot use (a base DN it lacks, a malformed filter) is `misconfigured` here.
       return unavailable(error, isConnectionError(error) ? 'connection' : 'bind');
     }
   }
 
   /**
-   * Failed binds answer no faster than most failed binds lately. Directories answer an unknown name sooner
-   * than a wrong password (measured on Samba AD: 0.7 ms against 3.7 ms, both `data 52e`), which would tell an
-   * attacker which accounts exist; the store cannot tell the two apart, so every failure is held to the 90th
-   * percentile of the last 64 failures (capped at the operation timeout).
+   * Why the account that proved the password is not `entry`, the one the profile filter found; undefined when
+   * it is. A bind name and a profile filter are two ways of finding a user, and when they find two accounts the
+   * sign-in would hand one account's profile to the holder of another's password: in AD, `bobby@corp.example`
+   * may be Ann's UPN while `(sAMAccountName=bobby)` finds Bob. DN templates are not checked: the bind DN is
+   * built from the name, and its spelling (case, escapes) need not match the stored DN's.
    */
-  const failureLatencies: number[] = [];
-  async function holdFailure(startedAt: number): Promise<void> {
-    const elapsed = performance.now() - startedAt;
-    failureLatencies.push(elapsed);
-    if (failureLatencies.length > 64) failureLatencies.shift();
-    const sorted = [...failureLatencies].sort((a, b) => a - b);
-    const target = Math.min(sorted[Math.floor((sorted.length - 1) * 0.9)] ?? 0, config.operationTimeoutMs);
-    if (target > elapsed) await new Promise((resolve) => setTimeout(resolve, target - elapsed));
+  async function boundElsewhere(username: string, outcome: ValidOutcome, entry: Entry, caller: PoolCaller | undefined): Promise<string | undefined> {
+    const bind = config.bind;
+    const same = (value: string | undefined, expected: string): boolean => value !== undefined && value.toLowerCase() === expected.toLowerCase();
+    switch (bind.mode) {
+      case 'search':
+        // A valid bind names its DN; both DNs come from the same server's answers, so one entry has one spelling.
+        return same(entry.dn, outcome.subjectId) ? undefined : 'the bind search and the profile filter found different entries';
+      case 'compare':
+        return outcome.subjectId === subjectIdOf(entry) ? undefined : 'the compare search and the profile filter found different entries';
+      case 'down-level':
+        // DOMAIN\name binds the account whose sAMAccountName is name.
+        return same(textValue(entry, 'sAMAccountName'), username) ? undefined : "the down-level bind name is not the profile's sAMAccountName";
+      case 'upn': {
+        const upn = `${username}@${bind.domain}`;
+        if (same(textValue(entry, 'userPrincipalName'), upn)) return undefined;
+        // AD binds the account holding this UPN, and only when none does, the account whose sAMAccountName is
+        // the name (its implicit UPN, name@dns-domain). The holder is looked up in the whole domain, not only
+        // under profiles.baseDn: an account outside it can hold the UPN too.
+        const holders = await findEntry(
+          { baseDn: await namingContext(caller), filter: '(userPrincipalName={username})', scope: 'sub', names: { baseDn: 'the defaultNamingContext', filter: 'the UPN filter' } },
+          upn,
+          ['1.1'],
+          caller,
+        );
+        // The directory's own matching may find the profile's entry where a plain case-insensitive comparison did not.
+        const held = holders.length === 0 ? same(textValue(entry, 'sAMAccountName'), username) : holders.length === 1 && same(holders[0]?.dn, entry.dn);
+        return held ? undefined : 'the UPN bound another account than the profile filter found';
+      }
+      case 'dn-template':
+        return undefined;
+    }
   }
+
+  /** The directory's defaultNamingContext (AD: the domain), read once from the root DSE; else profiles.baseDn. */
+  let namingContextDn: string | undefined;
+  async function namingContext(caller: PoolCaller | undefined): Promise<string> {
+    if (namingContextDn === undefined) {
+      let root: Entry | undefined;
+      try {
+        root = await servicePool.run(async (client) => (await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] })).searchEntries[0], caller);
+      } catch (error) {
+        throw directoryError(error, 'the root DSE');
+      }
+      namingContextDn = (root === undefined ? undefined : textValue(root, 'defaultNamingContext')) ?? config.profiles?.baseDn ?? '';
+    }
+    return namingContextDn;
+  }
+
+  /**
+   * Failed binds take as long as the slowest user bind lately (failure-hold.ts): directories answer an unknown
+   * name sooner than a wrong password, which would tell an attacker which accounts exist. Capped at 1 s (or the
+   * operation timeout) and always answered before the caller's deadline, so a held failure is still counted.
+   */
+  const failureHold = createFailureHold({ maxHoldMs: Math.min(1_000, config.operationTimeoutMs) });
 
   async function verifyByBind(username: string, password: string, caller: PoolCaller | undefined): Promise<VerifyOutcome> {
     const target = await bindNameFor(username, caller);
     if (target === undefined) return { status: 'unknown_user' };
     const bindName = target.name;
     const capture = await policyCapture();
-    const startedAt = performance.now();
+    let startedAt = 0;
     const outcome = await bindPool.run(async (client): Promise<VerifyOutcome> => {
+      // The clock starts with the bind: a wait for a pooled connection says nothing about the account.
+      startedAt = failureHold.now();
       try {
         await client.bind(bindName, password, capture);
-        return policyState(capture) ?? { status: 'valid', subjectId: bindName };
+        return policyState(capture, true) ?? { status: 'valid', subjectId: bindName };
       } catch (error) {
         if (isInvalidCredentials(error)) return policyState(capture) ?? bindFailureOutcome(toError(error));
         throw error;
       }
     }, caller);
+    failureHold.observe(startedAt);
     if (outcome.status !== 'invalid') return outcome;
-    await holdFailure(startedAt);
+    await failureHold.hold(startedAt, caller?.signal);
     return outcome.reason === 'wrong_password' && target.subjectId !== undefined ? { ...outcome, subjectId: target.subjectId } : outcome;
   }
 
@@ -363,8 +533,9 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     set('givenName', givenName);
     set('surname', surname);
     set('displayName', displayName);
-    const uac = textValue(entry, 'userAccountControl');
-    if (uac !== undefined) profile.enabled = !userAccountControlFlags(uac).disabled;
+    // The LDIF store's rule (account-state.ts): ppolicy's administrative lock and nsAccountLock disable an
+    // account as userAccountControl does, so bulk migration does not create it enabled.
+    profile.enabled = accountEnabled(accountStateOf((name) => textValue(entry, name)));
     const extra: Record<string, unknown> = {};
     for (const [claim, attribute] of Object.entries(attributes)) {
       const value = textValue(entry, attribute);
@@ -374,14 +545,20 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     return profile;
   }
 
+  type ProfileSettings = NonNullable<typeof config.profiles>;
+
+  async function findProfileEntry(p: ProfileSettings, username: string, caller: PoolCaller | undefined): Promise<Entry | undefined> {
+    const entries = await findEntry(configured('profiles', p), username, profileAttributeList, caller);
+    if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
+    return entries[0];
+  }
+
   async function getProfile(username: string, caller?: PoolCaller): Promise<Profile | null> {
     const p = config.profiles;
     if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
     // See verify(): NUL and friends never name a user.
     if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) return null;
-    const entries = await findEntry(p.baseDn, p.filter, p.scope, username, profileAttributeList, caller);
-    if (entries.length > 1) throw new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the profile filter matched more than one entry');
-    const entry = entries[0];
+    const entry = await findProfileEntry(p, username, caller);
     return entry ? toProfile(entry, username) : null;
   }
 
@@ -394,9 +571,11 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         config.profiles.givenName,
         config.profiles.surname,
         config.profiles.displayName,
-        'userAccountControl',
+        ...accountStateAttributes,
+        // What an AD bind name is checked against (boundElsewhere).
+        ...(config.bind.mode === 'upn' || config.bind.mode === 'down-level' ? ['sAMAccountName', 'userPrincipalName'] : []),
         ...Object.values(config.profiles.attributes),
-      ].filter((attribute) => attribute !== '' && attribute.toLowerCase() !== 'dn')
+      ].filter((attribute, index, all) => attribute !== '' && attribute.toLowerCase() !== 'dn' && all.findIndex((other) => other.toLowerCase() === attribute.toLowerCase()) === index)
     : [];
 
   return {
@@ -412,9 +591,15 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
           ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
           : (await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`, options))?.name;
       if (bindName === undefined || password.length === 0) return;
-      const startedAt = performance.now();
-      await bindPool.run((client) => client.bind(bindName, password), options).catch(() => undefined);
-      await holdFailure(startedAt);
+      // Held like a failed bind, but not observed: a name that cannot exist says nothing about a user's bind.
+      let startedAt: number | undefined;
+      await bindPool
+        .run((client) => {
+          startedAt = failureHold.now();
+          return client.bind(bindName, password);
+        }, options)
+        .catch(() => undefined);
+      if (startedAt !== undefined) await failureHold.hold(startedAt, options?.signal);
     },
     get: getProfile,
     async *list(listOptions: ListOptions = {}) {
@@ -423,9 +608,10 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       const pageSize = Math.min(listOptions.batchSize ?? p.pageSize, p.pageSize);
       // LDAP has no stable order to seek in: resuming skips entries up to and including the cursor's DN.
       let skipping = listOptions.after !== undefined;
-      const client: Client = await connect(settings);
+      await assertFilter(p.listFilter, 'profiles.listFilter');
+      // Its own connection, not a pooled one: a listing holds it for as long as the caller takes to consume it.
+      const client: Client = await openServiceClient();
       try {
-        if (service) await client.bind(service.dn, service.password);
         const pages = client.searchPaginated(p.baseDn, {
           scope: p.scope,
           filter: p.listFilter,
@@ -443,6 +629,10 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
             yield toProfile(entry);
           }
         }
+      } catch (error) {
+        // The caller's own abort stays what it is; a directory failure becomes a typed error (directoryError).
+        if (listOptions.signal?.aborted === true && error === listOptions.signal.reason) throw error;
+        throw directoryError(error, 'profiles.baseDn');
       } finally {
         closeQuietly(client);
       }

@@ -6,7 +6,8 @@ import { createUsernameNormalizer, usernameNormalizationSchema } from '../../cor
 import type { VerifyOutcome } from '../../core/outcome.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
-import { decodeObjectGuid, fileTimeToDate, userAccountControlFlags } from './active-directory.js';
+import { accountEnabled, accountStateOf, accountStateOutcome, type AccountStanding } from './account-state.js';
+import { decodeObjectGuid } from './active-directory.js';
 import { parseLdif, type LdifEntry } from './ldif.js';
 import { userPasswordSchemes, type UserPasswordValue } from './user-password.js';
 
@@ -80,56 +81,20 @@ export interface LdifUserStore extends UserStore {
   close(): Promise<void>;
 }
 
-/** What the export says about the account, checked only after the password matched. */
-type AccountState =
-  | { status: 'active' }
-  | { status: 'disabled'; detail: string }
-  | { status: 'locked'; detail: string }
-  | { status: 'must_change'; detail: string };
-
 interface StoredUser {
   profile: Profile;
   /** The userPassword values as user-password.ts reads them, once, at load. */
   passwords: UserPasswordValue[];
-  state: AccountState;
-  /** accountExpires / shadowExpire, compared at verify time, not load time. */
-  expiresAt: Date | null;
+  /** What the export says about the account (account-state.ts); expiry is compared at verify time. */
+  account: AccountStanding;
   line: number;
 }
-
-/** The ppolicy value an administrator writes to lock an account until it is unlocked by hand. */
-const permanentLock = '000001010000Z';
 
 const first = (entry: LdifEntry, attribute: string): string | Buffer | undefined => entry.attributes.get(attribute.toLowerCase())?.[0];
 const firstText = (entry: LdifEntry, attribute: string): string | undefined => {
   const value = first(entry, attribute);
   return typeof value === 'string' ? value : undefined;
 };
-const isTrue = (value: string | undefined): boolean => value?.trim().toUpperCase() === 'TRUE';
-
-function accountStateOf(entry: LdifEntry): { state: AccountState; expiresAt: Date | null } {
-  let expiresAt: Date | null = null;
-  const accountExpires = firstText(entry, 'accountExpires');
-  if (accountExpires !== undefined) expiresAt = fileTimeToDate(accountExpires);
-  const shadowExpire = firstText(entry, 'shadowExpire');
-  // shadowExpire counts days since 1970-01-01; -1 (or absent) means never.
-  if (shadowExpire !== undefined && /^\d{1,7}$/u.test(shadowExpire.trim())) {
-    const date = new Date(Number(shadowExpire.trim()) * 86_400_000);
-    if (expiresAt === null || date < expiresAt) expiresAt = date;
-  }
-
-  const uacText = firstText(entry, 'userAccountControl');
-  const uac = uacText === undefined ? undefined : userAccountControlFlags(uacText);
-  if (uac?.disabled) return { state: { status: 'disabled', detail: 'userAccountControl ACCOUNTDISABLE' }, expiresAt };
-  if (isTrue(firstText(entry, 'nsAccountLock'))) return { state: { status: 'disabled', detail: 'nsAccountLock' }, expiresAt };
-  const lockedTime = firstText(entry, 'pwdAccountLockedTime');
-  if (lockedTime?.trim() === permanentLock) return { state: { status: 'disabled', detail: 'pwdAccountLockedTime (administrative lock)' }, expiresAt };
-  if (lockedTime !== undefined) return { state: { status: 'locked', detail: 'pwdAccountLockedTime' }, expiresAt };
-  if (uac?.locked) return { state: { status: 'locked', detail: 'userAccountControl LOCKOUT' }, expiresAt };
-  if (isTrue(firstText(entry, 'pwdReset'))) return { state: { status: 'must_change', detail: 'pwdReset' }, expiresAt };
-  if (firstText(entry, 'pwdLastSet')?.trim() === '0') return { state: { status: 'must_change', detail: 'pwdLastSet 0' }, expiresAt };
-  return { state: { status: 'active' }, expiresAt };
-}
 
 /**
  * The stable id: entryUUID (OpenLDAP, 389-DS), else objectGUID (AD, in the form AD tools print), else the
@@ -183,9 +148,9 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       if (seen) seen.count += 1;
       else schemeCounts.set(stored.scheme, { count: 1, value: stored.value });
     }
-    let account: ReturnType<typeof accountStateOf>;
+    let account: AccountStanding;
     try {
-      account = config.accountState ? accountStateOf(entry) : { state: { status: 'active' }, expiresAt: null };
+      account = config.accountState ? accountStateOf((attribute) => firstText(entry, attribute)) : { state: { status: 'active' }, expiresAt: null };
     } catch (error) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_LDIF_INVALID', `LDIF line ${entry.line}: ${toError(error).message}`, { cause: error });
     }
@@ -207,7 +172,6 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       const values = entry.attributes.get(attribute.toLowerCase());
       if (values !== undefined) attributes[claim] = values.length === 1 ? values[0] : values;
     }
-    const expiredAtLoad = account.expiresAt !== null && account.expiresAt.getTime() <= Date.now();
     const profile: Profile = {
       subjectId: subjectIdOf(entry),
       username,
@@ -215,14 +179,14 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       ...(displayName === undefined ? {} : { displayName }),
       ...(givenName === undefined ? {} : { givenName }),
       ...(surname === undefined ? {} : { surname }),
-      enabled: account.state.status !== 'disabled' && !expiredAtLoad,
+      enabled: accountEnabled(account),
       attributes: Object.freeze(attributes),
       ...(credential === undefined ? {} : { credential: Object.freeze(credential) }),
       cursor: entry.dn,
     };
     // Callers get the stored object itself; freezing keeps one caller's edits from reaching the next.
     Object.freeze(profile);
-    const user: StoredUser = { profile, passwords, state: account.state, expiresAt: account.expiresAt, line: entry.line };
+    const user: StoredUser = { profile, passwords, account, line: entry.line };
     // An export where two entries answer to one name cannot say which one signs in: refuse it whole.
     for (const name of new Set(names.filter((n) => n !== ''))) {
       const other = byName.get(name);
@@ -303,10 +267,8 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
     if (answer.status !== 'valid') return answer;
 
     // States are told only to someone who knows the password, as AD and ppolicy do.
-    if (user.state.status === 'disabled') return { status: 'disabled', detail: user.state.detail };
-    if (user.expiresAt !== null && user.expiresAt.getTime() <= Date.now()) return { status: 'disabled', detail: 'account expired' };
-    if (user.state.status === 'locked') return { status: 'locked', by: 'legacy_store', detail: user.state.detail };
-    if (user.state.status === 'must_change') return { status: 'must_change', detail: user.state.detail };
+    const refused = accountStateOutcome(user.account);
+    if (refused) return refused;
     return { status: 'valid', subjectId: user.profile.subjectId, scheme: answer.scheme, needsUpgrade: answer.needsUpgrade };
   }
 

@@ -132,12 +132,17 @@ export type PasswordPolicyOutcome = Extract<VerifyOutcome, { status: 'locked' | 
  * What the control says about a bind, when it says something the bind's result code does not:
  * - accountLocked: slapd answers it even to the right password (result 49), so it is the legacy store's lock;
  * - passwordExpired: sent (with result 49) only after the password checked out and no grace logins remain;
- * - changeAfterReset: the bind succeeded but the server allows nothing but a password change.
- * Everything else gives `undefined` and the caller goes by the result code: a grace-login or expiry warning
- * comes with a successful bind (the caller may log it or ask for a reset), and the password-change errors
- * (passwordTooShort, passwordInHistory...) belong to a modify, not a bind.
+ * - changeAfterReset: the bind succeeded but the server allows nothing but a password change;
+ * - a graceAuthNsRemaining warning on a bind that succeeded (`bindSucceeded`): the password has expired and
+ *   the server let this bind in on one of its grace logins. It is `password_expired`, not `valid`: the user
+ *   must choose a new password, and each check spends one of the directory's grace logins, so a `valid` here
+ *   would turn into `password_expired` a few sign-ins later for no visible reason. On a failed bind the
+ *   warning proves nothing about the password and is ignored.
+ * Everything else gives `undefined` and the caller goes by the result code: a timeBeforeExpiration warning
+ * comes with a good password that has not expired yet, and the password-change errors (passwordTooShort,
+ * passwordInHistory...) belong to a modify, not a bind.
  */
-export function ppolicyOutcome(response: PasswordPolicyResponse): PasswordPolicyOutcome | undefined {
+export function ppolicyOutcome(response: PasswordPolicyResponse, options: { bindSucceeded?: boolean } = {}): PasswordPolicyOutcome | undefined {
   switch (response.error) {
     case 'accountLocked':
       return { status: 'locked', by: 'legacy_store', detail: 'ppolicy: accountLocked' };
@@ -146,6 +151,81 @@ export function ppolicyOutcome(response: PasswordPolicyResponse): PasswordPolicy
     case 'changeAfterReset':
       return { status: 'must_change', detail: 'ppolicy: changeAfterReset' };
     default:
-      return undefined;
+      break;
   }
+  const warning = response.warning;
+  if (options.bindSucceeded === true && warning !== undefined && 'graceAuthNsRemaining' in warning) {
+    return { status: 'password_expired', detail: `ppolicy: password expired, grace login used (${warning.graceAuthNsRemaining} left)` };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Password age, for checks that do not bind (compare mode)
+
+/**
+ * RFC 4517 GeneralizedTime as ppolicy writes it (`20240131235959Z`, `20240131235959.123456Z`): minutes and
+ * seconds may be left out, a fraction may follow with `.` or `,`, and the zone is `Z` or `+hhmm`/`-hhmm`.
+ * Throws ERR_LEGACY_IDP_LDAP_DECODE (naming `what`, never the value) for anything else.
+ */
+export function parseGeneralizedTime(text: string, what: string): Date {
+  const match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:[.,](\d{1,9}))?(Z|[+-]\d{4})$/u.exec(typeof text === 'string' ? text.trim() : '');
+  if (!match) throw new LegacyIdpError('ERR_LEGACY_IDP_LDAP_DECODE', `${what} is not a GeneralizedTime`);
+  const [, year, month, day, hour, minute, second, fraction, zone] = match;
+  const parts = [year, month, day, hour, minute ?? '0', second ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = parts;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) throw new LegacyIdpError('ERR_LEGACY_IDP_LDAP_DECODE', `${what} is out of range`);
+  // A fraction belongs to the last unit given (RFC 4517 3.3.13); only seconds carry one in practice.
+  const unitMs = second !== undefined ? 1_000 : minute !== undefined ? 60_000 : 3_600_000;
+  const fractionMs = fraction === undefined ? 0 : Number(`0.${fraction}`) * unitMs;
+  const offsetMinutes = zone === undefined || zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, Math.min(s, 59)));
+  // Date.UTC reads years 0..99 as 1900..1999; ppolicy's administrative lock is the year 0000.
+  date.setUTCFullYear(y);
+  // 20230229 would roll over into March: a day the month does not have is out of range, not another day.
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) throw new LegacyIdpError('ERR_LEGACY_IDP_LDAP_DECODE', `${what} is out of range`);
+  return new Date(date.getTime() + fractionMs - offsetMinutes * 60_000);
+}
+
+/** What compare mode reads from a pwdPolicy entry: the settings a bind would be judged by. */
+export const passwordPolicyAttributes: readonly string[] = Object.freeze(['pwdMaxAge', 'pwdLockout', 'pwdLockoutDuration']);
+
+/** The text of those attributes, as the policy entry holds them (absent: slapd's default). */
+export interface PasswordPolicySettings {
+  pwdMaxAge?: string | undefined;
+  pwdLockout?: string | undefined;
+  pwdLockoutDuration?: string | undefined;
+}
+
+function seconds(text: string, what: string): number {
+  if (!/^\d{1,10}$/u.test(text.trim())) throw new LegacyIdpError('ERR_LEGACY_IDP_LDAP_DECODE', `${what} is not a non-negative integer`);
+  return Number(text.trim());
+}
+
+/**
+ * When a password expires under a ppolicy policy: pwdChangedTime plus the policy's pwdMaxAge (seconds).
+ * `null` when it never does: no pwdMaxAge, pwdMaxAge 0, or no pwdChangedTime (slapd then does not age the
+ * password either).
+ */
+export function passwordExpiresAt(pwdChangedTime: string | undefined, pwdMaxAge: string | undefined): Date | null {
+  if (pwdMaxAge === undefined || pwdChangedTime === undefined) return null;
+  const maxAgeSeconds = seconds(pwdMaxAge, 'pwdMaxAge');
+  if (maxAgeSeconds === 0) return null;
+  return new Date(parseGeneralizedTime(pwdChangedTime, 'pwdChangedTime').getTime() + maxAgeSeconds * 1_000);
+}
+
+/**
+ * Whether slapd (2.5, measured) refuses a bind for this pwdAccountLockedTime under this policy. slapd keeps
+ * writing the attribute after pwdMaxFailure failures when pwdLockout is FALSE, and leaves a lapsed one in
+ * place until the next bind, so its presence alone is not a lock:
+ * - pwdLockout not TRUE: no lock is enforced, not even the administrative 000001010000Z;
+ * - 000001010000Z, or pwdLockoutDuration 0 (or absent): locked until an administrator unlocks;
+ * - otherwise locked for pwdLockoutDuration seconds from the time written.
+ */
+export function lockoutInForce(pwdAccountLockedTime: string, policy: PasswordPolicySettings, now: number = Date.now()): boolean {
+  if (policy.pwdLockout?.trim().toUpperCase() !== 'TRUE') return false;
+  if (pwdAccountLockedTime.trim() === '000001010000Z') return true;
+  const duration = policy.pwdLockoutDuration === undefined ? 0 : seconds(policy.pwdLockoutDuration, 'pwdLockoutDuration');
+  if (duration === 0) return true;
+  return parseGeneralizedTime(pwdAccountLockedTime, 'pwdAccountLockedTime').getTime() + duration * 1_000 > now;
 }

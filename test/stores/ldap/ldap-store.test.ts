@@ -40,7 +40,12 @@ describeWithService('slapd', 'LDAP store against OpenLDAP', () => {
   const modes: [string, () => LdapStoreOptions][] = [
     ['DN template over StartTLS', () => ({ urls: [slapd.url], startTls: true, tls: tls(), bind: { mode: 'dn-template', template: `uid={username},ou=people,${slapd.baseDn}` } })],
     ['search-then-bind over LDAPS', () => ({ urls: [slapd.ldapsUrl], tls: tls(), serviceAccount: service(), bind: { mode: 'search', baseDn: slapd.baseDn } })],
-    ['compare with the hash registry', () => ({ urls: [slapd.url], serviceAccount: service(), bind: { mode: 'compare', baseDn: slapd.baseDn } })],
+    // The policy with the lockout turned off above: slapd still writes pwdAccountLockedTime after failures, and
+    // compare mode needs the policy to know it is no lock.
+    [
+      'compare with the hash registry',
+      () => ({ urls: [slapd.url], serviceAccount: service(), bind: { mode: 'compare', baseDn: slapd.baseDn, defaultPolicyDn: `cn=default,ou=policies,${slapd.baseDn}` } }),
+    ],
   ];
 
   for (const [title, options] of modes) {

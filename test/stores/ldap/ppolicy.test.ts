@@ -9,6 +9,7 @@ import {
   ppolicyOutcome,
   type PasswordPolicyResponse,
 } from '../../../src/stores/ldap/index.js';
+import { lockoutInForce, parseGeneralizedTime, passwordExpiresAt } from '../../../src/stores/ldap/ppolicy.js';
 
 // ------------------------------------------------------------------------------------------------------
 // A tiny BER writer for the test: tag, length (short form, or long form with `lengthBytes` bytes), content.
@@ -194,6 +195,17 @@ describe('ppolicyOutcome', () => {
     expect(ppolicyOutcome({ warning: { graceAuthNsRemaining: 1 }, error: 'passwordExpired' })?.status).toBe('password_expired');
   });
 
+  it('a grace login on a bind that succeeded is password_expired; on a failed bind the warning proves nothing', () => {
+    expect(ppolicyOutcome({ warning: { graceAuthNsRemaining: 2 } }, { bindSucceeded: true })).toEqual({
+      status: 'password_expired',
+      detail: 'ppolicy: password expired, grace login used (2 left)',
+    });
+    expect(ppolicyOutcome({ warning: { graceAuthNsRemaining: 0 } }, { bindSucceeded: true })?.status).toBe('password_expired');
+    expect(ppolicyOutcome({ warning: { graceAuthNsRemaining: 2 } }, { bindSucceeded: false })).toBeUndefined();
+    // Not expired yet: the password is good, and migrating it is right.
+    expect(ppolicyOutcome({ warning: { timeBeforeExpiration: 60 } }, { bindSucceeded: true })).toBeUndefined();
+  });
+
   it("leaves warnings and password-change errors to the caller's result code", () => {
     expect(ppolicyOutcome({})).toBeUndefined();
     expect(ppolicyOutcome({ warning: { graceAuthNsRemaining: 2 } })).toBeUndefined();
@@ -244,5 +256,45 @@ describe('getting the control value out of ldapts (for the network store)', () =
     expect(capture.value?.toString('hex')).toBe('3003810101');
     const decoded = decodePasswordPolicyResponse(capture.value!);
     expect(ppolicyOutcome(decoded)).toMatchObject({ status: 'locked', by: 'legacy_store' });
+  });
+});
+
+describe('password age (compare mode)', () => {
+  it('reads GeneralizedTime as ppolicy writes it', () => {
+    expect(parseGeneralizedTime('20000101000000Z', 'pwdChangedTime').toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(parseGeneralizedTime('20261127161053.444676Z', 'pwdChangedTime').toISOString()).toBe('2026-11-27T16:10:53.444Z');
+    expect(parseGeneralizedTime('202611271610+0130', 'pwdChangedTime').toISOString()).toBe('2026-11-27T14:40:00.000Z');
+    expect(parseGeneralizedTime('000001010000Z', 'pwdAccountLockedTime').getUTCFullYear()).toBe(0);
+    for (const bad of ['', '2024', '20241301000000Z', '20230229000000Z', '20240101250000Z', '20240101000000', 'yesterday']) {
+      let caught: unknown;
+      try {
+        parseGeneralizedTime(bad, 'pwdChangedTime');
+      } catch (error) {
+        caught = error;
+      }
+      expect(isLegacyIdpError(caught, 'ERR_LEGACY_IDP_LDAP_DECODE'), JSON.stringify(bad)).toBe(true);
+      // The message names the attribute, never the value.
+      if (bad !== '') expect((caught as Error).message).not.toContain(bad);
+    }
+  });
+
+  it('expires pwdMaxAge seconds after pwdChangedTime; never without either, or with pwdMaxAge 0', () => {
+    expect(passwordExpiresAt('20000101000000Z', '3600')?.toISOString()).toBe('2000-01-01T01:00:00.000Z');
+    expect(passwordExpiresAt('20000101000000Z', '0')).toBeNull();
+    expect(passwordExpiresAt(undefined, '3600')).toBeNull();
+    expect(passwordExpiresAt('20000101000000Z', undefined)).toBeNull();
+    expect(() => passwordExpiresAt('20000101000000Z', '-1')).toThrow(/pwdMaxAge/u);
+  });
+
+  it('a pwdAccountLockedTime is a lock as slapd 2.5 enforces it: only with pwdLockout, for pwdLockoutDuration', () => {
+    const now = Date.parse('2024-01-01T00:10:00Z');
+    const tenMinutesAgo = '20240101000000Z';
+    expect(lockoutInForce(tenMinutesAgo, {}, now)).toBe(false);
+    expect(lockoutInForce('000001010000Z', { pwdLockout: 'FALSE' }, now)).toBe(false);
+    expect(lockoutInForce('000001010000Z', { pwdLockout: 'TRUE', pwdLockoutDuration: '60' }, now)).toBe(true);
+    expect(lockoutInForce(tenMinutesAgo, { pwdLockout: 'TRUE' }, now)).toBe(true);
+    expect(lockoutInForce(tenMinutesAgo, { pwdLockout: 'TRUE', pwdLockoutDuration: '0' }, now)).toBe(true);
+    expect(lockoutInForce(tenMinutesAgo, { pwdLockout: 'TRUE', pwdLockoutDuration: '601' }, now)).toBe(true);
+    expect(lockoutInForce(tenMinutesAgo, { pwdLockout: 'TRUE', pwdLockoutDuration: '600' }, now)).toBe(false);
   });
 });
