@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canConnect } from '../harness/process.js';
 
 /**
  * The reader of the CLI's output going away (`legacy-idp hashes list --json | head -1`): the write that follows
@@ -40,19 +40,6 @@ function startWithClosedStdout(args: string[]): Run {
   return { child, stderr: () => err, exited };
 }
 
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => {
-      done(false);
-    });
-  });
-}
-
 describe('legacy-idp: standard output closed by its reader', () => {
   it.each(['hashes list --json', 'hashes list', '--help'])('legacy-idp %s ends quietly with 141, as on SIGPIPE', async (command) => {
     const run = startWithClosedStdout(command.split(' '));
@@ -71,10 +58,10 @@ describe('legacy-idp: standard output closed by its reader', () => {
       if (url) port = Number(url[1]);
       else await new Promise((done) => setTimeout(done, 50));
     }
-    expect(await portAcceptsConnections(port)).toBe(true);
+    expect(await canConnect(port)).toBe(true);
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stderr()).not.toMatch(/EPIPE|Unhandled 'error' event/u);
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await canConnect(port)).toBe(false);
   }, 40_000);
 });

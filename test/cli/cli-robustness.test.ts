@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -8,6 +7,7 @@ import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
 import { cli, type CliRun } from './run-cli.js';
+import { canConnect } from '../harness/process.js';
 
 const root = resolve('.');
 const dir = mkdtempSync(join(tmpdir(), 'legacy-idp-cli-robust-'));
@@ -50,17 +50,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((done) => server.close(() => { done(); }));
   return port;
-}
-
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => { done(false); });
-  });
 }
 
 interface Spawned {
@@ -153,7 +142,7 @@ describe('legacy-idp: signals', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.stdout()).toContain('legacy-idp serve: stopping');
     expect(existsSync(entraFile)).toBe(false);
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await canConnect(port)).toBe(false);
   }, 30_000);
 });
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canConnect } from '../harness/process.js';
 
 /**
  * `npm start` (scripts/start.mjs) must stop the server it started when it is told to stop, whichever shell npm
@@ -97,19 +97,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => {
-      done(false);
-    });
-  });
-}
-
 const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/u;
 
 // POSIX signals and process groups: Windows has neither (and npm's shell there is cmd.exe).
@@ -119,14 +106,14 @@ describe.skipIf(process.platform === 'win32')('npm start: stopping', () => {
     const npm = run('npm', ['start', '--', 'serve', '--port', '0'], work);
     await waitFor(() => listening.test(npm.stdout()), 30_000, 'the server to listen');
     const port = Number(listening.exec(npm.stdout())?.[1]);
-    expect(await portAcceptsConnections(port)).toBe(true);
+    expect(await canConnect(port)).toBe(true);
     npm.child.kill('SIGTERM');
     await npm.exited;
     // npm may exit before the server has stopped (it does under dash); the server still writes to the output npm
     // was given, which closes only when the server and the wrapper have exited.
     await within(npm.outputClosed, 20_000, 'the server started by npm start to exit');
     expect(npm.stdout()).toContain('legacy-idp serve: stopping');
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await canConnect(port)).toBe(false);
   }, 60_000);
 
   it('SIGTERM to scripts/start.mjs run directly is passed on: the server exits 0 and releases its port', async () => {
@@ -134,10 +121,10 @@ describe.skipIf(process.platform === 'win32')('npm start: stopping', () => {
     const wrapper = run(process.execPath, [join(root, 'scripts/start.mjs'), 'serve', '--port', '0'], work);
     await waitFor(() => listening.test(wrapper.stdout()), 30_000, 'the server to listen');
     const port = Number(listening.exec(wrapper.stdout())?.[1]);
-    expect(await portAcceptsConnections(port)).toBe(true);
+    expect(await canConnect(port)).toBe(true);
     wrapper.child.kill('SIGTERM');
     expect(await wrapper.exited).toEqual({ code: 0, signal: null });
     expect(wrapper.stdout()).toContain('legacy-idp serve: stopping');
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await canConnect(port)).toBe(false);
   }, 60_000);
 });
