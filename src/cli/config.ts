@@ -6,6 +6,7 @@ import { LegacyIdpError } from '../core/errors.js';
 import { driverRefusal } from '../core/driver-refusal.js';
 import { usernameNormalizationSchema } from '../core/normalize.js';
 import { parseOptions } from '../core/validate.js';
+import { defaultListFilter, defaultListScope } from '../stores/ldap/list-defaults.js';
 import type { Logger } from '../core/logger.js';
 import type { HashRegistry } from '../hashes/registry.js';
 import { memoryUserSchema } from '../stores/memory/memory-store.js';
@@ -141,7 +142,7 @@ export function resolveStore(loaded: LoadedConfig): StoreConfig {
       const profiles = store['profiles'];
       if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) return store;
       // The store's own defaults, written out, as for MongoDB's collection.
-      return { ...store, profiles: { listFilter: '(objectClass=person)', scope: 'sub', ...profiles } };
+      return { ...store, profiles: { listFilter: defaultListFilter, scope: defaultListScope, ...profiles } };
     }
   }
 }

@@ -12,6 +12,7 @@ import { LegacyIdpError, isLegacyIdpError, toError } from '../../core/errors.js'
 import { withProfileRead, type ValidOutcome, type VerifyOutcome } from '../../core/outcome.js';
 import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
+import { defaultListFilter, defaultListScope } from './list-defaults.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { accountEnabled, accountStateAttributes, accountStateOf, accountStateOutcome } from './account-state.js';
 import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid } from './active-directory.js';
@@ -90,8 +91,8 @@ const ldapStoreSchema = z
         /** Finds one user; `{username}` is escaped. */
         filter: z.string().includes('{username}').default('(uid={username})'),
         /** Every user, for list(). */
-        listFilter: z.string().min(1).default('(objectClass=person)'),
-        scope: z.enum(['one', 'sub']).default('sub'),
+        listFilter: z.string().min(1).default(defaultListFilter),
+        scope: z.enum(['one', 'sub']).default(defaultListScope),
         usernameAttribute: z.string().min(1).default('uid'),
         /** Stable id: entryUUID (OpenLDAP), objectGUID (AD, decoded), nsUniqueId (389-DS), or `dn`. */
         subjectIdAttribute: z.string().min(1).default('entryUUID'),
