@@ -1628,6 +1628,29 @@ def store_from_files() -> Store:
     return store
 
 
+# Lines no oracle of this script makes: the PostgreSQL server's SCRAM verifiers (`CREATE ROLE ... PASSWORD`, read
+# from pg_authid), appended by hand and named by a `server@host:port` source. A regeneration keeps them as they are
+# (their salts are random, so they cannot be made again to the same text), after this run's lines.
+HAND_APPENDED_SOURCE = re.compile(r'^PostgreSQL \S+ .*server@')
+
+
+def hand_appended_lines(path: Path, vectors: list['Vector']) -> list[str]:
+    if not path.exists():
+        return []
+    made = {(v.password, v.hash, v.context and json.dumps(v.context, sort_keys=True)) for v in vectors}
+    kept = []
+    for text in path.read_text(encoding='utf-8').splitlines():
+        if not text.strip():
+            continue
+        line = json.loads(text)
+        if not HAND_APPENDED_SOURCE.match(line.get('source', '')):
+            continue
+        key = (line['password'], line['hash'], line.get('context') and json.dumps(line['context'], sort_keys=True))
+        if key not in made:
+            kept.append(text)
+    return kept
+
+
 def write_doc_counts(store: Store, summary: Optional[dict[str, Any]], keep_previous: bool = False) -> None:
     """Rewrites the generated section of docs/hash-vectors.md: per-id counts, sources, cross-check. With
     keep_previous (an --only run), ids the summary does not cover keep their cross-check column."""
@@ -1706,9 +1729,13 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     for scheme_id, vectors in sorted(store.by_id.items()):
-        with (OUT / f'{scheme_id}.jsonl').open('w', encoding='utf-8') as f:
+        path = OUT / f'{scheme_id}.jsonl'
+        kept = hand_appended_lines(path, vectors)
+        with path.open('w', encoding='utf-8') as f:
             for v in vectors:
                 f.write(v.to_json() + '\n')
+            for line in kept:
+                f.write(line + '\n')
 
     total = sum(len(v) for v in store.by_id.values())
     positives = sum(1 for vs in store.by_id.values() for v in vs if v.expected)
