@@ -2,7 +2,7 @@
  * Microsoft Graph client for user migration into Entra External ID / Azure AD B2C: app-only tokens,
  * retries under Graph's throttling rules, $batch, and the local-account payload. See docs/graph.md.
  */
-export { createGraphClient, type GraphClient, type GraphClientOptions, type IdentityLookup } from './client.js';
+export { createGraphClient, defaultMaxRetryAfterMs, type GraphClient, type GraphClientOptions, type IdentityLookup } from './client.js';
 export { maxBatchRequests, type BatchItemResult, type BatchRequest } from './batch.js';
 export { conflictTarget, GraphError, isGraphError, isObjectConflict, type GraphErrorCode, type GraphErrorDetail } from './errors.js';
 export { checkStrongPassword, generateCompliantPassword, strongPasswordSymbols, type PasswordPolicyResult } from './password.js';

@@ -123,6 +123,25 @@ interface DecryptionKey {
 /** RSA-OAEP needs an RSA key (not RSA-PSS, EC or Ed25519); jose refuses one under 2048 bits at decryption. */
 const minimumModulusBits = 2048;
 
+/** What an RSA-OAEP JWE asks of the key (RFC 7517 4.3): unwrapping the content key, which some JWKs name `decrypt`. */
+const decryptionKeyOps = ['unwrapKey', 'decrypt'];
+
+/**
+ * A JWK's `use` and `key_ops` (RFC 7517 4.2, 4.3) say what its owner meant it for. A signing key (`"use":
+ * "sig"`, or `key_ops` such as `["sign"]`) is not to be used for decryption even though the RSA maths would
+ * work: taking it would pair the sign-in secrets with a key that is published, rotated and guarded as a signing
+ * key. Absent members say nothing and are fine; present ones must allow decryption.
+ */
+function intendedForDecryption(jwk: Record<string, unknown>): string | undefined {
+  const use = jwk['use'];
+  if (use !== undefined && use !== 'enc') return `JWK "use" is ${use === 'sig' ? '"sig", a signing key' : 'not "enc"'}; a decryption key needs "enc" or no "use"`;
+  const ops = jwk['key_ops'];
+  if (ops === undefined) return undefined;
+  if (!Array.isArray(ops) || !ops.every((op) => typeof op === 'string')) return 'JWK "key_ops" is not an array of strings';
+  if (!ops.some((op) => decryptionKeyOps.includes(op))) return `JWK "key_ops" allows neither ${decryptionKeyOps.join(' nor ')}`;
+  return undefined;
+}
+
 /**
  * A node KeyObject for both forms. A WebCrypto key (jose's importJWK) is bound to one algorithm and hash, so
  * a JWK key would open only RSA-OAEP-256 (or its `alg`) and fail every sign-in if Entra used another; a
@@ -137,6 +156,8 @@ function readDecryptionKey(privateKey: string | Record<string, unknown>): { key:
     if (alg !== undefined && !(typeof alg === 'string' && keyManagementAlgorithms.includes(alg))) {
       return { problem: `JWK "alg" is not one of ${keyManagementAlgorithms.join(', ')}` };
     }
+    const intended = intendedForDecryption(privateKey);
+    if (intended !== undefined) return { problem: intended };
     key = createPrivateKey({ key: privateKey as JsonWebKey, format: 'jwk' });
   }
   if (key.asymmetricKeyType !== 'rsa') return { problem: `key type ${String(key.asymmetricKeyType)}; RSA-OAEP needs an rsa key` };

@@ -3,14 +3,14 @@
 // subpaths: legacy-idp/jit/b2c, legacy-idp/jit/entra.
 export { answerResponse, createJitEndpoint, describeIssue, jitCallHandler, jitErrorStatus, jsonAnswer, jsonResponse } from './endpoint.js';
 export type { JitAnswer, JitCall, JitCallContext, JitCallHandler, JitConnectionInfo, JitEndpointOptions, JitErrorKind, JitHandler, JitProtocol, JitRequestHead, JitResult } from './endpoint.js';
-export { callerAuthSchema, createCallerAuth, entraBearer, entraCustomExtensionCallerId } from './caller-auth.js';
+export { callerAuthSchema, createCallerAuth, entraBearer, entraCustomExtensionCallerId, prepareCallerAuth } from './caller-auth.js';
 export type { ApiKeyOptions, BasicOptions, BearerOptions, CallerAuthenticator, CallerAuthOptions, CallerCheck, CallerIdentity, ClientCertificateOptions, EntraBearerOptions } from './caller-auth.js';
 export { defaultMessages, messageKeys, messagesFor, messagesSchema } from './messages.js';
 export type { MessageKey, Messages, MessagesOptions } from './messages.js';
 export { genericHandler, genericHandlerSchema } from './generic.js';
 export type { GenericHandlerOptions } from './generic.js';
 export { startJitServer } from './server.js';
-export type { JitServer, JitServerOptions, JitServerTls } from './server.js';
+export type { JitServer, JitServerOptions, JitServerStop, JitServerTls } from './server.js';
 export { answerNodeRequest, connectionInfo, requestFromNode, toNodeListener, writeNodeAnswer, writeNodeResponse } from './hosts/node.js';
 export type { NodeHostOptions } from './hosts/node.js';
 export { clientGoneSignal } from './hosts/node.js';
@@ -22,6 +22,6 @@ export type { FastifyJitPluginOptions, FastifyReplyLike, FastifyRequestLike, Fas
 export { honoJitRoute } from './hosts/hono.js';
 export type { HonoContextLike, HonoJitRouteOptions } from './hosts/hono.js';
 export { azureFunctionsJitHandler } from './hosts/azure-functions.js';
-export type { AzureFunctionsJitOptions, AzureHttpRequestLike, AzureHttpResponseInit } from './hosts/azure-functions.js';
+export type { AzureCookie, AzureFunctionsJitOptions, AzureHttpRequestLike, AzureHttpResponseInit } from './hosts/azure-functions.js';
 export { lambdaJitHandler } from './hosts/lambda.js';
 export type { LambdaHttpEventLike, LambdaHttpResult, LambdaJitOptions } from './hosts/lambda.js';

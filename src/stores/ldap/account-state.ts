@@ -37,6 +37,15 @@ export type AttributeText = (attribute: string) => string | undefined;
 /** The ppolicy value an administrator writes to lock an account until it is unlocked by hand. */
 const permanentLock = '000001010000Z';
 
+/**
+ * ppolicy's administrative lock (`pwdAccountLockedTime: 000001010000Z`) is `disabled`, not `locked`: it does
+ * not pass with time, an administrator must lift it. One answer for every mode: compare mode and the LDIF store
+ * read it here (accountStateOf), and a bind that slapd refuses with `accountLocked` asks here which lock it was.
+ */
+export function administrativeLock(pwdAccountLockedTime: string | undefined): { status: 'disabled'; detail: string } | undefined {
+  return pwdAccountLockedTime?.trim() === permanentLock ? { status: 'disabled', detail: 'pwdAccountLockedTime (administrative lock)' } : undefined;
+}
+
 const isTrue = (value: string | undefined): boolean => value?.trim().toUpperCase() === 'TRUE';
 
 /**
@@ -61,7 +70,8 @@ export function accountStateOf(text: AttributeText): AccountStanding {
   if (uac?.disabled) return { state: { status: 'disabled', detail: 'userAccountControl ACCOUNTDISABLE' }, expiresAt };
   if (isTrue(text('nsAccountLock'))) return { state: { status: 'disabled', detail: 'nsAccountLock' }, expiresAt };
   const lockedTime = text('pwdAccountLockedTime');
-  if (lockedTime?.trim() === permanentLock) return { state: { status: 'disabled', detail: 'pwdAccountLockedTime (administrative lock)' }, expiresAt };
+  const adminLock = administrativeLock(lockedTime);
+  if (adminLock !== undefined) return { state: { status: 'disabled', detail: adminLock.detail }, expiresAt };
   if (lockedTime !== undefined) return { state: { status: 'locked', detail: 'pwdAccountLockedTime' }, expiresAt };
   if (uac?.locked) return { state: { status: 'locked', detail: 'userAccountControl LOCKOUT' }, expiresAt };
   if (isTrue(text('pwdReset'))) return { state: { status: 'must_change', detail: 'pwdReset' }, expiresAt };

@@ -14,7 +14,7 @@ import { hasControlCharacters } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import { defaultListFilter, defaultListScope } from './list-defaults.js';
 import type { HashRegistry } from '../../hashes/registry.js';
-import { accountEnabled, accountStateAttributes, accountStateOf, accountStateOutcome } from './account-state.js';
+import { accountEnabled, accountStateAttributes, accountStateOf, accountStateOutcome, administrativeLock } from './account-state.js';
 import { adBindDiagnostic, adSubCodeOutcome, decodeObjectGuid, decodeObjectSid } from './active-directory.js';
 import { closeQuietly, connect, createPool, isConnectionError, loadLdapts, type ConnectionSettings, type Pool, type PoolCaller } from './connection.js';
 import { createFailureHold } from './failure-hold.js';
@@ -28,7 +28,7 @@ import {
   type PasswordPolicySettings,
 } from './ppolicy.js';
 import { fillTemplate } from './escape.js';
-import { userPasswordSchemes, type UserPasswordSchemes } from './user-password.js';
+import { userPasswordSchemes, type UserPasswordAnswer, type UserPasswordSchemes, type UserPasswordValue } from './user-password.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
 const pems = z.union([pem, z.array(pem).min(1)]);
@@ -346,9 +346,15 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
     passwordSchemes ??= userPasswordSchemes(registry);
     const values = passwordSchemes.read(allValues(entry, attribute), `${config.name}: a ${attribute} value`);
-    if (values.length === 0) return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute}`, subjectId: subjectIdOf(entry) };
+    if (values.length === 0) {
+      // No value (or none the service account may read): slapd refuses such a bind too. Spend the dummy check
+      // first, as the LDIF store does, or the quick answer would tell these accounts from those with a hash.
+      await spendDummy(password, caller);
+      return { status: 'invalid', reason: 'wrong_password', detail: `no ${attribute}`, subjectId: subjectIdOf(entry) };
+    }
     // The rule both LDAP stores share (user-password.ts): any value may match, one we cannot check never does.
     const answer = await passwordSchemes.check(password, values, attribute);
+    rememberCompared(values, answer);
     if (answer.status === 'invalid') return { ...answer, subjectId: subjectIdOf(entry) };
     if (answer.status !== 'valid') return answer;
     // States are told only after the right password, by the rule the LDIF store uses (account-state.ts), with
@@ -360,6 +366,55 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     const account = accountStateOf((name) => (lockLapsed && name.toLowerCase() === 'pwdaccountlockedtime' ? undefined : textValue(entry, name)));
     const refused = accountStateOutcome(account) ?? passwordAgeOutcome(entry, policy);
     return refused ?? { ...answer, subjectId: subjectIdOf(entry) };
+  }
+
+  /**
+   * Compare mode's dummy check verifies a stored value, as the LDIF and record stores' do: one of the scheme most
+   * of the values compared so far use (the LDIF store's choice), so an unknown user or an entry without
+   * userPassword costs what a wrong password costs. Only values that were really compared are kept (a value that
+   * fails at once would cost nothing as a dummy). Until one has been compared there is none, and the dummy is the
+   * bind of a name that cannot exist, as in search mode.
+   */
+  const comparedSchemes = new Map<string, { count: number; value: string }>();
+  function rememberCompared(values: readonly UserPasswordValue[], answer: UserPasswordAnswer): void {
+    // `invalid` without a detail: every value was compared. `valid`: the first value of the matching scheme.
+    const compared =
+      answer.status === 'valid'
+        ? values.filter((stored) => 'scheme' in stored && stored.scheme === answer.scheme).slice(0, 1)
+        : answer.status === 'invalid' && answer.detail === undefined
+          ? values
+          : [];
+    for (const stored of compared) {
+      if (!('scheme' in stored)) continue;
+      const seen = comparedSchemes.get(stored.scheme);
+      if (seen) seen.count += 1;
+      else comparedSchemes.set(stored.scheme, { count: 1, value: stored.value });
+    }
+  }
+
+  /** The dummy check of compare mode (a stored value, else a bind) and of the bind modes (a bind). */
+  async function spendDummy(password: string, caller: PoolCaller | undefined): Promise<void> {
+    if (password.length === 0) return;
+    let dummy: [string, { count: number; value: string }] | undefined;
+    for (const candidate of comparedSchemes) if (dummy === undefined || candidate[1].count > dummy[1].count) dummy = candidate;
+    if (dummy !== undefined && registry !== undefined) {
+      await registry.verify(password, dummy[1].value, { scheme: dummy[0] }).catch(() => undefined);
+      return;
+    }
+    const bindName =
+      config.bind.mode === 'search' || config.bind.mode === 'compare'
+        ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
+        : (await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`, caller))?.name;
+    if (bindName === undefined) return;
+    // Held like a failed bind, but not observed: a name that cannot exist says nothing about a user's bind.
+    let startedAt: number | undefined;
+    await bindPool
+      .run((client) => {
+        startedAt = failureHold.now();
+        return client.bind(bindName, password);
+      }, caller)
+      .catch(() => undefined);
+    if (startedAt !== undefined) await failureHold.hold(startedAt, caller?.signal);
   }
 
   /**
@@ -499,9 +554,27 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       }
     }, caller);
     failureHold.observe(startedAt);
+    // A refused bind to a DN (ppolicy's accountLocked) may be the administrative lock, which compare mode answers
+    // `disabled`: ask the entry. AD's 775 (upn, down-level) is its own lockout and stays `locked`.
+    if (outcome.status === 'locked' && (config.bind.mode === 'dn-template' || config.bind.mode === 'search')) return (await administrativeLockOf(bindName, caller)) ?? outcome;
     if (outcome.status !== 'invalid') return outcome;
     await failureHold.hold(startedAt, caller?.signal);
     return outcome.reason === 'wrong_password' && target.subjectId !== undefined ? { ...outcome, subjectId: target.subjectId } : outcome;
+  }
+
+  /**
+   * ppolicy's accountLocked does not say which lock refused the bind. The entry's pwdAccountLockedTime does:
+   * read as the service account (anonymously without one), the administrative lock answers `disabled`, as
+   * compare mode and the LDIF store answer it (account-state.ts). When the entry cannot be read (an ACL, a
+   * dropped connection, the deadline) the answer stays `locked`: the bind was refused either way.
+   */
+  async function administrativeLockOf(dn: string, caller: PoolCaller | undefined): Promise<VerifyOutcome | undefined> {
+    try {
+      const entry = await servicePool.run(async (client) => (await client.search(dn, { scope: 'base', attributes: ['pwdAccountLockedTime'] })).searchEntries[0], caller);
+      return entry === undefined ? undefined : administrativeLock(textValue(entry, 'pwdAccountLockedTime'));
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -584,23 +657,10 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     verify,
     /**
      * An unknown user in search mode costs a search but no bind: bind once as a name that cannot exist, so
-     * the answer takes as long as a wrong password would.
+     * the answer takes as long as a wrong password would. In compare mode, verify a stored value (spendDummy).
      */
     async dummyVerify(password, options) {
-      const bindName =
-        config.bind.mode === 'search' || config.bind.mode === 'compare'
-          ? `cn=${randomBytes(12).toString('hex')},${config.bind.baseDn}`
-          : (await bindNameFor(`no-such-user-${randomBytes(12).toString('hex')}`, options))?.name;
-      if (bindName === undefined || password.length === 0) return;
-      // Held like a failed bind, but not observed: a name that cannot exist says nothing about a user's bind.
-      let startedAt: number | undefined;
-      await bindPool
-        .run((client) => {
-          startedAt = failureHold.now();
-          return client.bind(bindName, password);
-        }, options)
-        .catch(() => undefined);
-      if (startedAt !== undefined) await failureHold.hold(startedAt, options?.signal);
+      await spendDummy(password, options);
     },
     get: getProfile,
     async *list(listOptions: ListOptions = {}) {

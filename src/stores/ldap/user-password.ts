@@ -20,8 +20,18 @@ const schemePrefix = /^\{[^}]+\}/u;
 /** userPassword is an octet string: a value that is not UTF-8 has no text a typed password could equal. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** One stored value, read once: the text and the scheme that checks it, or why nothing can check it. */
-export type UserPasswordValue = { readonly value: string; readonly scheme: string } | { readonly problem: LegacyIdpError };
+/**
+ * `{CRYPT}` around a shadow-style lock marker: `{CRYPT}!$6$...` (`usermod -L`/`passwd -l` put `!` before the
+ * hash), `{CRYPT}!`, `{CRYPT}*`, `{CRYPT}*LK*`, or nothing at all. crypt(3) takes none of them as a salt, so
+ * slapd never lets such a value bind; the `!` says why: the account was locked on purpose.
+ */
+const cryptLockMarker = /^\{crypt\}(?:$|[!*])/iu;
+
+/**
+ * One stored value, read once: the text and the scheme that checks it, a lock marker that refuses every password
+ * (`disabled` says which, never quoting the value), or why nothing can check it.
+ */
+export type UserPasswordValue = { readonly value: string; readonly scheme: string } | { readonly disabled: string } | { readonly problem: LegacyIdpError };
 
 /** What an entry's values say about a password; the store adds the subject id and the account's state. */
 export type UserPasswordAnswer =
@@ -81,6 +91,12 @@ export function userPasswordSchemes(registry: HashRegistry): UserPasswordSchemes
         }
       }
       if (value === '') continue;
+      // Before the registry: the {CRYPT} wrapper takes only real crypt(3) shapes, so `{CRYPT}!$6$...` would be an
+      // unknown scheme (unavailable, or skipped next to another value that then signs in) instead of a lock.
+      if (cryptLockMarker.test(value)) {
+        readValues.push({ disabled: `{CRYPT} lock marker (${value.length > 7 ? value.charAt(7) : 'empty'})` });
+        continue;
+      }
       const scheme = schemeOf(value);
       if (scheme !== undefined) readValues.push({ value, scheme });
       else if (schemePrefix.test(value)) readValues.push({ problem: new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `${label} has a scheme no registered scheme verifies`) });
@@ -92,6 +108,7 @@ export function userPasswordSchemes(registry: HashRegistry): UserPasswordSchemes
   async function check(password: string, values: readonly UserPasswordValue[], attribute: string): Promise<UserPasswordAnswer> {
     // A locked-account marker locks the entry wherever it stands: checked before any value could match.
     for (const stored of values) {
+      if ('disabled' in stored) return { status: 'disabled', detail: stored.disabled };
       if ('scheme' in stored && registry.get(stored.scheme)?.family === 'marker') return { status: 'disabled', detail: `${stored.scheme} disabled-account marker` };
     }
     let compared = 0;
@@ -100,6 +117,7 @@ export function userPasswordSchemes(registry: HashRegistry): UserPasswordSchemes
     // Any value may match (a hash migration keeps the old and the new one; slapd accepts either): in stored
     // order, the first that matches decides.
     for (const stored of values) {
+      if ('disabled' in stored) continue;
       if (!('scheme' in stored)) {
         problem ??= stored.problem;
         unchecked += 1;
