@@ -176,9 +176,17 @@ const storeOpeners: StoreOpeners = {
   },
   async file(store, registry, loaded) {
     const { fileUserStore } = await import('../stores/file/file-store.js');
-    const { type: _type, ...options } = store;
+    const { type: _type, preset, ...options } = store;
     const { normalization } = loaded.config;
-    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, registry });
+    // A preset's options can be secrets (the Firebase signer key): `{ "env": "NAME" }` and `{ "file": "path" }` stand
+    // for them, resolved here as in the serve and premigrate sections. Read when the store opens, like the LDAP
+    // service password: a secret, not a location, so the journal's source never holds it.
+    let resolvedPreset = preset;
+    if (typeof preset === 'object' && preset !== null) {
+      const { resolveReferences } = await import('./serve.js');
+      resolvedPreset = resolveReferences(preset, dirname(loaded.path), process.env, 'store.preset');
+    }
+    return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(resolvedPreset === undefined ? {} : { preset: resolvedPreset }), registry } as Parameters<typeof fileUserStore>[0]);
   },
   async ldap(store, registry) {
     const { ldapUserStore } = await import('../stores/ldap/ldap-store.js');

@@ -362,16 +362,38 @@ function toBoolean(value: unknown, fallback: boolean): boolean {
 
 const collators = new Map<string, Intl.Collator>();
 
+/** The fields of a collation document mongod knows; any other is FailedToParse. */
+const COLLATION_FIELDS = new Set(['locale', 'caseLevel', 'caseFirst', 'strength', 'numericOrdering', 'alternate', 'maxVariable', 'normalization', 'backwards', 'version']);
+
+/**
+ * mongod accepts a locale only when ICU names the collator's locale with exactly the same text
+ * (collator_factory_icu.cpp, validateLocaleID): `en_US`, `zh_Hant`, `de@collation=phonebook`; never `en-US`,
+ * `en_us`, `zh_HANT` or `root`. The pattern is that spelling; Intl then says whether the language exists.
+ */
+const ICU_LOCALE = /^[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_(?:[A-Z]{2}|\d{3})(?:_[A-Z0-9]{4,8})?)?(?:@collation=[a-z0-9]+)?$/;
+
 function parseCollation(raw: unknown): CollationSpec | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isDocument(raw)) throw failedToParse('collation must be an object');
   const { locale, strength, caseLevel, caseFirst, numericOrdering, alternate } = raw;
   if (typeof locale !== 'string') throw failedToParse("collation: missing required field 'locale'");
-  if (locale === 'simple') return undefined;
-  const bcp47 = locale.replace(/_/g, '-');
-  if (Intl.Collator.supportedLocalesOf(bcp47).length === 0) throw badValue(`Field 'locale' is invalid in: { locale: "${locale}" }`);
+  if (locale === 'simple') {
+    if (Object.keys(raw).length > 1) throw failedToParse(`If locale=simple, no other fields should be present in: ${formatValue(raw)}`);
+    return undefined;
+  }
+  const unknown = Object.keys(raw).find((field) => !COLLATION_FIELDS.has(field));
+  if (unknown !== undefined) throw failedToParse(`Collation spec contains unknown field. Collation spec: ${formatValue(raw)}`);
+  const bcp47 = locale.replace(/@.*$/, '').replace(/_/g, '-');
+  let known: boolean;
+  try {
+    known = ICU_LOCALE.test(locale) && Intl.Collator.supportedLocalesOf(bcp47).length > 0;
+  } catch {
+    // Intl throws a RangeError for a tag BCP 47 cannot spell; mongod's ICU does not know it either.
+    known = false;
+  }
+  if (!known) throw badValue(`Field 'locale' is invalid in: ${formatValue(raw)}`);
   const level = toInteger(strength, 'strength', 3);
-  if (level < 1 || level > 5) throw badValue(`collation strength must be 1 to 5, got ${level}`);
+  if (level < 1 || level > 5) throw failedToParse(`Field 'strength' must be an integer 1 through 5. Got: ${level}`);
   if (caseFirst !== undefined && caseFirst !== 'upper' && caseFirst !== 'lower' && caseFirst !== 'off') throw badValue('collation caseFirst must be upper, lower or off');
   return {
     locale: bcp47,
@@ -581,10 +603,30 @@ function refuseServerSideJavaScript(value: unknown): void {
   }
 }
 
+/** mongod's regex flags; any other letter in `$options` (JavaScript's `g`, `y`) is Location51108. */
+const REGEX_FLAGS = new Set(['i', 'm', 's', 'x', 'u']);
+
+function checkRegexOptions(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const entry of value) checkRegexOptions(entry);
+    return;
+  }
+  if (!isDocument(value)) return;
+  if (Object.hasOwn(value, '$options')) {
+    const options = value.$options;
+    if (typeof options !== 'string') throw badValue('$options has to be a string');
+    for (const flag of options) {
+      if (!REGEX_FLAGS.has(flag)) throw new CommandFailure(51108, 'Location51108', `invalid flag in regex options: ${flag}`);
+    }
+  }
+  for (const entry of Object.values(value)) checkRegexOptions(entry);
+}
+
 function compileFilter(filter: unknown, collation: CollationSpec | undefined): Predicate {
   if (filter === undefined || filter === null) return () => true;
   if (!isDocument(filter)) throw typeMismatch('filter must be an object');
   refuseServerSideJavaScript(filter);
+  checkRegexOptions(filter);
   if (Object.keys(filter).length === 0) return () => true;
   let query: Query;
   try {
@@ -660,6 +702,12 @@ function project(documents: Document[], projection: unknown): Document[] {
   if (projection === undefined || projection === null) return documents;
   if (!isDocument(projection)) throw typeMismatch('projection must be an object');
   if (Object.keys(projection).length === 0) return documents;
+  // MongoDB 4.4+ refuses a path and a path inside it in one projection ({a: 1, 'a.b': 1}).
+  const paths = Object.keys(projection);
+  for (const path of paths) {
+    const parent = paths.find((other) => path.startsWith(`${other}.`));
+    if (parent !== undefined) throw new CommandFailure(31250, 'Location31250', `Path collision at ${path} remaining portion ${path.slice(parent.length + 1)}`);
+  }
   try {
     return new Query({}, engineOptions(undefined)).find<Document>(documents, projection).all();
   } catch (error) {
@@ -766,7 +814,24 @@ function isReplacement(update: Document | Document[]): boolean {
 }
 
 /** Returns the updated copy; `inserting` applies $setOnInsert (mingo has no such operator). */
+/** mongod refuses an update that names a path and the same path or a path inside it twice ({$set: {a: 1, 'a.b': 2}}). */
+function assertNoConflictingPaths(update: Document): void {
+  const seen: string[] = [];
+  for (const [operator, fields] of Object.entries(update)) {
+    if (!operator.startsWith('$') || !isDocument(fields)) continue;
+    for (const path of Object.keys(fields)) {
+      const clash = seen.find((other) => other === path || path.startsWith(`${other}.`) || other.startsWith(`${path}.`));
+      if (clash !== undefined) {
+        const [shorter, longer] = clash.length <= path.length ? [clash, path] : [path, clash];
+        throw new CommandFailure(40, 'ConflictingUpdateOperators', `Updating the path '${longer}' would create a conflict at '${shorter}'`);
+      }
+      seen.push(path);
+    }
+  }
+}
+
 function applyUpdate(target: Document, update: Document | Document[], arrayFilters: unknown, condition: unknown, inserting: boolean): Document {
+  if (!Array.isArray(update)) assertNoConflictingPaths(update);
   try {
     if (Array.isArray(update)) {
       const documents = [cloneDocument(target)];

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
@@ -10,7 +11,7 @@ import type { HashRegistry } from '../../hashes/registry.js';
 import { mappedFieldOptions, mappedFields, recordMappingSchema, textOf, valueAt, type RecordMapping, type Row } from '../record/mapping.js';
 import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordStoreStats, type RecordUserStore } from '../record/record-store.js';
 import { readCsv } from './parsers/csv.js';
-import { maxRecordBytesCeiling, type FileRecord } from './parsers/input.js';
+import { maxRecordBytesCeiling, type FileRecord, type RecordReaderMetrics } from './parsers/input.js';
 import { readJsonArray } from './parsers/json-array.js';
 import { readJsonLines } from './parsers/jsonl.js';
 import { fileFormats, type FileFormat, type FilePresetParts } from './preset-definition.js';
@@ -90,10 +91,17 @@ export interface FileStoreStats extends RecordStoreStats {
   ambiguousEmails: number;
   /** Subject ids that two or more records share: the export is suspect, and bulk migration would see them twice. */
   duplicateSubjectIds: number;
+  /** Records merged into an earlier record of the same subject id (the `auth0` preset: a job export and a hash export in one file). */
+  mergedRecords: number;
 }
 
 export interface FileUserStore extends RecordUserStore {
   readonly stats: Readonly<FileStoreStats>;
+  /**
+   * The SHA-256 (hex) of the file's bytes as read (before gunzip): which export this store holds. `list()` cursors
+   * are positions in it, so a run that resumes from a cursor checks that the file is still this one.
+   */
+  readonly sha256: string;
 }
 
 const extensionFormats: Record<string, FileFormat> = { jsonl: 'jsonl', ndjson: 'jsonl', jsonlines: 'jsonl', json: 'json', csv: 'csv', tsv: 'csv' };
@@ -205,6 +213,15 @@ function addKey(index: Map<string, number>, shared: Map<string, number[]>, key: 
   return all === undefined;
 }
 
+/** A record's place in the file: its number and the line it starts on (when the reader tells). */
+interface Place {
+  record: number;
+  line: number | undefined;
+}
+
+/** Equal as values of one field: the same scalar, or objects and arrays with the same JSON. */
+const sameValue = (a: unknown, b: unknown): boolean => a === b || (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b));
+
 async function loadUsers(
   records: AsyncIterable<FileRecord>,
   settings: {
@@ -214,9 +231,14 @@ async function loadUsers(
     matchEmail: boolean;
     emptyIsNull: boolean;
     transform: ((record: Row) => Row) | undefined;
+    mergeBySubjectId: boolean;
+    /** The reader's counters: the line the current record starts on. */
+    metrics: RecordReaderMetrics;
   },
 ): Promise<LoadedUsers> {
-  const { format, mapping, normalize, matchEmail, emptyIsNull, transform } = settings;
+  const { format, mapping, normalize, matchEmail, emptyIsNull, transform, mergeBySubjectId, metrics } = settings;
+  /** Where a record is, for a message: its line and number, never its content. */
+  const place = ({ record, line }: Place): string => `${formatLabels[format]} ${line === undefined ? '' : `line ${line} `}(record ${record})`;
   const fields = mappedFields(mapping);
   const subjectAt = fields.indexOf(mapping.subjectId);
   const usernameAt = fields.indexOf(mapping.username);
@@ -239,11 +261,39 @@ async function loadUsers(
     byEmail: new Map(),
     sharedUsernames: new Map(),
     sharedEmails: new Map(),
-    stats: { records: 0, users: 0, skippedRows: 0, usernameCollisions: 0, ambiguousEmails: 0, duplicateSubjectIds: 0 },
+    stats: { records: 0, users: 0, skippedRows: 0, usernameCollisions: 0, ambiguousEmails: 0, duplicateSubjectIds: 0, mergedRecords: 0 },
   };
   const { stats } = loaded;
-  // Only for counting: dropped once the file is read.
-  const subjects = new Set<string>();
+  // Each subject id's user, for counting and merging: dropped once the file is read, as are the rest.
+  const subjects = new Map<string, number>();
+  /** Merging: where each user's first record is, and records without a sign-in name waiting for their user's other record. */
+  const places: Place[] = [];
+  const orphans = new Map<string, { values: unknown[]; place: Place }>();
+  const emailKey = (of: readonly unknown[]): string => {
+    const email = emailAt < 0 ? undefined : textOf(of[emailAt]);
+    return email === undefined ? '' : normalize(email);
+  };
+  /** Fills `into` with the fields `from` has and it lacks; a field both have with other values refuses the file. */
+  const mergeValues = (into: unknown[], from: readonly unknown[], later: Place, earlier: Place): void => {
+    fields.forEach((field, at) => {
+      const value = from[at];
+      if (value === undefined) return;
+      const held = into[at];
+      if (held === undefined) {
+        into[at] = value;
+        return;
+      }
+      // The sign-in names compare as the index holds them; every other field as it is.
+      if (at === usernameAt || at === emailAt ? normalize(textOf(held) ?? '') === normalize(textOf(value) ?? '') : sameValue(held, value)) return;
+      const options = mappedFieldOptions(mapping).get(field) ?? [];
+      const [first, second] = later.record > earlier.record ? [earlier, later] : [later, earlier];
+      throw new LegacyIdpError(
+        'ERR_LEGACY_IDP_CONFIG_FILE',
+        `${place(second)} has the subject id of ${place(first)} and another value of "${field}" (${options.join(', ')}): records of one user are merged, and must agree on every field both have (are both exports of the same tenant, taken at the same time?)`,
+        { path: options[0] ?? 'mapping' },
+      );
+    });
+  };
   for await (const record of records) {
     stats.records += 1;
     const row = transform ? transform(record) : record;
@@ -260,7 +310,20 @@ async function loadUsers(
         // Two ids that differ past 2^53 become one number: two users would merge, or one sign in as the other.
         throw new LegacyIdpError(
           'ERR_LEGACY_IDP_CONFIG_FILE',
-          `${formatLabels[format]} record ${stats.records}: "${fields[at] ?? ''}" (${option}) is a number that is not an integer within 2^53, which JSON readers round: write it as a string ("${fields[at] ?? ''}": "...") in the export`,
+          `${place({ record: stats.records, line: metrics.recordLine })}: "${fields[at] ?? ''}" (${option}) is a number that is not an integer within 2^53, which JSON readers round: write it as a string ("${fields[at] ?? ''}": "...") in the export`,
+          { path: option },
+        );
+      }
+      if (typeof value === 'object' && value !== null) {
+        // Its JSON text would become the id or the name (`{"$oid":"..."}`): a login nobody types, and a subject id
+        // that changes with the exporter's key order or spacing.
+        const kind = Array.isArray(value) ? 'an array' : 'an object';
+        const inner = Array.isArray(value) ? undefined : Object.keys(value).find((key) => key.startsWith('$'));
+        throw new LegacyIdpError(
+          'ERR_LEGACY_IDP_CONFIG_FILE',
+          `${place({ record: stats.records, line: metrics.recordLine })}: "${fields[at] ?? ''}" (${option}) is ${kind}, not a string or a number: map the field inside it${
+            inner === undefined ? '' : ` ("${fields[at] ?? ''}.${inner}" for MongoDB extended JSON)`
+          }`,
           { path: option },
         );
       }
@@ -268,6 +331,36 @@ async function loadUsers(
     const subjectId = textOf(values[subjectAt]);
     const rawUsername = textOf(values[usernameAt]);
     const username = rawUsername === undefined ? '' : normalize(rawUsername);
+    const here: Place = { record: stats.records, line: metrics.recordLine };
+    if (subjectId !== undefined && mergeBySubjectId) {
+      const first = subjects.get(subjectId);
+      if (first !== undefined) {
+        const merged = loaded.users[first] as unknown[];
+        const hadEmail = emailKey(merged);
+        mergeValues(merged, values, here, places[first] as Place);
+        stats.mergedRecords += 1;
+        // The merged record may bring the email the first one lacked.
+        const email = emailKey(merged);
+        if (matchEmail && hadEmail === '' && email !== '' && addKey(loaded.byEmail, loaded.sharedEmails, email, first)) stats.ambiguousEmails += 1;
+        continue;
+      }
+      if (username === '') {
+        // No sign-in name here, but the user's other record may have one, later in the file.
+        const orphan = orphans.get(subjectId);
+        if (orphan === undefined) orphans.set(subjectId, { values, place: here });
+        else {
+          mergeValues(orphan.values, values, here, orphan.place);
+          stats.mergedRecords += 1;
+        }
+        continue;
+      }
+      const orphan = orphans.get(subjectId);
+      if (orphan !== undefined) {
+        orphans.delete(subjectId);
+        mergeValues(values, orphan.values, here, orphan.place);
+        stats.mergedRecords += 1;
+      }
+    }
     if (subjectId === undefined || username === '') {
       stats.skippedRows += 1;
       continue;
@@ -275,14 +368,16 @@ async function loadUsers(
     const user = loaded.users.length;
     loaded.users.push(values);
     if (subjects.has(subjectId)) stats.duplicateSubjectIds += 1;
-    else subjects.add(subjectId);
+    else subjects.set(subjectId, user);
+    if (mergeBySubjectId) places[user] = here;
     if (addKey(loaded.byUsername, loaded.sharedUsernames, username, user)) stats.usernameCollisions += 1;
     if (matchEmail && emailAt >= 0) {
-      const email = textOf(values[emailAt]);
-      const key = email === undefined ? '' : normalize(email);
+      const key = emailKey(values);
       if (key !== '' && addKey(loaded.byEmail, loaded.sharedEmails, key, user)) stats.ambiguousEmails += 1;
     }
   }
+  // Records of a user no record with a sign-in name completed: skipped like any record without one.
+  stats.skippedRows += orphans.size;
   stats.users = loaded.users.length;
   const [missing] = unseen;
   if (missing !== undefined && stats.records > 0) {
@@ -352,6 +447,7 @@ function memoryBackend(loaded: LoadedUsers, matchEmail: boolean): RecordBackend 
   };
 
   return {
+    inMemory: true,
     async find(login, limit) {
       await Promise.resolve();
       const named = usersFor(byUsername, sharedUsernames, login);
@@ -413,7 +509,8 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
   const format = formatOf(config.format, preset, config.path);
   const jsonKey = config.jsonKey ?? preset?.jsonKey;
   const { gzip, extension } = fileNameParts(config.path);
-  const limits = config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes };
+  const metrics: RecordReaderMetrics = { records: 0, peakBufferedBytes: 0 };
+  const limits = { metrics, ...(config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes }) };
   const delimiter = config.csv?.delimiter ?? (extension === 'tsv' ? '\t' : ',');
   const name = config.name ?? (preset ? `file:${preset.name}` : `file:${format}`);
 
@@ -425,7 +522,10 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
     if (mapping.scheme !== 'auto' && registry.get(mapping.scheme) === undefined) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_HASH_UNKNOWN_SCHEME', `file store options: the registry has no scheme "${mapping.scheme}"`, { path: 'mapping.scheme' });
     }
-    const loaded = await readUsers(config.path, { format, gzip, mapping, normalize, matchEmail, transform: preset?.transformRecord }, (source) =>
+    const loaded = await readUsers(
+      config.path,
+      { format, gzip, mapping, normalize, matchEmail, transform: preset?.transformRecord, mergeBySubjectId: preset?.mergeBySubjectId ?? false, metrics },
+      (source) =>
       format === 'jsonl'
         ? readJsonLines(source, limits)
         : format === 'json'
@@ -439,6 +539,7 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
             }),
     );
     const stats: FileStoreStats = Object.freeze({ ...loaded.stats });
+    const { sha256 } = loaded;
     const store = createRecordUserStore({
       name,
       backend: memoryBackend(loaded, matchEmail),
@@ -449,7 +550,7 @@ export async function fileUserStore(options: FileStoreOptions): Promise<FileUser
       batchSize: config.batchSize,
       maxBatchSize: 10_000,
     });
-    return { ...store, stats };
+    return { ...store, stats, sha256 };
   } catch (error) {
     if (ownsRegistry) await registry.close();
     throw error;
@@ -461,7 +562,7 @@ async function readUsers(
   path: string,
   settings: { format: FileFormat; gzip: boolean } & Omit<Parameters<typeof loadUsers>[1], 'emptyIsNull'>,
   reader: (source: Readable) => AsyncIterable<FileRecord>,
-): Promise<LoadedUsers> {
+): Promise<LoadedUsers & { sha256: string }> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -470,15 +571,29 @@ async function readUsers(
   }
   // The stream closes the handle when it ends or is destroyed; the explicit close covers an early failure.
   const stream: Readable = handle.createReadStream({ highWaterMark: 64 * 1024 });
-  const source: Readable = settings.gzip ? pipeline(stream, createGunzip(), () => undefined) : stream;
+  // The digest of the bytes as they pass: the file is read once, and what is hashed is what was loaded.
+  const digest = createHash('sha256');
+  const digested: Readable = pipeline(
+    stream,
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        digest.update(chunk);
+        callback(null, chunk);
+      },
+    }),
+    () => undefined,
+  );
+  const source: Readable = settings.gzip ? pipeline(digested, createGunzip(), () => undefined) : digested;
   try {
-    return await loadUsers(reader(source), { ...settings, emptyIsNull: settings.format === 'csv' });
+    const loaded = await loadUsers(reader(source), { ...settings, emptyIsNull: settings.format === 'csv' });
+    return { ...loaded, sha256: digest.digest('hex') };
   } catch (error) {
     if (!isLegacyIdpError(error)) throw unreadable(path, error);
     // The reader's message says where in the file; the operator also needs to know which file.
     throw new LegacyIdpError(error.code, `${basename(path)}: ${error.message}`, { cause: error, ...(error.path === undefined ? {} : { path: error.path }) });
   } finally {
     source.destroy();
+    digested.destroy();
     stream.destroy();
     await handle.close().catch(() => undefined);
   }

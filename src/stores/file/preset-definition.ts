@@ -24,6 +24,13 @@ export interface FilePresetParts {
    * mapped like any other.
    */
   transformRecord?: (record: Row) => Row;
+  /**
+   * Records sharing a subject id are one user's, from two exports concatenated into one file (Auth0's user
+   * export job and its password-hash export): their mapped fields are merged, in either order; a field both
+   * records have with different values refuses the file. Without it, such records are two users (counted in
+   * `stats.duplicateSubjectIds`).
+   */
+  mergeBySubjectId?: boolean;
 }
 
 /** A preset as the built-in table lists it: its name, its options schema and the function that builds it. */

@@ -84,26 +84,81 @@ export interface LegacyRecord {
   state: AccountState;
 }
 
-/** A field's value: the key itself first (SQL column names may contain dots), then a dotted path. */
+/**
+ * A field's value: the key itself first (SQL column names may contain dots), then a dotted path. A path goes on
+ * through arrays as MongoDB reads it: a number picks an element (`emails.0.address`), any other segment is read in
+ * every element that is a document, and the values found come back as an array, in order (`emails.address` of
+ * Meteor's `emails: [{ address }]` is `['ann@x.org']`). Undefined when nothing is there.
+ */
 export function valueAt(row: Row, path: string): unknown {
   if (Object.hasOwn(row, path)) return row[path];
   if (!path.includes('.')) return undefined;
-  let value: unknown = row;
-  for (const part of path.split('.')) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
+  return valueAlong(row, path.split('.'), 0);
+}
+
+function valueAlong(value: unknown, parts: readonly string[], index: number): unknown {
+  if (index === parts.length) return value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const part = parts[index] as string;
+  if (Array.isArray(value) && !/^\d+$/u.test(part)) {
+    const found: unknown[] = [];
+    for (const element of value) {
+      // MongoDB does not reach into arrays nested directly in arrays, nor into scalars.
+      if (typeof element !== 'object' || element === null || Array.isArray(element)) continue;
+      const inner = valueAlong(element, parts, index);
+      if (inner !== undefined) found.push(inner);
+    }
+    return found.length === 0 ? undefined : found;
   }
-  return value;
+  if (!Object.hasOwn(value, part)) return undefined;
+  return valueAlong((value as Record<string, unknown>)[part], parts, index + 1);
 }
 
 const hasHexString = (value: object): value is { toHexString(): string } =>
   typeof (value as { toHexString?: unknown }).toHexString === 'function';
 
 /**
- * A value as text: strings as they are, numbers and bigints in decimal, dates in ISO 8601, binary as base64,
- * MongoDB ObjectIds as hex. Undefined for null, undefined and empty strings.
+ * BSON values the mongodb driver hands over in its own classes, as the plain values every rule here reads: a
+ * `Binary` (BinData, which the driver does not turn into a Uint8Array) as its bytes, a `Long` (an int64 beyond
+ * 2^53, which the driver keeps) as a bigint, `Int32`/`Double` as numbers, a `Decimal128` as its decimal text. Told
+ * apart by `_bsontype`, so this module, shared with the SQL and file stores, never loads bson. A UUID (a Binary
+ * with `toHexString`) stays as it is and reads as its hex form, as ObjectIds do.
  */
-export function textOf(value: unknown): string | undefined {
+function plainValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || value instanceof Date || Array.isArray(value)) return value;
+  switch ((value as { _bsontype?: unknown })._bsontype) {
+    case 'Binary': {
+      if (hasHexString(value)) return value;
+      const { buffer, position } = value as { buffer?: unknown; position?: unknown };
+      if (buffer instanceof Uint8Array && typeof position === 'number') return buffer.subarray(0, position);
+      return value;
+    }
+    // Long.toString() and Decimal128.toString() write the decimal digits (both are BSON value classes).
+    case 'Long':
+      return BigInt((value as { toString(): string }).toString());
+    case 'Int32':
+    case 'Double':
+      return Number(value.valueOf());
+    case 'Decimal128':
+      return (value as { toString(): string }).toString();
+    default:
+      return value;
+  }
+}
+
+/** A document (not an array, a date, bytes or a BSON value object): what an array element must not be to read as one value. */
+const isDocument = (value: unknown): boolean => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+};
+
+/**
+ * A value as text: strings as they are, numbers and bigints (and int64s) in decimal, Decimal128 as written, dates in
+ * ISO 8601, binary as base64, MongoDB ObjectIds and UUIDs as hex. Undefined for null, undefined and empty strings.
+ */
+export function textOf(raw: unknown): string | undefined {
+  const value = plainValue(raw);
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') return value.length === 0 ? undefined : value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
@@ -139,15 +194,56 @@ function binaryAsText(bytes: Uint8Array, kind: 'name' | 'hash'): string | undefi
 
 /**
  * A text field's value (username, email, names, the hash, the scheme id): as `textOf`, except that binary
- * holding text is read as that text rather than base64 (`binaryAsText`).
+ * holding text is read as that text rather than base64 (`binaryAsText`), and an array (a MongoDB field holding
+ * several values, or a path through an array of documents) gives its first element that is not a document and
+ * reads as text.
  */
-function textFieldOf(value: unknown, kind: 'name' | 'hash' = 'name'): string | undefined {
+function textFieldOf(raw: unknown, kind: 'name' | 'hash' = 'name'): string | undefined {
+  if (Array.isArray(raw)) {
+    for (const element of raw) {
+      if (isDocument(element)) continue;
+      const text = textFieldOf(element, kind);
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+  const value = plainValue(raw);
   if (value instanceof Uint8Array && value.length > 0) return binaryAsText(value, kind) ?? textOf(value);
   return textOf(value);
 }
 
-/** A value as a JSON-friendly claim: dates, binary, bigints and ObjectIds as text; objects kept. */
-function claimOf(value: unknown): unknown {
+/**
+ * Every text a field offers for matching a login: each element of an array (and of arrays within it), read as
+ * `textFieldOf` reads a name. MongoDB matches `{ field: login }` when any element equals the login, and the store
+ * must tell afterwards which field a document matched on.
+ */
+export function textsAt(row: Row, path: string): string[] {
+  const texts: string[] = [];
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const element of value) collect(element);
+      return;
+    }
+    if (isDocument(value)) return;
+    const text = textFieldOf(value);
+    if (text !== undefined) texts.push(text);
+  };
+  collect(valueAt(row, path));
+  return texts;
+}
+
+/**
+ * A row's subject id: the key field as text (`textOf`), an int64 in decimal and a Decimal128 as written. Keys of
+ * different BSON types can give the same text (42 and '42'); the MongoDB store refuses to write back to such a key.
+ */
+export function subjectIdOf(row: Row, path: string): string | undefined {
+  return textOf(valueAt(row, path));
+}
+
+/** A value as a JSON-friendly claim: dates, binary, bigints and ObjectIds as text; objects kept; arrays element by element. */
+function claimOf(raw: unknown): unknown {
+  if (Array.isArray(raw)) return raw.map((element: unknown) => (element === null || element === undefined ? element : claimOf(element)));
+  const value = plainValue(raw);
   if (value === null || value === undefined) return undefined;
   if (value instanceof Date || value instanceof Uint8Array || typeof value === 'bigint') return textOf(value);
   if (typeof value === 'object' && hasHexString(value)) return value.toHexString();
@@ -177,6 +273,10 @@ function booleanOf(value: unknown): boolean | undefined {
  * value (AD's and many exports' "never") is no date; anything else beyond microseconds is unreadable.
  */
 function epochMs(value: number): number | undefined | 'never' {
+  // PostgreSQL's 'infinity' and '-infinity' (pg reads them as ±Infinity; EF Core + Npgsql store
+  // DateTimeOffset.MaxValue/MinValue so): never, and a time long past.
+  if (value === Infinity) return 'never';
+  if (value === -Infinity) return -Infinity;
   if (!Number.isFinite(value)) return undefined;
   const size = Math.abs(value);
   if (size >= 9e18) return 'never';
@@ -193,6 +293,7 @@ function timeOf(value: unknown): number | undefined | 'never' {
   if (typeof value === 'string' && value.trim().length > 0) {
     const text = value.trim();
     if (/^-?\d+$/u.test(text)) return epochMs(Number(text));
+    if (/^[-+]?infinity$/iu.test(text)) return epochMs(text.startsWith('-') ? -Infinity : Infinity);
     // SQL timestamps without a zone ('2030-01-01 10:00:00') are read as UTC, as the stores write them.
     const iso = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?$/u.test(text) ? `${text.replace(' ', 'T')}Z` : text;
     const time = Date.parse(iso);
@@ -233,7 +334,7 @@ function ruleHolds(rule: StateRule, value: unknown, now: number): boolean | 'unr
 /** The account state a row records, evaluated at `now` (a lock that ended is no lock). */
 export function accountStateOf(row: Row, rules: readonly StateRule[], now = Date.now()): AccountState {
   for (const rule of rules) {
-    const holds = ruleHolds(rule, valueAt(row, rule.field), now);
+    const holds = ruleHolds(rule, plainValue(valueAt(row, rule.field)), now);
     // The field's value is not quoted: it could be anything, a password included.
     if (holds === 'unreadable') return { status: 'unreadable', detail: `${rule.field}: a value the "${typeof rule.when === 'object' ? 'equals' : rule.when}" rule cannot read` };
     if (holds) {
@@ -258,7 +359,7 @@ function isRecoverable(scheme: string, context: Readonly<Record<string, unknown>
  * signed into or migrated, and the store counts it instead.
  */
 export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username: string) => string, cursor?: string): LegacyRecord | undefined {
-  const subjectId = textOf(valueAt(row, mapping.subjectId));
+  const subjectId = subjectIdOf(row, mapping.subjectId);
   const rawUsername = textFieldOf(valueAt(row, mapping.username));
   if (subjectId === undefined || rawUsername === undefined) return undefined;
   const text = (path: string | undefined): string | undefined => (path === undefined ? undefined : textFieldOf(valueAt(row, path)));
@@ -278,7 +379,7 @@ export function mapRecord(row: Row, mapping: RecordMapping, normalize: (username
     const scheme = text(mapping.schemeField) ?? mapping.scheme;
     const context: Record<string, unknown> = { ...mapping.staticContext };
     for (const [key, path] of Object.entries(mapping.context)) {
-      const value = valueAt(row, path);
+      const value = plainValue(valueAt(row, path));
       if (value !== null && value !== undefined) context[key] = typeof value === 'bigint' ? Number(value) : value instanceof Uint8Array ? textOf(value) : value;
     }
     credential = {

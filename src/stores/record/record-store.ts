@@ -30,6 +30,11 @@ export interface RecordBackend {
   page(after: unknown, limit: number, signal?: AbortSignal): Promise<Row[]>;
   /** How many rows `page` walks through, when the backend can count them. */
   count?(): Promise<number>;
+  /**
+   * Every row is in memory (the file store): reading them all costs no round trip, so the dummy check's search
+   * for a stored credential goes on to the last row instead of stopping after a few pages.
+   */
+  readonly inMemory?: boolean;
   /** The list cursor of a row, and back: the key value in a form that survives a restart. */
   cursorOf(row: Row): string;
   parseCursor(cursor: string): unknown;
@@ -62,7 +67,8 @@ export interface RecordUserStore extends UserStore {
   readonly stats: Readonly<RecordStoreStats>;
   /**
    * Chooses the dummy hash of unknown users now (a few pages read, each hash shape of the sample timed: up to 24
-   * verifications), so that no sign-in waits for it. Resolves once it is chosen; rejects when the store cannot be
+   * verifications; or one value of the mapping's scheme made, when the rows read hold none), so that no sign-in
+   * waits for it. Resolves once it is chosen; rejects when the store cannot be
    * read (a later call tries again) or when `signal` aborts first, which stops the wait, not the choice.
    */
   prepare(options?: { signal?: AbortSignal }): Promise<void>;
@@ -73,7 +79,7 @@ export interface RecordUserStore extends UserStore {
 
 /** Rows read for the dummy check's sample, and how many distinct hash shapes of them are timed at most. */
 const dummySampleRows = 100;
-/** Pages read at most while no row of the sample holds a credential. */
+/** Pages read at most while no row of the sample holds a credential (every page when the backend is in memory). */
 const dummySamplePages = 20;
 const maxDummyCandidates = 8;
 /** Timed verifications per shape, and how much slower a shape must be to replace the most common one. */
@@ -148,11 +154,14 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     return dummyChoice;
   }
   async function sampleCredential(): Promise<StoredCredential | undefined> {
+    // A source without passwords has none to find (and an in-memory one would be read to its end for nothing).
+    if (mapping.hash === false) return undefined;
     const byShape = new Map<string, { credential: StoredCredential; rows: number }>();
     // Exports often start with accounts that have no password (social sign-ins): read on, a page at a time, until
     // a credential turns up, or an unknown user would cost nothing at all.
     let after: unknown;
-    for (let page = 0; page < dummySamplePages; page++) {
+    const pages = backend.inMemory === true ? Number.POSITIVE_INFINITY : dummySamplePages;
+    for (let page = 0; page < pages; page++) {
       // A store closed meanwhile (a stop during start-up) ends the choice: nothing would use it.
       assertOpen();
       const rows = await backend.page(after, dummySampleRows);
@@ -168,6 +177,8 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
       if (byShape.size > 0 || rows.length < dummySampleRows || last === undefined) break;
       after = backend.parseCursor(backend.cursorOf(last));
     }
+    // None found in the pages read: a dummy of the mapping's own scheme, or unknown users would cost nothing.
+    if (byShape.size === 0) return madeDummy();
     // Most rows first; a stable sort keeps the first seen first among equals.
     const candidates = [...byShape.values()].sort((a, b) => b.rows - a.rows).map((entry) => entry.credential);
     if (candidates.length <= 1) return candidates[0];
@@ -180,6 +191,26 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
       if (chosen === undefined || ms > clearlyCostlier * chosen.ms) chosen = { credential, ms };
     }
     return chosen?.credential ?? candidates[0];
+  }
+  /**
+   * A value of the mapping's fixed scheme, made from a random password with the scheme's default parameters and
+   * checked with the mapping's static context, for a store whose rows read hold no credential. Only a scheme that
+   * can make values (bcrypt, argon2id, scrypt, pbkdf2_sha256) and needs no per-user context: the others (a
+   * Firebase export's firebase_scrypt needs each user's salt) have no dummy, and `auto` names no scheme.
+   */
+  async function madeDummy(): Promise<StoredCredential | undefined> {
+    if (mapping.hash === false || mapping.scheme === 'auto') return undefined;
+    const scheme = registry.get(mapping.scheme);
+    if (scheme?.hash === undefined) return undefined;
+    const context = mapping.staticContext;
+    if ((scheme.contextKeys ?? []).some(({ key, required }) => required && (context[key] === undefined || context[key] === null))) return undefined;
+    assertOpen();
+    try {
+      const hash = await registry.hash(mapping.scheme, randomBytes(12).toString('base64url'));
+      return { scheme: mapping.scheme, hash, ...(Object.keys(context).length === 0 ? {} : { context: Object.freeze({ ...context }) }) };
+    } catch {
+      return undefined;
+    }
   }
   /**
    * Each candidate's shortest of `costRounds` verifications of a random password, taken in turns: waiting for
@@ -321,7 +352,14 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
         else stats.skippedRows += 1;
       }
       if (rows.length <= batchSize) return;
-      after = backend.parseCursor(cursors[batchSize - 1] as string);
+      try {
+        after = backend.parseCursor(cursors[batchSize - 1] as string);
+      } catch (error) {
+        // A key the backend wrote but cannot read back: the listing cannot go on from it, and must not stop untyped.
+        throw isLegacyIdpError(error)
+          ? error
+          : new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `${name}: list(): a key of "${mapping.subjectId}" cannot be paged after; map a key field of strings or numbers as mapping.subjectId`, { path: 'mapping.subjectId', cause: error });
+      }
     }
   }
 

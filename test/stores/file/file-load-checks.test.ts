@@ -175,7 +175,7 @@ describe('file store: numbers JSON.parse cannot keep', () => {
     ] as const) {
       const error = await refusal({ path: await write(name, content), mapping });
       expect(error).toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_FILE', path: 'mapping.subjectId' });
-      expect(error.message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: JSONL? record 2: "id" \\(mapping\\.subjectId\\) is a number that is not an integer within 2\\^53`, 'u'));
+      expect(error.message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: JSONL? line \\d+ \\(record 2\\): "id" \\(mapping\\.subjectId\\) is a number that is not an integer within 2\\^53`, 'u'));
       expect(error.message).toContain('write it as a string');
       expect(error.message).not.toContain('12345678901234');
     }
@@ -195,7 +195,7 @@ describe('file store: numbers JSON.parse cannot keep', () => {
     expect(username).toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_FILE', path: 'mapping.username' });
     const email = await refusal({ path: await write('numemail.jsonl', `{"id": "a", "username": "al", "mail": 1e300, "hash": "${hash}"}\n`), mapping: { ...mapping, email: 'mail' } });
     expect(email).toMatchObject({ code: 'ERR_LEGACY_IDP_CONFIG_FILE', path: 'mapping.email' });
-    expect(email.message).toContain('JSONL record 1: "mail" (mapping.email)');
+    expect(email.message).toContain('JSONL line 1 (record 1): "mail" (mapping.email)');
     const safe = await fileUserStore({ path: await write('safe.jsonl', jsonl([{ id: Number.MAX_SAFE_INTEGER, username: 1234, hash }])), registry, mapping });
     try {
       expect(await safe.verify({ username: '1234', password })).toMatchObject({ status: 'valid', subjectId: '9007199254740991' });

@@ -61,7 +61,7 @@ describe('file store', () => {
     const store = await fileUserStore({ path: paths.csv, registry, matchEmail: true, mapping: { ...flatMapping, attributes: { legacyId: 'id' } } });
     try {
       expect(store.name).toBe('file:csv');
-      expect(store.stats).toEqual({ records: 4, users: 4, skippedRows: 0, usernameCollisions: 0, ambiguousEmails: 0, duplicateSubjectIds: 0 });
+      expect(store.stats).toEqual({ records: 4, users: 4, skippedRows: 0, usernameCollisions: 0, ambiguousEmails: 0, duplicateSubjectIds: 0, mergedRecords: 0 });
       const alice = await store.get('Alice@Example.org');
       expect(alice).toMatchObject({
         subjectId: '10',
@@ -147,7 +147,7 @@ describe('file store', () => {
     );
     const store = await fileUserStore({ path, registry, matchEmail: true, mapping: minimal });
     try {
-      expect(store.stats).toEqual({ records: 8, users: 5, skippedRows: 3, usernameCollisions: 1, ambiguousEmails: 1, duplicateSubjectIds: 1 });
+      expect(store.stats).toEqual({ records: 8, users: 5, skippedRows: 3, usernameCollisions: 1, ambiguousEmails: 1, duplicateSubjectIds: 1, mergedRecords: 0 });
       // Two records answer to "ann": neither signs in, neither is found.
       expect(await store.verify({ username: 'ann', password: 'pw-ann' })).toMatchObject({ status: 'unknown_user' });
       expect(await store.get('ANN')).toBeNull();

@@ -9,7 +9,10 @@ import { decodeUtf8, fileBytes, fileFormatError, recordLimit, tooLarge, type Rec
  *
  * Lenient where exports commonly are: a `"` inside an unquoted field is kept as it is, and an empty line
  * is skipped. Strict where a guess would load the wrong data: a row with more or fewer fields than the
- * header, text after a closing quote, and a quote left open at the end of the file are errors.
+ * header, text after a closing quote, a quote after blanks at the start of a field (`1, "alice"`: read as
+ * written, the quotes would be part of the value), a row repeating the header (two exports joined, or
+ * `header` given for a file that has its own header row: the header would load as a user), and a quote left
+ * open at the end of the file are errors.
  */
 
 export interface CsvReaderOptions extends RecordReaderOptions {
@@ -44,6 +47,11 @@ const quoted = 2;
 const quoteInQuoted = 3;
 /** A CR ended a record; an LF right after it belongs to the same line end. */
 const afterCr = 4;
+/** An unquoted field that holds only spaces and tabs so far: a `"` now would be an opening quote written late. */
+const leadingBlanks = 5;
+
+const space = 0x20;
+const tab = 0x09;
 
 function checkDelimiter(delimiter: string, where: string): number {
   const code = delimiter.length === 1 ? delimiter.charCodeAt(0) : -1;
@@ -115,6 +123,17 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
     if (fields.length !== names.length) {
       throw fileFormatError(label, recordLine, record, `has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${names.length}`);
     }
+    const header = names;
+    if (fields.every((field, index) => field === header[index])) {
+      throw fileFormatError(
+        label,
+        recordLine,
+        record,
+        Array.isArray(options.header)
+          ? 'repeats the column names of csv.header: the file has its own header row, so leave csv.header out'
+          : 'repeats the header row (two exports joined into one file?): remove the repeated header',
+      );
+    }
     const entries: [string, string][] = [];
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
@@ -147,9 +166,10 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
         continue;
       }
       if (byte === lf || byte === cr) {
-        if (state === quoteInQuoted || state === unquoted || state === fieldStart) {
+        if (state === quoteInQuoted || state === unquoted || state === fieldStart || state === leadingBlanks) {
           const fields = finishRecord();
           const value = fields === undefined ? undefined : accept(fields);
+          const valueLine = recordLine;
           state = fieldStart;
           if (byte === cr) state = afterCr;
           else {
@@ -157,7 +177,10 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
             recordLine = line;
           }
           if (value !== undefined) {
-            if (metrics) metrics.records += 1;
+            if (metrics) {
+              metrics.records += 1;
+              metrics.recordLine = valueLine;
+            }
             yield value;
           }
         }
@@ -166,7 +189,7 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
       raw += 1;
       if (raw > limit) throw tooLarge(label, recordLine, record + 1, limit);
       if (byte === delimiter) {
-        if (state === quoteInQuoted || state === unquoted || state === fieldStart) {
+        if (state === quoteInQuoted || state === unquoted || state === fieldStart || state === leadingBlanks) {
           // One field too many is enough to refuse the row: a row of millions of delimiters would otherwise
           // keep an offset and decode a string for each before being compared with the header.
           if (names !== undefined && ends.length + 1 >= names.length) {
@@ -182,11 +205,20 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
           if (byte === quote) state = quoted;
           else {
             append(byte);
-            state = unquoted;
+            state = byte === space || byte === tab ? leadingBlanks : unquoted;
           }
           break;
         case unquoted:
           append(byte);
+          break;
+        case leadingBlanks:
+          if (byte === quote) {
+            // `a, "b"` (a space after the delimiter, as people and some writers put it): RFC 4180 makes it an
+            // unquoted field holding the quotes, so `"alice"` would load as a username with quotes in it.
+            throw fileFormatError(label, recordLine, names === undefined ? undefined : record + 1, 'a quote after blanks at the start of a field: remove the blanks before the opening quote');
+          }
+          append(byte);
+          if (byte !== space && byte !== tab) state = unquoted;
           break;
         case quoteInQuoted:
           if (byte !== quote) throw fileFormatError(label, line, names === undefined ? undefined : record + 1, 'unexpected text after the closing quote of a field');
@@ -203,7 +235,10 @@ export async function* readCsv(input: RecordFileInput, options: CsvReaderOptions
     const fields = finishRecord();
     const value = fields === undefined ? undefined : accept(fields);
     if (value !== undefined) {
-      if (metrics) metrics.records += 1;
+      if (metrics) {
+        metrics.records += 1;
+        metrics.recordLine = recordLine;
+      }
       yield value;
     }
   }

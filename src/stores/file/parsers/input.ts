@@ -18,6 +18,8 @@ export interface RecordReaderMetrics {
   records: number;
   /** The most bytes the reader held at once for an unfinished record (its memory bound, chunks aside). */
   peakBufferedBytes: number;
+  /** The line of the file on which the record yielded last starts: for messages about a record's content. */
+  recordLine?: number;
 }
 
 export interface RecordReaderOptions {

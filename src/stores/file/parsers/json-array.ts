@@ -297,7 +297,10 @@ export async function* readJsonArray(input: RecordFileInput, options: JsonArrayR
                 const value = parseJsonRecord(text, label, elementLine, record);
                 if (!isJsonObject(value)) throw fileFormatError(label, elementLine, record, 'is not a JSON object');
                 state = 'afterElement';
-                if (metrics) metrics.records += 1;
+                if (metrics) {
+                  metrics.records += 1;
+                  metrics.recordLine = elementLine;
+                }
                 yield value;
               }
             }

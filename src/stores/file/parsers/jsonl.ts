@@ -64,7 +64,10 @@ export async function* readJsonLines(input: RecordFileInput, options: RecordRead
       start = newline + 1;
       const value = finishLine(bytes);
       if (value !== undefined) {
-        if (metrics) metrics.records += 1;
+        if (metrics) {
+          metrics.records += 1;
+          metrics.recordLine = line;
+        }
         yield value;
       }
     }
@@ -73,7 +76,10 @@ export async function* readJsonLines(input: RecordFileInput, options: RecordRead
     // The last line has no line end: a file cut off mid-record fails here as invalid JSON.
     const value = finishLine(Buffer.concat(pending));
     if (value !== undefined) {
-      if (metrics) metrics.records += 1;
+      if (metrics) {
+        metrics.records += 1;
+        metrics.recordLine = line;
+      }
       yield value;
     }
   }

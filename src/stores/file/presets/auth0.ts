@@ -15,7 +15,9 @@ import { defineFilePreset } from '../preset-definition.js';
  *
  * The subject id is the Auth0 user id either way: `user_id`, else `auth0|` + `alt_id`, else `auth0|` + the
  * `_id`, as Auth0 documents for the hash export. Users sign in with their username when they have one, else
- * their email; the email finds them too. `blocked` users are disabled.
+ * their email; the email finds them too. `blocked` users are disabled. The two exports concatenated into one
+ * file (`cat users.ndjson hashes.ndjson`) give each user twice, under one subject id: the records are merged
+ * (the hash from one, the profile and `blocked` from the other), and records that disagree refuse the file.
  */
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -26,23 +28,27 @@ function objectIdOf(value: unknown): string | undefined {
   return text(value);
 }
 
-function identifier(record: Row, type: string): string | undefined {
+/** The first entry of `identifiers` of this type (`email`, `username`), with its `value` and `verified`. */
+function identifier(record: Row, type: string): Record<string, unknown> | undefined {
   const identifiers = record['identifiers'];
   if (!Array.isArray(identifiers)) return undefined;
   for (const entry of identifiers as unknown[]) {
-    if (typeof entry === 'object' && entry !== null && (entry as Record<string, unknown>)['type'] === type) return text((entry as Record<string, unknown>)['value']);
+    if (typeof entry === 'object' && entry !== null && (entry as Record<string, unknown>)['type'] === type) return entry as Record<string, unknown>;
   }
   return undefined;
 }
 
 function auth0Fields(record: Row): Row {
   const localId = text(record['alt_id']) ?? objectIdOf(record['_id']);
-  const email = text(record['email']) ?? identifier(record, 'email');
+  const emailIdentifier = identifier(record, 'email');
+  const email = text(record['email']) ?? text(emailIdentifier?.['value']);
   return {
     ...record,
     $user_id: text(record['user_id']) ?? (localId === undefined ? undefined : `auth0|${localId}`),
     $email: email,
-    $login: text(record['username']) ?? identifier(record, 'username') ?? email,
+    // Users whose email is only in `identifiers` have its `verified` there too.
+    $email_verified: record['email_verified'] ?? emailIdentifier?.['verified'],
+    $login: text(record['username']) ?? text(identifier(record, 'username')?.['value']) ?? email,
   };
 }
 
@@ -62,10 +68,11 @@ export const auth0Preset = defineFilePreset({
       displayName: 'name',
       givenName: 'given_name',
       surname: 'family_name',
-      attributes: { emailVerified: 'email_verified', connection: 'connection' },
+      attributes: { emailVerified: '$email_verified', connection: 'connection' },
       states: [{ field: 'blocked', when: 'true', status: 'disabled', detail: 'blocked in Auth0' }],
     },
     matchEmail: true,
     transformRecord: auth0Fields,
+    mergeBySubjectId: true,
   }),
 });
