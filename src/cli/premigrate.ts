@@ -1,9 +1,11 @@
+import { setMaxListeners } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { MigrationWriteBack } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { jsonLogger } from '../core/logger.js';
 import { parseOptions } from '../core/validate.js';
+import type { Checkpoint } from '../premigrate/checkpoint.js';
 import type { PremigrateProgress } from '../premigrate/engine.js';
 import type { MigrationSink } from '../premigrate/types.js';
 import { exitCodes, type CliIo } from './cli.js';
@@ -43,8 +45,19 @@ const premigrateConfigSchema = z
     writeBack: z.boolean().default(false),
     /** sink.write calls in flight in the engine (default 4). */
     concurrency: z.number().int().min(1).max(64).default(4),
+    /**
+     * On SIGINT/SIGTERM/SIGHUP no further user is read; the writes already sent get this long to finish and be
+     * recorded. Those still unanswered then stay in the journal's in-flight table (the next run looks them up).
+     */
+    shutdownTimeoutMs: z.number().int().positive().max(600_000).default(20_000),
   })
   .strict();
+
+/**
+ * A run stopped by SIGINT/SIGTERM/SIGHUP before it read the whole source: resumable, neither a success (0: every
+ * user is in the directory) nor a failure. 75 is sysexits' EX_TEMPFAIL ("try again later"), beside 70 (EX_SOFTWARE).
+ */
+export const stoppedExitCode = 75;
 
 function progressWriter(io: CliIo): { update: (progress: PremigrateProgress) => void; done: () => void } {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -173,6 +186,37 @@ export function sourceIdentity(loaded: LoadedConfig): string {
   return JSON.stringify({ type: store.type, ...parts });
 }
 
+/** The journal's record of the file its cursor was taken in (meta key). */
+const cursorFileKey = 'cursorFileSha256';
+
+/**
+ * A file store's cursors are record positions, which name other users once the export is replaced (two users
+ * added at the top: the saved position skips two). So each cursor is written with the SHA-256 of the file it
+ * was taken in (the file store's `sha256`), after the cursor itself: a crash between the two writes leaves an
+ * old digest, which restarts the listing, never a new digest beside an old position. When the file is not
+ * that one (or the journal, from an earlier version, has no digest), the run lists from the start: the engine
+ * skips the users the journal settled by subject id, so nobody is sent twice and nobody is left out.
+ */
+function cursorOfThisFile(checkpoint: Checkpoint, store: object, io: CliIo, path: unknown): Checkpoint {
+  const digest = (store as { sha256?: unknown }).sha256;
+  if (typeof digest !== 'string') return checkpoint;
+  let stale = checkpoint.cursor() !== undefined && checkpoint.meta(cursorFileKey) !== digest;
+  if (stale) {
+    io.stderr.write(
+      `premigrate: ${String(path)} is not the file the journal's saved position was taken in (changed or replaced since): listing it from the start, skipping the users the journal already settled\n`,
+    );
+  }
+  return {
+    ...checkpoint,
+    cursor: () => (stale ? undefined : checkpoint.cursor()),
+    setCursor(cursor) {
+      checkpoint.setCursor(cursor);
+      checkpoint.setMeta(cursorFileKey, digest);
+      stale = false;
+    },
+  };
+}
+
 function writeBackOf(store: object): MigrationWriteBack {
   if (typeof (store as Partial<MigrationWriteBack>).markMigrated !== 'function') {
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'premigrate.writeBack needs a store with a write-back configured (store.writeBack: the columns or fields to set)', {
@@ -272,7 +316,7 @@ export async function premigrate(values: Record<string, string | boolean | undef
         });
       } else if (config.sink.type === 'jsonl') {
         const { jsonlSink } = await import('../premigrate/jsonl-sink.js');
-        sink = jsonlSink({ path: resolve(baseDir, config.sink.path), redactPasswords: config.sink.redactPasswords, append: true });
+        sink = jsonlSink({ path: resolve(baseDir, config.sink.path), redactPasswords: config.sink.redactPasswords, append: true, logger });
       }
       const opened = sink;
       closers.unshift(async () => opened?.close());
@@ -280,18 +324,40 @@ export async function premigrate(values: Record<string, string | boolean | undef
 
     const progress = progressWriter(io);
     const { runPremigration } = await import('../premigrate/engine.js');
+    // A stop signal ends the reading and lets the writes already sent finish; once shutdownTimeoutMs has passed,
+    // `hardStop` abandons what is still unanswered (the journal keeps it in flight for the next run). A second
+    // signal ends the process at once (main.ts).
+    const hardStop = new AbortController();
+    // Every Graph call and query of the run listens on it, as on the stop signal.
+    setMaxListeners(0, hardStop.signal);
+    let stopTimer: ReturnType<typeof setTimeout> | undefined;
+    const onStop = (): void => {
+      const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+      io.stderr.write(`${tty ? '\n' : ''}premigrate: stopping: no further user is read; the writes in flight get up to ${Math.ceil(config.shutdownTimeoutMs / 1000)} s to finish (a second signal stops at once)\n`);
+      stopTimer = setTimeout(() => {
+        hardStop.abort(new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', `premigrate: the writes in flight did not finish within shutdownTimeoutMs (${config.shutdownTimeoutMs} ms)`));
+      }, config.shutdownTimeoutMs);
+    };
+    if (io.stopSignal?.aborted === true) onStop();
+    else io.stopSignal?.addEventListener('abort', onStop, { once: true });
+    closers.push(() => {
+      clearTimeout(stopTimer);
+      io.stopSignal?.removeEventListener('abort', onStop);
+      return Promise.resolve();
+    });
     const summary = await runPremigration({
       source: store,
       map,
       ...(sink ? { sink } : {}),
-      checkpoint,
+      checkpoint: dryRun ? checkpoint : cursorOfThisFile(checkpoint, store, io, (resolveStore(loaded) as { path?: unknown }).path),
       dryRun,
       retryFailed: values['retry-failed'] === true,
       ...(config.writeBack ? { writeBack: writeBackOf(store) } : {}),
       concurrency: config.concurrency,
       onProgress: progress.update,
       logger,
-      ...(io.stopSignal ? { signal: io.stopSignal } : {}),
+      signal: hardStop.signal,
+      ...(io.stopSignal ? { stopSignal: io.stopSignal } : {}),
     });
     progress.done();
     const { writeReport } = await import('../premigrate/report.js');
@@ -301,6 +367,8 @@ export async function premigrate(values: Record<string, string | boolean | undef
     const csvPath = reportPath(config.report.csv);
     await writeReport({ summary, checkpoint, jsonPath, csvPath });
     io.stdout.write(`${JSON.stringify({ ...summary, report: { json: jsonPath, csv: csvPath } }, null, 2)}\n`);
+    // Stopped before the end: not done, whatever the journal holds so far.
+    if (summary.stopped === true) return stoppedExitCode;
     const failed = summary.journal?.failed ?? summary.failed;
     return failed > 0 ? exitCodes.rejected : exitCodes.valid;
   } finally {

@@ -48,9 +48,10 @@ export interface Checkpoint {
   markSending(items: ReadonlyArray<{ subjectId: string; identity: ObjectIdentity }>): number;
   /**
    * Records final outcomes, and clears the in-flight batch they answer (one transaction). Returns the outcomes
-   * as recorded: an `existed` whose directory object another legacy user of the journal already holds is
-   * recorded as failed `duplicate_identity` (two legacy accounts whose sign-in names differ only in letter
-   * case are one identity in the directory) and must not be written back.
+   * as recorded: an `existed` whose directory object another legacy user of the journal already holds, or
+   * another user of the same call is `created` with, is recorded as failed `duplicate_identity` (two legacy
+   * accounts whose sign-in names differ only in letter case are one identity in the directory) and must not be
+   * written back.
    */
   record(results: ReadonlyArray<{ subjectId: string; identity?: ObjectIdentity; outcome: ItemOutcome }>, batchId?: number): ItemOutcome[];
   /** The other legacy user (subject id) whose created or existed row holds this directory object, if any. */
@@ -255,13 +256,23 @@ export async function openCheckpoint(path: string): Promise<Checkpoint> {
     if (batchId !== undefined) statements.inflightDelete.run(batchId);
     const at = now();
     const recorded: ItemOutcome[] = [];
+    // The objects this batch created, and by whom. An existed answer of the same batch may name one of them, at
+    // any place in the batch: its create was throttled, and its retry met the object the other legacy account's
+    // create made meanwhile. The creator owns the object; the rows already in the journal cannot say so, as the
+    // creator's row may come later in this batch. Built only for batches with an existed answer (JSONL has none).
+    let createdHere: Map<string, string> | undefined;
+    if (results.some(({ outcome }) => outcome.status === 'existed')) {
+      createdHere = new Map();
+      for (const { subjectId, outcome } of results) if (outcome.status === 'created') createdHere.set(outcome.objectId, subjectId);
+    }
     for (const { subjectId, identity, outcome: given } of results) {
       let outcome = given;
-      // A created object is new, nobody can hold it; an existing one may be another legacy user's (earlier in
-      // this batch, or in an earlier run). One index probe per existed user only.
+      // A created object is new, nobody can hold it; an existing one may be another legacy user's (created in
+      // this batch, recorded earlier in it, or in an earlier run). One index probe per existed user only.
       if (given.status === 'existed') {
         indexObjects();
-        const holder = statements.holder.get(given.objectId, subjectId) as string | undefined;
+        const creator = createdHere?.get(given.objectId);
+        const holder = creator !== undefined && creator !== subjectId ? creator : (statements.holder.get(given.objectId, subjectId) as string | undefined);
         if (holder !== undefined) outcome = duplicateIdentity(given.objectId, holder);
       }
       recorded.push(outcome);

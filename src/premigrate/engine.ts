@@ -57,7 +57,15 @@ export interface PremigrateRunOptions {
   onProgress?: (progress: PremigrateProgress) => void;
   /** How often onProgress is called, at most (default 1000 ms; always once at the end). */
   progressIntervalMs?: number;
+  /** Aborts at once: source reads, sink writes and lookups in progress are abandoned, and the run rejects. */
   signal?: AbortSignal;
+  /**
+   * Stops the run gracefully (the CLI's SIGINT/SIGTERM/SIGHUP): no further user is read or sent, the writes
+   * already sent finish and are recorded (with their write-backs), and the run resolves with `stopped: true`.
+   * To bound the wait, abort `signal` later: the writes still unanswered then are left in the journal's in-flight
+   * table, counted in `unconfirmed`, and the next run looks their users up as after a crash.
+   */
+  stopSignal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -78,6 +86,10 @@ export interface PremigrateSummary {
   passwords: { recovered: number; generated: number };
   /** Dry run: users that would be sent. */
   wouldCreate: number;
+  /** The run was stopped (stopSignal) before it read the whole source: run it again to go on. */
+  stopped?: boolean;
+  /** Stopped: users whose writes were abandoned unanswered (the next run looks them up in the directory). */
+  unconfirmed?: number;
   /** The whole journal after the run (every run so far). */
   journal?: { created: number; existed: number; failed: number };
   durationMs: number;
@@ -125,6 +137,9 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
   };
   let inFlight = 0;
   let lastProgress = 0;
+  const stopping = (): boolean => options.stopSignal?.aborted === true;
+  /** A stop whose wait was cut short (signal aborted after stopSignal): what is left unanswered stays in flight. */
+  const stopCutShort = (): boolean => stopping() && options.signal?.aborted === true;
   const total = options.onProgress && source.count ? await source.count(options.signal ? { signal: options.signal } : {}).catch(() => undefined) : undefined;
   const journalAtStart = checkpoint && !dryRun ? checkpoint.counts() : undefined;
   // Users earlier runs settled (failures are sent again only with retryFailed).
@@ -167,28 +182,51 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     }
   };
 
-  // 1. Users a killed run sent but never recorded: the directory knows whether they were created.
+  // 1. Users a killed run sent but never recorded: the directory knows whether they were created. A stop lets it
+  // finish (it is bounded: the batches a run had in flight); only a stop whose wait runs out cuts it short, and the
+  // in-flight table is then kept whole for the next run.
   if (!dryRun && checkpoint && sink) {
     const unconfirmed = checkpoint.unconfirmed();
     if (unconfirmed.length > 0) logger.info('premigrate: resolving users a previous run left unconfirmed', { count: unconfirmed.length });
     const resend: string[] = [];
+    const found: Array<{ entry: (typeof unconfirmed)[number]; objectId: string; exact: boolean }> = [];
+    let cutShort = false;
     for (const entry of unconfirmed) {
-      options.signal?.throwIfAborted();
-      const found = entry.identity && sink.lookup ? await sink.lookup(entry.identity, options.signal) : null;
-      if (found) {
-        // The identity may be one another legacy user of the journal already holds (names differing in case).
-        const holder = checkpoint.holderOf(found.objectId, entry.subjectId);
-        const outcome: ItemOutcome = holder === undefined ? { status: 'created', objectId: found.objectId } : duplicateIdentity(found.objectId, holder);
-        checkpoint.record([{ subjectId: entry.subjectId, ...(entry.identity ? { identity: entry.identity } : {}), outcome }]);
-        if (holder === undefined) summary.confirmedAfterCrash += 1;
+      let hit: { objectId: string; signInName?: string } | null;
+      try {
+        options.signal?.throwIfAborted();
+        hit = entry.identity && sink.lookup ? await sink.lookup(entry.identity, options.signal) : null;
+      } catch (error) {
+        // A stop whose wait ran out: nothing is forgotten or cleared, the next run resolves them all again.
+        if (!stopCutShort()) throw error;
+        cutShort = true;
+        summary.stopped = true;
+        break;
+      }
+      if (hit) {
+        found.push({ entry, objectId: hit.objectId, exact: hit.signInName !== undefined && hit.signInName === entry.identity?.issuerAssignedId });
       } else if (entry.status !== 'failed') {
         resend.push(entry.subjectId);
       }
       // Not found and failed before: a --retry-failed run was sending it again. It stays failed: the cursor
       // may be past it, and a forgotten user would never be listed again.
     }
-    checkpoint.forget(resend);
-    checkpoint.clearUnconfirmed();
+    // Two legacy accounts that are one identity (names differing in case) can both have been in flight, and both
+    // find the user one of them created; the journal does not know whose create went out (a batch's in-flight row
+    // lists every user handed to the sink). The directory holds the creator's name letter for letter: that one is
+    // recorded first and owns the user, the other becomes a duplicate. Otherwise in subject order.
+    found.sort((a, b) => Number(b.exact) - Number(a.exact));
+    for (const { entry, objectId } of cutShort ? [] : found) {
+      // The identity may be one another legacy user of the journal already holds (names differing in case).
+      const holder = checkpoint.holderOf(objectId, entry.subjectId);
+      const outcome: ItemOutcome = holder === undefined ? { status: 'created', objectId } : duplicateIdentity(objectId, holder);
+      checkpoint.record([{ subjectId: entry.subjectId, ...(entry.identity ? { identity: entry.identity } : {}), outcome }]);
+      if (holder === undefined) summary.confirmedAfterCrash += 1;
+    }
+    if (!cutShort) {
+      checkpoint.forget(resend);
+      checkpoint.clearUnconfirmed();
+    }
   }
 
   // 2. Write-backs still pending: users confirmed after a crash, a kill between the record and the write-back,
@@ -197,6 +235,11 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     const pageSize = 500;
     let after: string | undefined;
     for (;;) {
+      if (stopping()) {
+        // The pending ones stay pending: the next run starts with them.
+        summary.stopped = true;
+        break;
+      }
       options.signal?.throwIfAborted();
       const page = checkpoint.writeBackPending(after, pageSize);
       if (page.length === 0) break;
@@ -243,7 +286,16 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
     const batchId = checkpoint.markSending(chunk.items.map((item) => ({ subjectId: item.subjectId, identity: item.identity })));
     inFlight += chunk.items.length;
     try {
-      const outcomes = await sink.write(chunk.items, options.signal);
+      let outcomes: ItemOutcome[];
+      try {
+        outcomes = await sink.write(chunk.items, options.signal);
+      } catch (error) {
+        // A stop whose wait ran out: these users stay in the in-flight table, and the next run looks them up in the
+        // directory as after a crash. The chunk never completes, so the cursor stays before it.
+        if (!stopCutShort()) throw error;
+        summary.unconfirmed = (summary.unconfirmed ?? 0) + chunk.items.length;
+        return;
+      }
       if (outcomes.length !== chunk.items.length) {
         throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', `sink ${sink.name} answered ${outcomes.length} outcomes for ${chunk.items.length} users`);
       }
@@ -295,8 +347,14 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
   // the per-user journal lookup is then skipped (it was a tenth of the time of a JSONL run).
   const journal = startedEmptyJournal(checkpoint) ? undefined : checkpoint;
   try {
-    for await (const profile of source.list({ batchSize: options.listBatchSize ?? 1000, ...(after === undefined ? {} : { after }), ...(options.signal ? { signal: options.signal } : {}) })) {
+    // A run stopped before this point does not open the source at all.
+    for await (const profile of summary.stopped === true ? [] : source.list({ batchSize: options.listBatchSize ?? 1000, ...(after === undefined ? {} : { after }), ...(options.signal ? { signal: options.signal } : {}) })) {
       if (failure) break;
+      if (stopping()) {
+        // Read but not handled: the cursor is not moved past this user, the next run reads it again.
+        summary.stopped = true;
+        break;
+      }
       summary.listed += 1;
       const entry = journal?.entry(profile.subjectId);
       // Settled: created or existed; failed too, unless this run retries failures (its new outcome replaces the row).
@@ -326,13 +384,19 @@ export async function runPremigration(options: PremigrateRunOptions): Promise<Pr
       }
       progress();
     }
-    if (batch.length > 0 && !failure) await dispatch(batch);
+    if (batch.length > 0 && !failure && !summary.stopped) await dispatch(batch);
     await Promise.all(running);
+  } catch (error) {
+    // A stop whose wait ran out while the source was being read: stopped, not failed.
+    if (!stopCutShort()) throw error;
+    summary.stopped = true;
   } finally {
     await Promise.allSettled(running);
   }
   if (failure) throw failure instanceof Error ? failure : new Error('premigrate: a batch failed');
-  if (!dryRun && checkpoint && pendingCursor !== undefined && chunks.length === 0) checkpoint.setCursor(pendingCursor);
+  // Stopped with users read but never sent: the cursor must not pass them.
+  const unsent = summary.stopped === true && batch.length > 0;
+  if (!dryRun && checkpoint && pendingCursor !== undefined && chunks.length === 0 && !unsent) checkpoint.setCursor(pendingCursor);
 
   summary.durationMs = Math.round(performance.now() - started);
   if (checkpoint && !dryRun) {

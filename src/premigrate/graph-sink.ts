@@ -10,7 +10,9 @@
  * retryable, with code `retry_after_too_long`, and the pacer does not pause for it. The other items of
  * its batch are settled at once. An ObjectConflict means the identity is already in the directory (an
  * earlier run, a timed-out attempt of this one, a JIT sign-in): the user is looked up and reported as
- * `existed`. Any other 4xx is final: the payload was refused.
+ * `existed`, unless another user of a write still unanswered created that object (two legacy accounts whose names
+ * differ only in case, the second one's create throttled and retried): that one is failed `duplicate_identity`,
+ * whichever answer comes first. Any other 4xx is final: the payload was refused.
  *
  * Items of concurrent write() calls share one queue and the batches in flight (`concurrency`), so retried
  * items ride along with fresh ones instead of taking a batch of their own.
@@ -28,6 +30,7 @@ import { defaultMaxRetryAfterMs, type GraphClient } from '../graph/client.js';
 import { conflictTarget, isGraphError, isObjectConflict, scrubSecrets, type GraphError } from '../graph/errors.js';
 import { backoffDelay, defaultSleep } from '../graph/retry.js';
 import type { ObjectIdentity } from '../graph/users.js';
+import { duplicateIdentity } from './checkpoint.js';
 import { createPacer, type Pacer } from './pacer.js';
 import type { ItemOutcome, MigrationItem, MigrationSink } from './types.js';
 
@@ -81,6 +84,7 @@ export type GraphSink = MigrationSink & { stats(): GraphSinkStats };
 
 /** One write() call: resolves when every one of its users has an outcome. */
 interface Job {
+  items: readonly MigrationItem[];
   outcomes: (ItemOutcome | undefined)[];
   remaining: number;
   settled: boolean;
@@ -148,9 +152,40 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
     job.settled = true;
   }
 
-  function settle(task: Task, outcome: ItemOutcome): void {
+  /**
+   * A user of a write not answered yet whose outcome names `objectId` with `status`, other than `task`. Once a write
+   * is answered the journal has its outcomes and does this check itself; until then only the sink knows them.
+   */
+  function openHolder(objectId: string, status: 'created' | 'existed', task: Task): { job: Job; index: number } | undefined {
+    for (const job of jobs) {
+      for (const [index, outcome] of job.outcomes.entries()) {
+        if (outcome?.status === status && outcome.objectId === objectId && (job !== task.job || index !== task.index)) return { job, index };
+      }
+    }
+    return undefined;
+  }
+
+  const subjectOf = (holder: { job: Job; index: number }): string => holder.job.items[holder.index]?.subjectId ?? 'unknown';
+
+  function settle(task: Task, given: ItemOutcome): void {
     const { job } = task;
     if (job.settled || job.outcomes[task.index] !== undefined) return;
+    let outcome = given;
+    // Two legacy accounts that are one identity in the directory (names differing in case), in writes in flight at
+    // once: one's create was throttled, and its retry met the object the other's create made meanwhile. The
+    // creator owns the object, whichever answer comes first: the other is a duplicate, never written back. A write
+    // answered already was recorded, and the journal's own check covers it.
+    if (outcome.status === 'existed') {
+      const creator = openHolder(outcome.objectId, 'created', task);
+      if (creator !== undefined) outcome = duplicateIdentity(outcome.objectId, subjectOf(creator));
+    } else if (outcome.status === 'created') {
+      const claimed = openHolder(outcome.objectId, 'existed', task);
+      if (claimed !== undefined) {
+        stats.existed -= 1;
+        stats.failed += 1;
+        claimed.job.outcomes[claimed.index] = duplicateIdentity(outcome.objectId, task.item.subjectId);
+      }
+    }
     stats[outcome.status] += 1;
     job.outcomes[task.index] = outcome;
     job.remaining -= 1;
@@ -364,12 +399,16 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
     );
   }
 
-  async function lookup(identity: ObjectIdentity, signal?: AbortSignal): Promise<{ objectId: string } | null> {
+  async function lookup(identity: ObjectIdentity, signal?: AbortSignal): Promise<{ objectId: string; signInName?: string } | null> {
     const user = await graph.findUserByIdentity(
       { issuer: identity.issuer, issuerAssignedId: identity.issuerAssignedId, signInType: identity.signInType },
       { ...(signal === undefined ? {} : { signal }), select: ['id'] },
     );
-    return user === null ? null : { objectId: user.id };
+    if (user === null) return null;
+    // The lookup always reads identities: the name as the directory holds it, letter case included.
+    const wanted = identity.issuerAssignedId.toLowerCase();
+    const held = user.identities?.find((item) => item.signInType === identity.signInType && item.issuerAssignedId.toLowerCase() === wanted);
+    return { objectId: user.id, ...(held === undefined ? {} : { signInName: held.issuerAssignedId }) };
   }
 
   return {
@@ -388,6 +427,7 @@ export function graphSink(options: GraphSinkOptions): GraphSink {
           if (signal) failJob(job, abortedError(signal));
         };
         const job: Job = {
+          items,
           outcomes: items.map(() => undefined),
           remaining: items.length,
           settled: false,

@@ -18,8 +18,8 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { LegacyIdpError } from '../core/errors.js';
-import { REDACTED } from '../core/logger.js';
-import { parseOptions } from '../core/validate.js';
+import { REDACTED, type Logger } from '../core/logger.js';
+import { hasFunction, parseOptions } from '../core/validate.js';
 import type { ObjectIdentity } from '../graph/users.js';
 import type { ItemOutcome, MigrationItem, MigrationSink } from './types.js';
 
@@ -30,7 +30,8 @@ export const jsonlSinkSchema = z
     redactPasswords: z.boolean().default(false),
     /**
      * Add to an existing file (line numbers go on from its last line) instead of replacing it. A resumed run
-     * needs it; a last line cut short by a crash is ended first, so the next line stays parseable.
+     * needs it. A last line cut short by a crash is cut off (and the drop logged): it belongs to a write that never
+     * resolved, whose users the journal never recorded, so the resume looks them up and writes them again.
      */
     append: z.boolean().default(false),
     /**
@@ -38,6 +39,8 @@ export const jsonlSinkSchema = z
      * unconfirmed (engine concurrency x 1000), all of them at the end of the file.
      */
     lookupWindow: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** Where the one warning goes (a cut-short last line dropped). Silent by default. */
+    logger: z.custom<Logger>(hasFunction('warn'), 'expected a Logger').optional(),
   })
   .strict();
 
@@ -52,24 +55,29 @@ function fileError(action: string, path: string, error: unknown): LegacyIdpError
   return new LegacyIdpError('ERR_LEGACY_IDP_OUTPUT_FILE', `jsonl sink: cannot ${action} ${path} (${code})`, { cause: error });
 }
 
-/** Counts the file's lines, and whether its last line lacks its newline (a write cut short). */
-async function countLines(path: string): Promise<{ lines: number; unterminated: boolean }> {
+/** Counts the file's whole lines, and the length of the part they make up (less than the size after a write cut short). */
+async function countLines(path: string): Promise<{ lines: number; size: number; terminatedSize: number }> {
   let size: number;
   try {
     size = (await stat(path)).size;
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return { lines: 0, unterminated: false };
+    if ((error as { code?: unknown }).code === 'ENOENT') return { lines: 0, size: 0, terminatedSize: 0 };
     throw error;
   }
-  if (size === 0) return { lines: 0, unterminated: false };
+  if (size === 0) return { lines: 0, size: 0, terminatedSize: 0 };
   let lines = 0;
-  let last = 0x0a;
-  for await (const chunk of createReadStream(path)) {
+  let read = 0;
+  let terminatedSize = 0;
+  // Up to the size taken first: nothing appends to the file meanwhile (the journal's lock keeps other runs out).
+  for await (const chunk of createReadStream(path, { end: size - 1 })) {
     const bytes = chunk as Buffer;
-    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines += 1;
-    last = bytes[bytes.length - 1] ?? last;
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) {
+      lines += 1;
+      terminatedSize = read + at + 1;
+    }
+    read += bytes.length;
   }
-  return last === 0x0a ? { lines, unterminated: false } : { lines: lines + 1, unterminated: true };
+  return { lines, size, terminatedSize };
 }
 
 const identityKey = (identity: Pick<ObjectIdentity, 'issuer' | 'issuerAssignedId'>): string => `${identity.issuer.toLowerCase()}\n${identity.issuerAssignedId.toLowerCase()}`;
@@ -104,10 +112,13 @@ export function jsonlSink(options: JsonlSinkOptions): JsonlSink {
   let index: Promise<Map<string, number>> | undefined;
 
   const ready = (async (): Promise<{ stream: WriteStream; handle: FileHandle }> => {
-    let unterminated = false;
+    let cutShort = 0;
+    let terminatedSize = 0;
     if (config.append) {
       try {
-        ({ lines, unterminated } = await countLines(path));
+        let size: number;
+        ({ lines, size, terminatedSize } = await countLines(path));
+        cutShort = size - terminatedSize;
       } catch (error) {
         throw fileError('read', path, error);
       }
@@ -126,11 +137,25 @@ export function jsonlSink(options: JsonlSinkOptions): JsonlSink {
       await handle.close().catch(() => undefined);
       throw fileError('restrict the mode of', path, error);
     }
+    if (cutShort > 0) {
+      // A last line a crash cut short (a kill in the middle of a batch's write). Its write never resolved, so the
+      // journal never recorded its users: the resume finds the batch in flight, looks its users up (the whole lines
+      // before the fragment are found), and writes the others again. The fragment itself would stay an
+      // unparseable line for good: it goes, and with it no line a recorded user points to. Its bytes may hold a
+      // password: the log line has their number only.
+      try {
+        await handle.truncate(terminatedSize);
+        await handle.sync();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw fileError('truncate', path, error);
+      }
+      config.logger?.warn('jsonl sink: dropped the end of a last line a crash cut short; its users are looked up and written again', { path, bytes: cutShort });
+    }
     const opened = handle.createWriteStream({ encoding: 'utf8' });
     opened.on('error', (error) => {
       broken ??= fileError('write', path, error);
     });
-    if (unterminated) await writeText(opened, '\n');
     return { stream: opened, handle };
   })();
   // Reported by the first write or lookup (or swallowed by close) instead of as an unhandled rejection.

@@ -39,8 +39,13 @@ export interface MigrationSink {
    * credentials, file not writable), which stops the run.
    */
   write(items: readonly MigrationItem[], signal?: AbortSignal): Promise<ItemOutcome[]>;
-  /** Finds a user by identity (resolving journal entries a crash left unconfirmed); null when absent. */
-  lookup?(identity: ObjectIdentity, signal?: AbortSignal): Promise<{ objectId: string } | null>;
+  /**
+   * Finds a user by identity (resolving journal entries a crash left unconfirmed); null when absent. `signInName`:
+   * the sign-in name as the target holds it, letter case included, when the target tells (Graph does). Two legacy
+   * accounts whose names differ only in case find the same user; the one whose name it holds letter for letter is
+   * the one whose create made it.
+   */
+  lookup?(identity: ObjectIdentity, signal?: AbortSignal): Promise<{ objectId: string; signInName?: string } | null>;
   /** Users per `write` call (Graph: 20). */
   readonly maxBatch: number;
   close(): Promise<void>;

@@ -126,7 +126,9 @@ describe('graphSink', () => {
     expect(outcomes[0]).toEqual({ status: 'existed', objectId: existing.id });
     expect(outcomes[1]).toMatchObject({ status: 'created' });
     expect(setup.emulator.users.size).toBe(2);
-    expect(await setup.sink.lookup?.(taken.identity)).toEqual({ objectId: existing.id });
+    // The lookup names the sign-in name as the directory holds it, letter case included.
+    expect(await setup.sink.lookup?.(taken.identity)).toEqual({ objectId: existing.id, signInName: taken.identity.issuerAssignedId });
+    expect(await setup.sink.lookup?.(again.identity)).toEqual({ objectId: existing.id, signInName: taken.identity.issuerAssignedId });
     expect(await setup.sink.lookup?.(itemFor(setup.emulator).identity)).toBeNull();
     expect(setup.sink.stats()).toMatchObject({ existed: 1, created: 1, retries: 0 });
   });
@@ -246,6 +248,72 @@ describe('graphSink', () => {
     stopping.abort(new Error('ctrl-c'));
     expect(isLegacyIdpError(await inFlight, 'ERR_LEGACY_IDP_DEADLINE_EXCEEDED')).toBe(true);
     await another.close();
+  });
+});
+
+describe('graphSink: case twins in writes in flight at once (real time)', () => {
+  const realTimeSink = (emulator: GraphEmulator, graph?: GraphClientOptions) => {
+    const { client } = emulatorClient(emulator, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), ...graph });
+    return { client, sink: graphSink({ graph: client, pacer: createPacer() }) };
+  };
+  const until = async (ready: () => boolean): Promise<void> => {
+    while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
+  it('answers duplicate_identity for an existed whose object a write not answered yet created', async () => {
+    // Item 1 (ANN@) is throttled briefly, item 4 (the creator's companion) for 2 s: the creator's write is still
+    // open when ANN@'s retry conflicts with the user ann@ created meanwhile.
+    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1, 4], retryAfter: (n) => (n === 1 ? '0.2' : '2') } } });
+    const { sink } = realTimeSink(emulator);
+    const email = uniqueEmail('twin');
+    const upper = itemFor(emulator, { email: email.toUpperCase() });
+    const lower = itemFor(emulator, { email });
+    const first = sink.write([upper, itemFor(emulator)]);
+    await until(() => emulator.summary().batchItemCount >= 2);
+    const second = sink.write([lower, itemFor(emulator)]);
+    const [firstOutcomes, secondOutcomes] = await Promise.all([first, second]);
+    const owner = [...emulator.users.values()].find((user) => user.identities.some((identity) => identity.issuerAssignedId === email));
+    expect(secondOutcomes[0]).toEqual({ status: 'created', objectId: owner?.id });
+    expect(firstOutcomes[0]).toMatchObject({ status: 'failed', code: 'duplicate_identity', retryable: false });
+    expect((firstOutcomes[0] as { reason: string }).reason).toContain(`legacy user ${lower.subjectId}`);
+    expect(sink.stats()).toMatchObject({ created: 3, existed: 0, failed: 1 });
+    await sink.close();
+  });
+
+  it('turns an existed of a write not answered yet into duplicate_identity when the create it met is answered later', async () => {
+    // ann@'s create is made at once, but its answer is held back until ANN@'s conflict was looked up.
+    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [3], retryAfter: '1' } } });
+    const { client } = emulatorClient(emulator, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
+    const email = uniqueEmail('late-twin');
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holding: typeof client = {
+      ...client,
+      batch: async (requests, options) => {
+        const answers = await client.batch(requests, options);
+        if (requests.some((request) => JSON.stringify(request.body).includes(`"${email}"`))) await held;
+        return answers;
+      },
+    };
+    const sink = graphSink({ graph: holding, pacer: createPacer() });
+    const lower = itemFor(emulator, { email });
+    const upper = itemFor(emulator, { email: email.toUpperCase() });
+    const second = sink.write([lower]);
+    await until(() => emulator.users.size === 1);
+    // ANN@ conflicts and is looked up; its companion (item 3) is throttled for 1 s, so its write stays open.
+    const first = sink.write([upper, itemFor(emulator)]);
+    await until(() => emulator.requests.some((entry) => entry.kind === 'graph' && entry.method === 'GET'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    const [firstOutcomes, secondOutcomes] = await Promise.all([first, second]);
+    const owner = [...emulator.users.values()].find((user) => user.identities.some((identity) => identity.issuerAssignedId === email));
+    expect(secondOutcomes[0]).toEqual({ status: 'created', objectId: owner?.id });
+    expect(firstOutcomes[0]).toMatchObject({ status: 'failed', code: 'duplicate_identity' });
+    expect(firstOutcomes[1]).toMatchObject({ status: 'created' });
+    expect(sink.stats()).toMatchObject({ created: 2, existed: 0, failed: 1 });
+    await sink.close();
   });
 });
 

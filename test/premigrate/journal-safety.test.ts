@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationWriteBack, ProfileSource, UserStore } from '../../src/core/contracts.js';
 import { createGraphClient, type GraphClient } from '../../src/graph/client.js';
+import { buildLocalAccountUser, generateCompliantPassword } from '../../src/graph/index.js';
 import { createHashRegistry } from '../../src/hashes/registry.js';
 import { openCheckpoint, type Checkpoint } from '../../src/premigrate/checkpoint.js';
 import { runPremigration, type PremigrateRunOptions, type PremigrateSummary } from '../../src/premigrate/engine.js';
@@ -270,16 +271,90 @@ describe('legacy accounts that are one identity in the directory', () => {
         }
       });
       expect(legacy.db.prepare('SELECT id FROM users WHERE migrated = 1').pluck().all()).toEqual([1]);
-      // The check is an index probe, not a scan (the index is built when the first existed outcome comes).
-      const journalDb = new Database(journal, { readonly: true });
-      expect(journalDb.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'journal_object'").pluck().get()).toBe('journal_object');
-      journalDb.close();
 
-      // A later run that meets the same identity under a new legacy account says the same.
+      // A later run that meets the same identity under a new legacy account says the same (the journal's check).
       legacy.db.prepare('INSERT INTO users (id, email, name, hash, scheme) VALUES (4, ?, ?, ?, ?)').run(email.replace('dup', 'DUP'), 'User 4', hash, 'bcrypt');
       expect(await run(journal, { source: legacy.store, writeBack: legacy.store })).toMatchObject({ failed: 1, journal: { created: 1, failed: 3 } });
       expect(await withJournal(journal, (checkpoint) => checkpoint.entry('4'))).toMatchObject({ code: 'duplicate_identity' });
       expect(legacy.db.prepare('SELECT id FROM users WHERE migrated = 1').pluck().all()).toEqual([1]);
+      // That check is an index probe, not a scan (the index is built when the first existed outcome comes).
+      const journalDb = new Database(journal, { readonly: true });
+      expect(journalDb.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'journal_object'").pluck().get()).toBe('journal_object');
+      journalDb.close();
+    } finally {
+      await legacy.store.close?.();
+      legacy.db.close();
+    }
+  });
+
+  it('records a batch whose existed user met an object another user of the same batch created, in either order, as duplicate_identity', async () => {
+    for (const order of ['existed first', 'created first'] as const) {
+      const checkpoint = await openCheckpoint(':memory:');
+      try {
+        const existed = { subjectId: '1', outcome: { status: 'existed', objectId: 'object-x' } as const };
+        const created = { subjectId: '2', outcome: { status: 'created', objectId: 'object-x' } as const };
+        const other = { subjectId: '3', outcome: { status: 'created', objectId: 'object-y' } as const };
+        const results = order === 'existed first' ? [existed, created, other] : [created, existed, other];
+        const recorded = checkpoint.record(results);
+        const byId = new Map(results.map((result, index) => [result.subjectId, recorded[index]]));
+        expect(byId.get('1'), order).toMatchObject({ status: 'failed', code: 'duplicate_identity', retryable: false });
+        expect((byId.get('1') as { reason: string }).reason).toContain('legacy user 2');
+        expect(byId.get('2')).toEqual({ status: 'created', objectId: 'object-x' });
+        expect(checkpoint.entry('1')).toMatchObject({ status: 'failed', code: 'duplicate_identity' });
+        expect(checkpoint.holderOf('object-x', '1')).toBe('2');
+        expect(checkpoint.counts()).toMatchObject({ created: 2, existed: 0, failed: 1 });
+      } finally {
+        checkpoint.close();
+      }
+    }
+  });
+
+  it('in one batch, a throttled account that meets the object its case twin created meanwhile is a duplicate, not written back', async () => {
+    // The first user of the first $batch is throttled once; its retry conflicts with the second user's create.
+    const throttled = await startGraphEmulator({ tenantDomain: 'contoso.onmicrosoft.com', writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1], retryAfter: '0.05' } } });
+    const client = createGraphClient({ ...emulatorEndpoints(throttled), backoffBaseMs: 10, backoffMaxMs: 50 });
+    const email = `twin${++counter}@legacy.example`;
+    const legacy = await legacyTable([email.toUpperCase(), email, ...uniqueEmails(3)]);
+    const checkpoint = await openCheckpoint(join(dir, `twins-${counter}.db`));
+    const sink = graphSink({ graph: client });
+    try {
+      const summary = await runPremigration({ source: legacy.store, map, sink, checkpoint, writeBack: legacy.store });
+      expect(summary).toMatchObject({ created: 4, existed: 0, failed: 1, writtenBack: 4 });
+      const objectId = [...throttled.users.values()].find((user) => user.identities.some((identity) => identity.issuerAssignedId === email))?.id;
+      expect(checkpoint.entry('2')).toMatchObject({ status: 'created', objectId });
+      expect(checkpoint.entry('1')).toMatchObject({ status: 'failed', code: 'duplicate_identity' });
+      expect(checkpoint.entry('1')?.reason).toContain('legacy user 2');
+      expect(legacy.db.prepare('SELECT id FROM users WHERE migrated = 1 ORDER BY id').pluck().all()).toEqual([2, 3, 4, 5]);
+    } finally {
+      await sink.close();
+      checkpoint.close();
+      await legacy.store.close?.();
+      legacy.db.close();
+      await throttled.close();
+    }
+  });
+
+  it('after a crash with both case twins in flight, gives the directory user to the one whose name it holds letter for letter', async () => {
+    const email = `crash-twin${++counter}@legacy.example`;
+    const legacy = await legacyTable([email.toUpperCase(), email]);
+    const journal = join(dir, `crash-twins-${counter}.db`);
+    try {
+      // The killed run had handed both to the sink; the create that went out was the second one's.
+      await withJournal(journal, (checkpoint) => {
+        checkpoint.markSending(
+          [email.toUpperCase(), email].map((name, index) => ({ subjectId: String(index + 1), identity: { signInType: 'emailAddress', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: name } })),
+        );
+      });
+      const created = await graph.createUser(buildLocalAccountUser({ tenant: 'contoso.onmicrosoft.com', issuerAssignedId: email, password: generateCompliantPassword() }));
+
+      const summary = await run(journal, { source: legacy.store, writeBack: legacy.store });
+      expect(summary).toMatchObject({ confirmedAfterCrash: 1, created: 0, journal: { created: 1, failed: 1 } });
+      await withJournal(journal, (checkpoint) => {
+        expect(checkpoint.entry('2')).toMatchObject({ status: 'created', objectId: created.id });
+        expect(checkpoint.entry('1')).toMatchObject({ status: 'failed', code: 'duplicate_identity' });
+        expect(checkpoint.entry('1')?.reason).toContain('legacy user 2');
+      });
+      expect(legacy.db.prepare('SELECT id, new_object_id FROM users WHERE migrated = 1').all()).toEqual([{ id: 2, new_object_id: created.id }]);
     } finally {
       await legacy.store.close?.();
       legacy.db.close();

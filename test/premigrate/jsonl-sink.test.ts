@@ -110,7 +110,7 @@ describe('jsonl sink', () => {
     expect(batch[0]!.payload.passwordProfile.password).toBe('Very-Secret-Pass-1');
   });
 
-  it('appends with line numbers that go on, replaces without append, and ends a line a crash cut short', async () => {
+  it('appends with line numbers that go on, replaces without append, and drops a last line a crash cut short', async () => {
     const path = nextPath();
     const first = jsonlSink({ path });
     await first.write(items(1, 2));
@@ -119,15 +119,36 @@ describe('jsonl sink', () => {
     expect((await second.write(items(3, 2))).map((outcome) => outcome.status === 'created' && outcome.objectId)).toEqual(['jsonl:3', 'jsonl:4']);
     await second.close();
     expect((readLines(path) as Array<{ subjectId: string }>).map((line) => line.subjectId)).toEqual(['sql:1', 'sql:2', 'sql:3', 'sql:4']);
+    const recorded = readFileSync(path, 'utf8').split('\n').slice(0, 4);
 
-    // A crash in the middle of a line: the partial line stays line 5, the next user is line 6.
-    await writeFile(path, `${readFileSync(path, 'utf8')}{"subjectId":"sql:5","payl`);
-    const third = jsonlSink({ path, append: true });
-    expect(await third.write(items(6, 1))).toEqual([{ status: 'created', objectId: 'jsonl:6' }]);
+    // A kill in the middle of a batch's write: its fragment (a password in it) goes, the next user takes line 5,
+    // every line parses, and the lines recorded users point to stay where they were. One warning, with the count.
+    const fragment = '{"subjectId":"sql:5","payload":{"passwordProfile":{"password":"Cut-Short-Secret';
+    await writeFile(path, `${readFileSync(path, 'utf8')}${fragment}`);
+    const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (message: string, fields?: Record<string, unknown>) => warnings.push({ message, ...(fields ? { fields } : {}) }) };
+    const third = jsonlSink({ path, append: true, logger });
+    expect(await third.write(items(5, 2))).toEqual([
+      { status: 'created', objectId: 'jsonl:5' },
+      { status: 'created', objectId: 'jsonl:6' },
+    ]);
     await third.close();
-    const raw = readFileSync(path, 'utf8').split('\n');
-    expect(raw[4]).toBe('{"subjectId":"sql:5","payl');
-    expect((JSON.parse(raw[5]!) as { subjectId: string }).subjectId).toBe('sql:6');
+    const raw = readFileSync(path, 'utf8');
+    expect(raw.endsWith('\n')).toBe(true);
+    expect(raw).not.toContain('Cut-Short-Secret');
+    expect(raw.split('\n').slice(0, 4)).toEqual(recorded);
+    expect((readLines(path) as Array<{ subjectId: string }>).map((line) => line.subjectId)).toEqual(['sql:1', 'sql:2', 'sql:3', 'sql:4', 'sql:5', 'sql:6']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.fields).toMatchObject({ bytes: Buffer.byteLength(fragment) });
+    expect(JSON.stringify(warnings)).not.toContain('Cut-Short-Secret');
+
+    // A file that is nothing but a fragment is emptied.
+    const lonely = nextPath();
+    await writeFile(lonely, fragment);
+    const fourth = jsonlSink({ path: lonely, append: true });
+    expect(await fourth.write(items(7, 1))).toEqual([{ status: 'created', objectId: 'jsonl:1' }]);
+    await fourth.close();
+    expect((readLines(lonely) as Array<{ subjectId: string }>).map((line) => line.subjectId)).toEqual(['sql:7']);
 
     const replaced = jsonlSink({ path });
     expect(await replaced.write(items(9, 1))).toEqual([{ status: 'created', objectId: 'jsonl:1' }]);
