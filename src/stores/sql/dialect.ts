@@ -19,17 +19,33 @@ export interface SqlConnection {
   /** `limit`: `... LIMIT n`; `top`: `SELECT TOP (n) ...` (SQL Server). */
   readonly limitStyle: 'limit' | 'top';
   /**
-   * An SQL expression folding the case of `expression` (a quoted column) as JavaScript's `toLowerCase` /
-   * `toUpperCase` fold the login, so the two compare equal for every alphabet, not only for ASCII. `folding` is
-   * what `nameColumnFolding` found for that column.
+   * An SQL expression folding the case of `expression` (a quoted column) as `simpleCaseFold` (core/normalize.ts)
+   * folds the login: one character at a time with Unicode's simple mappings, for every alphabet, not only for
+   * ASCII. `folding` is what `nameColumnFolding` found for that column.
    */
   foldCase(expression: string, fold: 'lower' | 'upper', folding?: ColumnFolding): string;
   /**
-   * How the sign-in name columns must be folded, where the dialect's plain LOWER()/UPPER() would not fold them as
-   * JavaScript does. `sql` selects `columns` (by name, in order) and reads no row. Asked once, before the first
-   * case-insensitive lookup; a column it leaves out folds plainly.
+   * What the lookup must know about the sign-in name columns: where the dialect's plain LOWER()/UPPER() would not
+   * fold them as `simpleCaseFold` does, and (MySQL/MariaDB) a character set that cannot hold every login. `sql`
+   * selects `columns` (in order, as `legacy_idp_c0`, `legacy_idp_c1`, ...) and reads no row; `match` is the
+   * store's `usernameMatch`. Asked once, before the first lookup; a column it leaves out needs nothing special.
    */
-  nameColumnFolding?(sql: string, columns: readonly string[]): Promise<ReadonlyMap<string, ColumnFolding>>;
+  nameColumnFolding?(sql: string, columns: readonly string[], match: 'lower' | 'upper' | 'exact'): Promise<ReadonlyMap<string, ColumnFolding>>;
+  /**
+   * False when the column cannot hold `value` at all (a login with Greek letters and a latin1 column): the lookup
+   * leaves that comparison out rather than sending a value the server refuses to compare.
+   */
+  canHold?(value: string, folding: ColumnFolding | undefined): boolean;
+  /**
+   * The column's value as text, for a write-back that must name one row by exactly its key: MySQL casts '1abc' to
+   * the number 1 when it compares it with an integer key, so `key = '1abc'` would update row 1.
+   */
+  keyText?(expression: string): string;
+  /**
+   * True for the error a lookup gets when the login holds characters a name column's character set lacks (MySQL's
+   * "illegal mix of collations"): no user can have such a name, so it is no match rather than a backend failure.
+   */
+  isUnholdableValue?(error: unknown): boolean;
   /** Runs a parameterized SELECT. */
   query(sql: string, parameters: readonly unknown[]): Promise<Row[]>;
   /** Runs a parameterized UPDATE; resolves the number of rows changed. */
@@ -39,17 +55,19 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
-/** What a dialect found about one sign-in name column that changes how `foldCase` folds it. */
+/** What a dialect found about one sign-in name column that changes how `foldCase` folds it or what it can hold. */
 export interface ColumnFolding {
   /** MySQL/MariaDB: the column holds a binary string (VARBINARY, BLOB), which LOWER() leaves unchanged. */
   readonly binary?: boolean;
-  /** PostgreSQL: the column's collation folds ASCII only; fold under this collation instead. */
+  /** MySQL/MariaDB: the column's character set, when it is not one that holds every character (latin1, utf8mb3). */
+  readonly charset?: string;
+  /** PostgreSQL: the column's collation does not fold as `simpleCaseFold` does; fold under this collation instead. */
   readonly collation?: string;
 }
 
 /**
- * LOWER()/UPPER(): Unicode-aware in SQL Server, MySQL/MariaDB, and PostgreSQL under a UTF-8 ctype (postgres.ts
- * checks the columns).
+ * LOWER()/UPPER(): one character at a time, with Unicode's simple mappings, in SQL Server, MySQL/MariaDB, and
+ * PostgreSQL under a libc UTF-8 ctype (postgres.ts checks the columns).
  */
 export function sqlFoldCase(expression: string, fold: 'lower' | 'upper'): string {
   return `${fold === 'lower' ? 'LOWER' : 'UPPER'}(${expression})`;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { MigrationConfirmation } from '../../core/contracts.js';
 import { driverRefusal } from '../../core/driver-refusal.js';
 import { LegacyIdpError, isLegacyIdpError } from '../../core/errors.js';
-import { createUsernameNormalizer, usernameNormalizationSchema } from '../../core/normalize.js';
+import { createUsernameNormalizer, simpleCaseFold, usernameNormalizationSchema } from '../../core/normalize.js';
 import { parseOptions } from '../../core/validate.js';
 import type { HashRegistry } from '../../hashes/registry.js';
 import { mappedFields, recordMappingSchema, type RecordMapping, type Row } from '../record/mapping.js';
@@ -43,7 +43,8 @@ export const sqlStoreSchema = z
     /**
      * How the username (and email) column is compared with the normalized login: `lower` (LOWER(col) = ?,
      * any stored case), `upper` (UPPER(col) = ?), `exact` (col = ?, index-friendly for columns that hold a
-     * normalized copy, such as NormalizedUserName, or case-insensitive collations).
+     * normalized copy, such as NormalizedUserName, or case-insensitive collations). `lower` and `upper` fold the
+     * login one character at a time (`simpleCaseFold`), as the databases' LOWER()/UPPER() fold the column.
      */
     usernameMatch: z.enum(['lower', 'upper', 'exact']).optional(),
     /** Also find users by the email column. */
@@ -83,6 +84,9 @@ export const sqlStoreSchema = z
 
 export type SqlStoreOptions = z.input<typeof sqlStoreSchema>;
 
+/** Printable ASCII: every character set holds it (logins with control characters never reach a lookup). */
+const asciiText = /^[ -~]*$/u;
+
 /** The column flag a lookup adds to tell username matches from email matches. */
 const byUsernameColumn = 'legacy_idp_by_username';
 const sourceAlias = 'legacy_idp_source';
@@ -113,9 +117,11 @@ async function openConnection(dialect: SqlDialectName, settings: SqlConnectionSe
 
 /** The statements of one store, built once from checked identifiers. */
 interface SqlStatements {
+  /** The value the lookup compares the name columns with. */
+  bound(login: string): string;
   /** `folding`: how the sign-in name columns must be folded (`SqlConnection.nameColumnFolding`). */
   find(login: string, limit: number, folding: ReadonlyMap<string, ColumnFolding>): { sql: string; parameters: unknown[] };
-  /** A statement that reads no row, selecting the sign-in name columns, and their names in order. */
+  /** A statement that reads no row, selecting the sign-in name columns (as `legacy_idp_c<n>`), and their names in order. */
   nameColumns(): { sql: string; columns: string[] };
   page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
   count(): { sql: string; parameters: unknown[] };
@@ -181,21 +187,28 @@ function buildStatements(
   }
 
   const statements: SqlStatements = {
+    // LOWER()/UPPER() fold the column one character at a time ('Straße' -> 'STRAßE', 'İlker' -> 'ilker'); the
+    // login is folded the same way, whatever full fold the normalizer (or an Authenticator before it) applied.
+    bound: (login) => (usernameMatch === 'exact' ? login : simpleCaseFold(login, usernameMatch)),
     find(login, limit, folding) {
-      // The login appears once per comparison: `?` placeholders cannot be reused, so it is bound each time.
-      const parameters: unknown[] = [login];
-      const usernameFolding = folding.get(parts.mapping.username);
-      const byUsername = compare(usernameColumn, connection.placeholder(1), usernameFolding);
-      let match = byUsername;
-      let flag = `CASE WHEN ${compare(usernameColumn, connection.placeholder(2), usernameFolding)} THEN 1 ELSE 0 END`;
-      parameters.push(login);
-      if (emailColumn !== undefined) {
-        parameters.push(login);
-        match = `(${byUsername} OR ${compare(emailColumn, connection.placeholder(3), folding.get(parts.mapping.email as string))})`;
-      } else {
-        // Without email matching every hit is a username hit.
-        flag = '1';
-        parameters.pop();
+      const value = statements.bound(login);
+      // The login appears once per comparison: `?` placeholders cannot be reused, so it is bound each time. A
+      // column whose character set cannot hold the login is not compared at all (the server would refuse it).
+      const parameters: unknown[] = [];
+      const compareLogin = (name: string, quoted: string): string => {
+        const columnFolding = folding.get(name);
+        if (connection.canHold?.(value, columnFolding) === false) return '1 = 0';
+        parameters.push(value);
+        return compare(quoted, connection.placeholder(parameters.length), columnFolding);
+      };
+      let match: string;
+      // Without email matching every hit is a username hit.
+      let flag = '1';
+      if (emailColumn === undefined) match = compareLogin(parts.mapping.username, usernameColumn);
+      else {
+        // The flag comes first in the statement's text, as `?` placeholders need.
+        flag = `CASE WHEN ${compareLogin(parts.mapping.username, usernameColumn)} THEN 1 ELSE 0 END`;
+        match = `(${compareLogin(parts.mapping.username, usernameColumn)} OR ${compareLogin(parts.mapping.email as string, emailColumn)})`;
       }
       const fixed = fixedConditions(parameters.length + 1);
       parameters.push(...fixed.parameters);
@@ -204,7 +217,9 @@ function buildStatements(
     },
     nameColumns() {
       const columns = [parts.mapping.username, ...(emailColumn === undefined ? [] : [parts.mapping.email as string])];
-      return { sql: `SELECT ${[usernameColumn, ...(emailColumn === undefined ? [] : [emailColumn])].join(', ')} FROM ${source} WHERE 1 = 0`, columns };
+      // Aliased: the username and email may be one column, and a derived table cannot name a column twice.
+      const selected = [usernameColumn, ...(emailColumn === undefined ? [] : [emailColumn])].map((quoted, index) => `${quoted} AS ${connection.quote(`legacy_idp_c${index}`)}`);
+      return { sql: `SELECT ${selected.join(', ')} FROM ${source} WHERE 1 = 0`, columns };
     },
     count() {
       const fixed = fixedConditions(1);
@@ -225,6 +240,12 @@ function buildStatements(
     },
   };
 
+  if (writeBack?.schemeColumn !== undefined && writeBack.hashColumn === undefined) {
+    // The scheme is written only beside an upgraded hash: alone it would make every write-back a no-op.
+    throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `writeBack.schemeColumn` needs `writeBack.hashColumn` (the scheme is written with an upgraded hash only)', {
+      path: 'writeBack.schemeColumn',
+    });
+  }
   if (writeBack && Object.entries(writeBack).some(([name, value]) => name.endsWith('Column') && value !== undefined)) {
     const table = writeBack.table ?? parts.table;
     if (table === undefined) {
@@ -256,8 +277,15 @@ function buildStatements(
         if (hash !== undefined) set(scheme, confirmation.upgradedHash.scheme);
       }
       if (assignments.length === 0) return undefined;
+      // Only the row whose key is exactly this text: MySQL reads '1abc' as 1 against an integer key.
+      const conditions: string[] = [];
+      if (connection.keyText) {
+        parameters.push(subjectId);
+        conditions.push(`${connection.keyText(keyColumn)} = ${connection.placeholder(parameters.length)}`);
+      }
       parameters.push(subjectId);
-      return { sql: `UPDATE ${target} SET ${assignments.join(', ')} WHERE ${keyColumn} = ${connection.placeholder(parameters.length)}`, parameters };
+      conditions.push(`${keyColumn} = ${connection.placeholder(parameters.length)}`);
+      return { sql: `UPDATE ${target} SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')}`, parameters };
     };
   }
   return statements;
@@ -334,11 +362,11 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
   const update = statements.update?.bind(statements);
   // Read once, on the first lookup (the server may be down while the store is built); a failure is retried.
   const probeFolding = connection.nameColumnFolding?.bind(connection);
-  let folding: ReadonlyMap<string, ColumnFolding> | undefined = probeFolding === undefined || usernameMatch === 'exact' ? new Map() : undefined;
+  let folding: ReadonlyMap<string, ColumnFolding> | undefined = probeFolding === undefined ? new Map() : undefined;
   let probing: Promise<ReadonlyMap<string, ColumnFolding>> | undefined;
   const nameColumnFolding = async (): Promise<ReadonlyMap<string, ColumnFolding>> => {
     const { sql, columns } = statements.nameColumns();
-    probing ??= (probeFolding as NonNullable<typeof probeFolding>)(sql, columns).finally(() => {
+    probing ??= (probeFolding as NonNullable<typeof probeFolding>)(sql, columns, usernameMatch).finally(() => {
       probing = undefined;
     });
     folding = await probing;
@@ -347,7 +375,16 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
   const backend: RecordBackend = {
     async find(login, limit) {
       const { sql, parameters } = statements.find(login, limit, folding ?? (await nameColumnFolding()));
-      const found = await connection.query(sql, parameters);
+      let found: Row[];
+      try {
+        found = await connection.query(sql, parameters);
+      } catch (error) {
+        // A login with characters a name column's character set lacks (a Greek name, a latin1 table) names nobody;
+        // as a backend failure anyone could make the store look down, and such attempts would go uncounted. Not
+        // for an ASCII login, which every character set holds: that error is the configuration's.
+        if (connection.isUnholdableValue?.(error) === true && !asciiText.test(statements.bound(login))) return [];
+        throw error;
+      }
       return rows(found).map((row): FoundRow => ({ row, byUsername: Number(row[byUsernameColumn]) === 1 }));
     },
     async page(after, limit) {

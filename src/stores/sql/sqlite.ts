@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { importOptional } from '../../core/optional-import.js';
 import { LegacyIdpError } from '../../core/errors.js';
+import { simpleCaseFold } from '../../core/normalize.js';
 import type { Row } from '../record/mapping.js';
 import { classifyByPatterns, type SqlConnection } from './dialect.js';
 import type { SqlConnectionSettings } from './settings.js';
@@ -15,12 +16,13 @@ function sqliteValue(value: unknown): unknown {
 const sqliteFoldFunctions = { lower: 'legacy_idp_lower', upper: 'legacy_idp_upper' } as const;
 
 /**
- * Registers SQL functions under `names` that fold text as JavaScript's `toLowerCase` / `toUpperCase` do (any
- * other value passes unchanged). The TDS test server uses it to give SQLite SQL Server's LOWER() and UPPER().
+ * Registers SQL functions under `names` that fold text as `simpleCaseFold` folds the login: one character at a
+ * time, as SQL Server's LOWER() and UPPER() do (any other value passes unchanged). The TDS test server uses it to
+ * give SQLite SQL Server's LOWER() and UPPER().
  */
 export function registerCaseFolding(db: Database, names: { readonly lower: string; readonly upper: string }): void {
-  db.function(names.lower, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
-  db.function(names.upper, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
+  db.function(names.lower, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? simpleCaseFold(value, 'lower') : value));
+  db.function(names.upper, { deterministic: true }, (value: unknown) => (typeof value === 'string' ? simpleCaseFold(value, 'upper') : value));
 }
 
 export async function sqliteConnection(settings: SqlConnectionSettings): Promise<SqlConnection> {
@@ -45,7 +47,7 @@ export async function sqliteConnection(settings: SqlConnectionSettings): Promise
   }
   const db = database;
   // SQLite's own LOWER() and UPPER() fold ASCII letters only (unless built with ICU, which better-sqlite3 is
-  // not): LOWER('Élodie') stays 'Élodie' and never equals the login 'élodie'. These fold as the login was folded.
+  // not): LOWER('Élodie') stays 'Élodie' and never equals the login 'élodie'. These fold as the login is folded.
   // Registered on this connection only, under names of our own, so a client the caller gave keeps its LOWER().
   registerCaseFolding(db, sqliteFoldFunctions);
   // Prepared statements are cached per SQL text: the store issues a handful of distinct statements.

@@ -6,9 +6,11 @@ import { defineSqlPreset, type SqlPresetParts } from '../preset-definition.js';
  * ASP.NET Core Identity (2.0 to 9, EF Core) and, with `schema: 'identity2'`, ASP.NET Identity 2.x (EF6, .NET
  * Framework): the AspNetUsers table of the Identity templates' CreateIdentitySchema migration.
  *
- * Core keeps upper-cased copies of the names (UpperInvariantLookupNormalizer): the login is folded to upper
- * case and compared with NormalizedUserName / NormalizedEmail by equality, as UserManager does. Identity 2
- * has no normalized columns and compares `UserName.ToUpper()`, hence UPPER() there. PasswordHash is
+ * Core keeps upper-cased copies of the names (UpperInvariantLookupNormalizer: `Normalize().ToUpperInvariant()`):
+ * the login is folded to upper case and compared with NormalizedUserName / NormalizedEmail by equality, as
+ * UserManager does. .NET upper-cases one character at a time ('Weißmann' -> 'WEIßMANN', never 'WEISSMANN'), so the
+ * fold is `upper-simple`. Identity 2 has no normalized columns and compares `UserName.ToUpper()`, hence UPPER()
+ * there, which SQL Server also applies one character at a time. PasswordHash is
  * PasswordHasher's blob, V2 (0x00, PBKDF2-SHA1) or V3 (0x01, PRF and iterations in the header), both
  * `aspnet_identity`. A user is locked while LockoutEnd lies in the future and LockoutEnabled is true
  * (UserManager.IsLockedOutAsync); setting LockoutEnd far ahead is also how Identity apps disable users.
@@ -64,7 +66,7 @@ export const aspnetIdentityPreset = defineSqlPreset({
       },
       usernameMatch: core ? 'exact' : 'upper',
       matchEmail: true,
-      normalization: { caseFold: 'upper' },
+      normalization: { caseFold: 'upper-simple' },
       transformRow,
     };
   },

@@ -6,8 +6,9 @@ import { defineSqlPreset, type SqlPresetParts } from '../preset-definition.js';
  * EPiServer sites carry): the aspnet_Applications, aspnet_Users and aspnet_Membership tables that
  * aspnet_regsql.exe creates (InstallCommon.sql, InstallMembership.sql) on SQL Server.
  *
- * Sign-in names are looked up in the lower-cased copies the provider keeps (LoweredUserName, LoweredEmail),
- * so the lookup is an index-friendly equality. Password, PasswordSalt and PasswordFormat go to the
+ * Sign-in names are looked up in the lower-cased copies the provider keeps (LoweredUserName, LoweredEmail,
+ * written with SQL Server's LOWER(), one character at a time: hence `lower-simple`), so the lookup is an
+ * index-friendly equality. Password, PasswordSalt and PasswordFormat go to the
  * `aspnet_membership_sha1` / `_sha256` scheme: format 1 (hashed) is verified, format 0 (clear) is compared,
  * format 2 (encrypted) needs the site's machineKey and ends as `unavailable` / `misconfigured`, never as a
  * wrong password. No write-back: the schema has no column for it, so the operator names one.
@@ -70,7 +71,7 @@ export const aspnetMembershipPreset = defineSqlPreset({
       },
       usernameMatch: 'exact',
       matchEmail: true,
-      normalization: { caseFold: 'lower' },
+      normalization: { caseFold: 'lower-simple' },
     };
   },
 });

@@ -28,11 +28,16 @@ const optionsSchema = z
   })
   .strict();
 
-/** Rails writes UTC timestamps without a zone ('2024-05-01 10:00:00.123456'). */
+/**
+ * Rails writes UTC timestamps without a zone ('2024-05-01 10:00:00.123456'). PostgreSQL's 'infinity' and
+ * '-infinity' (±Infinity through pg) are a lock that never expires and one long expired.
+ */
 function timeOf(value: unknown): number | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
+  if (value === Infinity || value === -Infinity) return value;
   if (typeof value !== 'string' || value.trim().length === 0) return undefined;
   const text = value.trim();
+  if (/^[-+]?infinity$/iu.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
   const time = Date.parse(/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?$/u.test(text) ? `${text.replace(' ', 'T')}Z` : text);
   return Number.isNaN(time) ? undefined : time;
 }
