@@ -260,6 +260,15 @@ export async function mongoUserStore(options: MongoStoreOptions): Promise<Record
       const later = laterTypes(after);
       return later.length === 0 ? rows : [...rows, ...(await sorted({ ...where, [keyField]: { $type: later } }, limit - rows.length))];
     },
+    // One type bracket after `after` only (unlike page()): a sample, not a listing, so a mixed-type key that ends
+    // it early just leaves the dummy choice to what it found.
+    async credentialRows(after, limit) {
+      return collection
+        .find({ ...where, ...(after === undefined ? {} : { [keyField]: { $gt: after } }), [mapping.hash]: { $exists: true, $nin: [null, ''] } }, { projection, maxTimeMS: config.queryTimeoutMs })
+        .sort({ [keyField]: 1 })
+        .limit(limit)
+        .toArray();
+    },
     cursorOf(row) {
       const key = valueAt(row, keyField);
       if (key instanceof driver.ObjectId) return JSON.stringify({ $oid: key.toHexString() });

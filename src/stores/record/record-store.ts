@@ -35,6 +35,12 @@ export interface RecordBackend {
    * for a stored credential goes on to the last row instead of stopping after a few pages.
    */
   readonly inMemory?: boolean;
+  /**
+   * Up to `limit` rows after the key `after` (a `parseCursor` value; undefined: from the first) whose hash field is
+   * not null, in key order: the dummy check's look when the pages it read held no credential (a directory of
+   * federated or social accounts with a few local ones far down). Empty values may come back; they are skipped.
+   */
+  credentialRows?(after: unknown, limit: number): Promise<Row[]>;
   /** The list cursor of a row, and back: the key value in a form that survives a restart. */
   cursorOf(row: Row): string;
   parseCursor(cursor: string): unknown;
@@ -157,14 +163,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     // A source without passwords has none to find (and an in-memory one would be read to its end for nothing).
     if (mapping.hash === false) return undefined;
     const byShape = new Map<string, { credential: StoredCredential; rows: number }>();
-    // Exports often start with accounts that have no password (social sign-ins): read on, a page at a time, until
-    // a credential turns up, or an unknown user would cost nothing at all.
-    let after: unknown;
-    const pages = backend.inMemory === true ? Number.POSITIVE_INFINITY : dummySamplePages;
-    for (let page = 0; page < pages; page++) {
-      // A store closed meanwhile (a stop during start-up) ends the choice: nothing would use it.
-      assertOpen();
-      const rows = await backend.page(after, dummySampleRows);
+    const addShapes = (rows: readonly Row[]): void => {
       for (const row of rows) {
         const credential = mapRecord(row, mapping, normalize)?.credential;
         if (!credential) continue;
@@ -173,9 +172,33 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
         if (seen) seen.rows += 1;
         else if (byShape.size < maxDummyCandidates) byShape.set(shape, { credential, rows: 1 });
       }
+    };
+    // Exports often start with accounts that have no password (social sign-ins): read on, a page at a time, until
+    // a credential turns up, or an unknown user would cost nothing at all.
+    let after: unknown;
+    const pages = backend.inMemory === true ? Number.POSITIVE_INFINITY : dummySamplePages;
+    for (let page = 0; page < pages; page++) {
+      // A store closed meanwhile (a stop during start-up) ends the choice: nothing would use it.
+      assertOpen();
+      const rows = await backend.page(after, dummySampleRows);
+      addShapes(rows);
       const last = rows[rows.length - 1];
       if (byShape.size > 0 || rows.length < dummySampleRows || last === undefined) break;
       after = backend.parseCursor(backend.cursorOf(last));
+    }
+    // The pages read held none, and the backend can ask for rows with a hash: past 2,000 password-less rows
+    // (an LDAP-federated Keycloak realm, social sign-ins first) the few local accounts would cost a wrong
+    // password's time and an unknown user nothing.
+    if (byShape.size === 0 && backend.credentialRows !== undefined) {
+      let afterCredential: unknown;
+      for (let page = 0; page < dummySamplePages && byShape.size === 0; page++) {
+        assertOpen();
+        const rows = await backend.credentialRows(afterCredential, dummySampleRows);
+        addShapes(rows);
+        const last = rows[rows.length - 1];
+        if (rows.length < dummySampleRows || last === undefined) break;
+        afterCredential = backend.parseCursor(backend.cursorOf(last));
+      }
     }
     // None found in the pages read: a dummy of the mapping's own scheme, or unknown users would cost nothing.
     if (byShape.size === 0) return madeDummy();

@@ -124,6 +124,8 @@ interface SqlStatements {
   /** A statement that reads no row, selecting the sign-in name columns (as `legacy_idp_c<n>`), and their names in order. */
   nameColumns(): { sql: string; columns: string[] };
   page(after: unknown, limit: number): { sql: string; parameters: unknown[] };
+  /** The first rows in key order whose hash column is not NULL; undefined without a hash column. */
+  credentialRows?(after: unknown, limit: number): { sql: string; parameters: unknown[] };
   count(): { sql: string; parameters: unknown[] };
   update?(subjectId: string, confirmation: MigrationConfirmation): { sql: string; parameters: unknown[] } | undefined;
 }
@@ -238,6 +240,24 @@ function buildStatements(
       const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
       return { sql: withLimit(selectList, `FROM ${source}${where} ORDER BY ${key}`, limit), parameters };
     },
+    ...(parts.mapping.hash === false
+      ? {}
+      : {
+          // NULL only: an empty value cannot be told from a non-empty one in a way every dialect and column type
+          // (varbinary on SQL Server) takes, so empty ones come back and are skipped, a page at a time.
+          credentialRows(after: unknown, limit: number) {
+            const parameters: unknown[] = [];
+            const conditions = [`${column(parts.mapping.hash as string, 'mapping.hash')} IS NOT NULL`];
+            if (after !== undefined) {
+              parameters.push(after);
+              conditions.push(`${key} > ${connection.placeholder(1)}`);
+            }
+            const fixed = fixedConditions(parameters.length + 1);
+            parameters.push(...fixed.parameters);
+            conditions.push(...fixed.text);
+            return { sql: withLimit(selectList, `FROM ${source} WHERE ${conditions.join(' AND ')} ORDER BY ${key}`, limit), parameters };
+          },
+        }),
   };
 
   if (writeBack?.schemeColumn !== undefined && writeBack.hashColumn === undefined) {
@@ -391,6 +411,14 @@ export async function sqlUserStore(options: SqlStoreOptions): Promise<RecordUser
       const { sql, parameters } = statements.page(after, limit);
       return rows(await connection.query(sql, parameters));
     },
+    ...(statements.credentialRows === undefined
+      ? {}
+      : {
+          async credentialRows(after: unknown, limit: number) {
+            const { sql, parameters } = (statements.credentialRows as NonNullable<SqlStatements['credentialRows']>)(after, limit);
+            return rows(await connection.query(sql, parameters));
+          },
+        }),
     async count() {
       const { sql, parameters } = statements.count();
       const [row] = await connection.query(sql, parameters);
