@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { CredentialVerifier, Profile, ProfileSource } from './contracts.js';
 import { callDeadline, deadlineExceeded, withSignalOf, type CallDeadline, type Deadline } from './deadline.js';
@@ -5,7 +6,7 @@ import { LegacyIdpError, isLegacyIdpError, toError } from './errors.js';
 import { subjectLockoutAccount, type LockoutBeginOptions, type LockoutDecision, type LockoutKeys, type LockoutPolicy, type LockoutTicket } from './lockout.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createUsernameNormalizer, hasControlCharacters, hasUnpairedSurrogates, usernameNormalizationSchema, type UsernameNormalizer } from './normalize.js';
-import { passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
+import { outcomeProblem, passwordWasCorrect, profileReadWith, type UnavailableReason, type VerifyOutcome } from './outcome.js';
 import { hasFunction, parseOptions } from './validate.js';
 
 
@@ -54,6 +55,22 @@ function subjectOf(outcome: VerifyOutcome): string | undefined {
   if (outcome.status === 'valid' || (outcome.status === 'invalid' && outcome.reason === 'wrong_password')) return outcome.subjectId;
   return undefined;
 }
+
+/** Outcomes the lockout counts as a failed attempt: neither a right password nor a check that could not be made. */
+function countsAsFailure(outcome: VerifyOutcome): boolean {
+  return !passwordWasCorrect(outcome) && outcome.status !== 'unavailable';
+}
+
+/** A deadline of the shape `Deadline` allows: milliseconds, or an object that behaves as an AbortSignal. */
+function isDeadline(value: unknown): boolean {
+  if (value === undefined || typeof value === 'number') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const signal = value as Partial<AbortSignal>;
+  return typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function' && typeof signal.removeEventListener === 'function';
+}
+
+/** At most this many distinct verifier mistakes are logged per Authenticator: each once, never per sign-in. */
+const maxLoggedContractBreaches = 16;
 
 /**
  * One lockout reservation within the deadline: the ticket, or the outcome that answers instead (locked, the
@@ -116,6 +133,37 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const logger = config.logger ?? silentLogger;
   const normalize =
     typeof config.normalization === 'function' ? config.normalization : createUsernameNormalizer(config.normalization ?? {});
+  const loggedBreaches = new Set<string>();
+  // Keys the stand-in account of a name no store found when the policy has no keyed digest of its own (a custom
+  // policy). Random per Authenticator: the stand-in only has to stay one name's key here, as it never changes
+  // an answer (see standInAccount).
+  let standInKey: Buffer | undefined;
+
+  /**
+   * The lockout account charged after the check when the outcome names no account (an unknown user, a wrong
+   * password the store did not attribute, a disabled one): a stand-in for the account a found user's
+   * `subjectId` gives, so that every failure costs the lockout store the same calls, and on a networked store the
+   * same round trips, whether the name exists or not. A keyed digest of the typed name (the policy's secret, so
+   * every instance sharing a store agrees on it), in the subject namespace no typed name can reach, marked so it
+   * never equals a store's own subject id. It counts, locks and expires like any account.
+   */
+  function standInAccount(username: string): string {
+    // The empty password is refused before any check, so this digest is never the one of a real attempt.
+    const digest = lockout?.digestAttempt?.(username, '') ?? createHmac('sha256', (standInKey ??= randomBytes(32))).update(username).digest('base64url').slice(0, 22);
+    return subjectLockoutAccount(`\u001fname:${digest}`);
+  }
+
+  /** The answer for a verifier that broke the VerifyOutcome contract: `unavailable`, each mistake logged once. */
+  function contractBreach(problem: string, answered: unknown): VerifyOutcome {
+    const message = `verifier "${verifier.name}" ${problem}`;
+    if (!loggedBreaches.has(message) && loggedBreaches.size < maxLoggedContractBreaches) {
+      loggedBreaches.add(message);
+      logger.error('verifier answered outside the VerifyOutcome contract: every such sign-in is unavailable until it is fixed', { verifier: verifier.name, problem });
+    }
+    // An Error the verifier gave (e.g. an untyped driver error) stays on `cause`, in-process only: it may quote hosts.
+    const given = typeof answered === 'object' && answered !== null ? (answered as { error?: unknown }).error : undefined;
+    return unavailable('misconfigured', new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', message, given instanceof Error ? { cause: given } : {}));
+  }
 
   async function settle(ticket: LockoutTicket | undefined, outcome: VerifyOutcome, attemptDigest: string | undefined): Promise<void> {
     if (!ticket) return;
@@ -159,11 +207,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return { username, outcome, profile };
   }
 
-  /** The verifier's answer; an unknown user then costs a dummy check, so it takes as long as a known one. */
+  /**
+   * The verifier's answer, held to the contract (an answer outside it is `unavailable`, never passed on for a
+   * handler to mistake for success); an unknown user then costs a dummy check, so it takes as long as a known one.
+   */
   async function verifyStep(username: string, password: string, requestId: string | undefined, withSignal: <T extends object>(fields: T) => T): Promise<VerifyOutcome> {
-    const result = await verifier.verify(withSignal(requestId === undefined ? { username, password } : { username, password, requestId }));
-    if (result.status === 'unknown_user' && verifier.dummyVerify) await verifier.dummyVerify(password, withSignal({}));
-    return result;
+    const result: unknown = await verifier.verify(withSignal(requestId === undefined ? { username, password } : { username, password, requestId }));
+    const problem = outcomeProblem(result, password);
+    if (problem !== undefined) return contractBreach(problem, result);
+    const outcome = result as VerifyOutcome;
+    if (outcome.status === 'unknown_user' && verifier.dummyVerify) await verifier.dummyVerify(password, withSignal({}));
+    return outcome;
   }
 
   async function authenticate(input: AuthenticateInput): Promise<AuthenticationResult> {
@@ -191,6 +245,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     let deadline: CallDeadline;
     try {
+      // Any other value is the calling program's mistake, as a negative number is (docs/errors.md).
+      if (!isDeadline(input.deadline)) throw new LegacyIdpError('ERR_LEGACY_IDP_INVALID_INPUT', 'deadline must be a non-negative number of milliseconds or an AbortSignal');
       deadline = callDeadline(input.deadline, config.defaultDeadlineMs);
     } catch (error) {
       return done(unavailable('misconfigured', backendError(error, 'deadline')));
@@ -244,7 +300,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // equivalent of a locked name must not bring a fresh counter. Reserved after the check (the account is known
     // only now) but before the answer, so beyond the threshold no check's result is told, however many
     // spellings are tried at once.
-    let subjectTicket: LockoutTicket | undefined;
     const subjectId = ticket ? subjectOf(outcome) : undefined;
     if (subjectId !== undefined && lockout) {
       const account = subjectLockoutAccount(subjectId);
@@ -252,10 +307,20 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const subjectDigest = outcome.status === 'valid' ? undefined : lockout.digestAttempt?.(account, password);
       const reserved = await reserve(lockout, { account }, withSignal(subjectDigest === undefined ? {} : { attemptDigest: subjectDigest }), deadline, logger);
       if ('status' in reserved) outcome = reserved;
-      else {
-        subjectTicket = reserved;
-        await record(subjectTicket, outcome, subjectDigest, deadline, requestId, username);
-      }
+      else await record(reserved, outcome, subjectDigest, deadline, requestId, username);
+    } else if (ticket && lockout && countsAsFailure(outcome)) {
+      // No account named (an unknown user above all): the same second reservation, on the typed name's stand-in,
+      // so a wrong password for a user who exists costs no store call more than a name that does not (on Redis a
+      // round trip, which told which names exist). One HMAC, as the subject's digest above; the typed name's own
+      // digest serves the repeat rule, the stand-in being that name's alone. Its lock never changes the answer:
+      // the typed name's key sees every attempt the stand-in sees, but a right password and an admin unlock
+      // reset that key only, so the stand-in can be locked while the name is not, and the answer must stay what
+      // the name's key says, as before. A store failure or the deadline answers `unavailable`, as on the
+      // subject's key.
+      const reserved = await reserve(lockout, { account: standInAccount(username) }, withSignal(attemptDigest === undefined ? {} : { attemptDigest }), deadline, logger);
+      if ('status' in reserved) {
+        if (reserved.status === 'unavailable') outcome = reserved;
+      } else await record(reserved, outcome, attemptDigest, deadline, requestId, username);
     }
 
     // 5. Record it. A store failure here does not change the answer: the password check already happened.

@@ -1,5 +1,5 @@
 import type { Profile } from './contracts.js';
-import type { LegacyIdpError } from './errors.js';
+import { LegacyIdpError, isLegacyIdpError } from './errors.js';
 
 /**
  * The answer of a credential check. Ordinary results are values; only programmer or configuration
@@ -113,6 +113,52 @@ export const verifyStatuses: readonly VerifyStatus[] = [
   'must_change',
   'unavailable',
 ];
+
+const knownStatuses: ReadonlySet<unknown> = new Set(verifyStatuses);
+
+/**
+ * What makes `value` something other than a VerifyOutcome the callers can act on, or undefined when it is one. A
+ * verifier written in JavaScript (or cast past the types) can answer `{ status: 'error' }`, `'VALID'`, a number as
+ * `subjectId` or an `unavailable` without its typed error; a handler that switched over the statuses would treat
+ * an unknown one as "not a failure" and go on as if the password were right. The Authenticator turns any such
+ * answer into `unavailable` (misconfigured); the conformance suite asserts the same shape.
+ *
+ * The text names the mistake, for the operator. It quotes the status only when it is short and does not hold
+ * `password` (a verifier that put the password there must not get it into a log line); without `password` it
+ * quotes nothing the verifier chose.
+ */
+export function outcomeProblem(value: unknown, password?: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return `answered ${value === null ? 'null' : typeof value} instead of an outcome object`;
+  const outcome = value as Record<string, unknown>;
+  const status = outcome['status'];
+  if (!knownStatuses.has(status)) {
+    const quotable = typeof status === 'string' && password !== undefined && status.length <= 32 && !status.includes(password);
+    return `answered status ${quotable ? JSON.stringify(status) : `of type ${status === undefined ? 'undefined' : typeof status}`}, which is none of ${verifyStatuses.join(', ')}`;
+  }
+  const subjectId = outcome['subjectId'];
+  // A lockout counter is keyed by it: a number, an object or '' would merge users or name nobody.
+  const hasSubject = typeof subjectId === 'string' && subjectId.length > 0;
+  if (status === 'valid' && !hasSubject) return 'answered valid without a subjectId string';
+  if (status === 'invalid' && subjectId !== undefined && !hasSubject) return 'answered invalid with a subjectId that is not a non-empty string';
+  if (status === 'unavailable' && !isLegacyIdpError(outcome['error'])) {
+    const error = outcome['error'];
+    // Two copies of the library loaded at once (an ESM and a CJS import) have two LegacyIdpError classes.
+    const foreign = error instanceof Error && error.name === 'LegacyIdpError';
+    return `answered unavailable without a LegacyIdpError as its error${foreign ? ' (it holds one from another copy of legacy-idp: import LegacyIdpError from the same entry, ESM or CJS, as createAuthenticator)' : ''}`;
+  }
+  return undefined;
+}
+
+/**
+ * `outcome` when it is within the contract, else `unavailable` (misconfigured) naming `source` and the mistake. For
+ * the protocol handlers: the library's Authenticator never answers outside the contract, but one of the caller's
+ * own may, and a handler must neither take an unknown status for success nor fail on a missing error.
+ */
+export function outcomeWithinContract(outcome: VerifyOutcome, source: string): VerifyOutcome {
+  const problem = outcomeProblem(outcome);
+  if (problem === undefined) return outcome;
+  return { status: 'unavailable', reason: 'misconfigured', error: new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', `${source} ${problem}`) };
+}
 
 /**
  * Statuses that prove the password was right: the legacy store only says "expired" or "must change" after

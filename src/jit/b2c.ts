@@ -4,7 +4,7 @@ import type { MigrationWriteBack, Profile, ProfileSource } from '../core/contrac
 import { callDeadline, deadlineExceeded } from '../core/deadline.js';
 import { LegacyIdpError, isLegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { VerifyOutcome } from '../core/outcome.js';
+import { outcomeWithinContract, type VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { isGraphError, isObjectConflict, refusedProperty } from '../graph/errors.js';
 import { checkStrongPassword, strongPasswordMaxLength } from '../graph/password.js';
@@ -385,9 +385,15 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     return { id };
   }
 
-  /** The answer for every outcome but a correct password (shared by the three verifying modes). */
+  /**
+   * The answer for every outcome but a correct password (shared by the three verifying modes); undefined only
+   * for the statuses that go on to migrate. Anything else, a status no VerifyOutcome has (an Authenticator of the
+   * caller's own may pass one on) included, answers: the unavailable text, never a migration.
+   */
   function failureFor(outcome: VerifyOutcome, messages: Messages, context: JitCallContext, username: string): JitResult | undefined {
     switch (outcome.status) {
+      case 'valid':
+        return undefined;
       case 'invalid':
         return conflict('invalid', messages, context, 'invalid', `invalid: ${outcome.reason}`, username);
       case 'locked':
@@ -395,12 +401,12 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       case 'disabled':
         return conflict('disabled', messages, context, 'disabled', 'the legacy account is disabled', username);
       case 'unavailable':
-        return conflict('unavailable', messages, context, `unavailable_${outcome.reason}`, `legacy store unavailable (${outcome.error.code})`, username);
+        return conflict('unavailable', messages, context, `unavailable_${outcome.reason}`, `legacy store unavailable (${errorCodeOf(outcome)})`, username);
       case 'password_expired':
       case 'must_change':
         return config.expiredPasswords === 'reject' ? conflict('mustChange', messages, context, outcome.status, outcome.status, username) : undefined;
       default:
-        return undefined;
+        return conflict('unavailable', messages, context, 'unavailable_unknown_status', 'legacy store unavailable (the authenticator answered a status outside the VerifyOutcome contract)', username);
     }
   }
 
@@ -439,7 +445,9 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
       requestId: context.requestId,
       deadline: config.deadlineMs,
     });
-    const { outcome, username } = result;
+    const { username } = result;
+    // An Authenticator of the caller's own may answer outside the contract: that is `unavailable`, never a migration.
+    const outcome = outcomeWithinContract(result.outcome, 'the authenticator');
     // Every answer from here on reports the Authenticator's outcome in the log line.
     const verified = (answered: JitResult): JitResult => ({ ...answered, verified: outcome });
     if (outcome.status === 'unknown_user') {
@@ -527,6 +535,12 @@ export function b2cHandler(options: B2cHandlerOptions): JitHandler {
     },
     { callerAuth: config.callerAuth, maxBodyBytes: config.maxBodyBytes, ...(config.logger ? { logger: config.logger } : {}) },
   );
+}
+
+/** The code of an `unavailable` outcome's error; an Authenticator of the caller's own may leave the error out. */
+function errorCodeOf(outcome: Extract<VerifyOutcome, { status: 'unavailable' }>): string {
+  const error = outcome.error as LegacyIdpError | undefined;
+  return typeof error?.code === 'string' ? error.code : 'no error code';
 }
 
 function isTruthy(value: unknown): boolean {

@@ -4,7 +4,7 @@ import type { Authenticator } from '../core/authenticator.js';
 import { callDeadline, deadlineExceeded } from '../core/deadline.js';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { VerifyOutcome } from '../core/outcome.js';
+import { outcomeWithinContract, type VerifyOutcome } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import { checkStrongPassword } from '../graph/password.js';
 import type { CallerAuthenticator } from './caller-auth.js';
@@ -267,6 +267,10 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
         return respond('Block', block(nonce, messages.disabled));
       case 'unavailable':
         return config.onUnavailable === 'Retry' ? respond('Retry') : respond('Block', block(nonce, messages.unavailable));
+      default:
+        // A status no VerifyOutcome has (an Authenticator of the caller's own may pass one on) is not a password
+        // checked: it answers as the legacy store being unavailable, never MigratePassword.
+        return config.onUnavailable === 'Retry' ? respond('Retry') : respond('Block', block(nonce, messages.unavailable));
     }
   }
 
@@ -318,11 +322,13 @@ export async function entraHandler(options: EntraHandlerOptions): Promise<JitHan
             outcome: { status: 'unavailable' as const, reason: 'deadline' as const, error: new LegacyIdpError('ERR_LEGACY_IDP_DEADLINE_EXCEEDED', 'the authenticator did not answer within deadlineMs') },
           }
         : raced;
-    const decision = decide(result.outcome, passwordContext['user-password'], messages, nonce);
+    // An Authenticator of the caller's own may answer outside the contract: that is `unavailable`, never a migration.
+    const outcome = outcomeWithinContract(result.outcome, 'the authenticator');
+    const decision = decide(outcome, passwordContext['user-password'], messages, nonce);
     return {
       answer: decision.answer,
-      verified: result.outcome,
-      outcome: result.outcome.status === 'unavailable' ? `unavailable_${result.outcome.reason}` : result.outcome.status,
+      verified: outcome,
+      outcome: outcome.status === 'unavailable' ? `unavailable_${outcome.reason}` : outcome.status,
       username: result.username,
       fields: { action: decision.action, ...(request.data.authenticationContext?.correlationId ? { correlationId: request.data.authenticationContext.correlationId } : {}) },
     };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../core/authenticator.js';
 import { publicProfile } from '../core/contracts.js';
 import type { Logger } from '../core/logger.js';
+import { outcomeWithinContract } from '../core/outcome.js';
 import { hasFunction, parseOptions } from '../core/validate.js';
 import type { CallerAuthenticator } from './caller-auth.js';
 import { createJitEndpoint, jitErrorStatus, jsonAnswer, type JitCallContext, type JitErrorKind, type JitHandler, type JitResult } from './endpoint.js';
@@ -40,7 +41,10 @@ export function genericHandler(options: GenericHandlerOptions): JitHandler {
       requestId: context.requestId,
       deadline: config.deadlineMs,
     });
-    const { outcome } = result;
+    // The caller branches on `status`: a status outside the contract (an Authenticator of the caller's own may
+    // pass one on) must not reach it, where `VALID` or `ok` could read as success. It answers as the Authenticator
+    // answers a verifier's such mistake.
+    const outcome = outcomeWithinContract(result.outcome, 'the authenticator');
     const body: Record<string, unknown> = { status: outcome.status };
     if (outcome.status === 'valid') {
       body['subjectId'] = outcome.subjectId;

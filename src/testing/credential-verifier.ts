@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { createAuthenticator } from '../core/authenticator.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createAuthenticator, type Authenticator } from '../core/authenticator.js';
 import type { CredentialVerifier } from '../core/contracts.js';
-import { LegacyIdpError } from '../core/errors.js';
-import { verifyStatuses, type VerifyOutcome } from '../core/outcome.js';
+import { outcomeProblem, type VerifyOutcome } from '../core/outcome.js';
 import {
   assertNoSecret,
   injectionUsernames,
-  median,
   randomUnknownUsername,
   withComponent,
   type ConformanceCase,
@@ -32,9 +31,10 @@ export interface CredentialVerifierConformanceOptions {
    */
   reportsUnknownUsers?: boolean;
   /**
-   * Unknown users cost about as much as known ones (through `dummyVerify` or the backend itself). The
-   * check compares medians with a wide margin (5x), so it catches a missing dummy verification without
-   * being sensitive to machine load. Set false only for a backend whose cost is outside the process.
+   * Unknown users cost about as much as known ones (through `dummyVerify` or the backend itself): an unknown
+   * user's sign-in takes 0.8-1.25x a known user's wrong password, the target docs/benchmarks.md states. Measured
+   * as medians of interleaved sign-ins, first a few, then more only if those disagree (docs/testing.md, "The
+   * unknown-user cost case"). Set false only for a backend whose cost is outside the process.
    */
   equalizesUnknownUsers?: boolean;
   /**
@@ -47,11 +47,72 @@ export interface CredentialVerifierConformanceOptions {
 
 const failing: ReadonlySet<VerifyOutcome['status']> = new Set(['invalid', 'unknown_user']);
 
+/** The rule the Authenticator holds every answer to (outcome.ts): a known status, a subjectId string, a typed error. */
 function assertOutcomeShape(outcome: VerifyOutcome, where: string): void {
-  assert.ok(verifyStatuses.includes(outcome.status), `${where}: unknown status ${JSON.stringify(outcome.status)}`);
-  if (outcome.status === 'valid') assert.ok(outcome.subjectId.length > 0, `${where}: valid outcome without subjectId`);
-  if (outcome.status === 'unavailable') assert.ok(outcome.error instanceof LegacyIdpError, `${where}: unavailable without a typed error`);
+  const problem = outcomeProblem(outcome);
+  assert.ok(problem === undefined, `${where}: the verifier ${problem ?? ''}`);
 }
+
+/**
+ * docs/benchmarks.md's target: an unknown user's sign-in within 0.8-1.25x of a known user's wrong password. The
+ * cost case holds verifiers to it; only on a machine too busy to measure does it settle for the gross band, which
+ * still catches a missing dummy verification (~0x) and one several times cheaper than a real check.
+ */
+export const unknownUserCostBand = { low: 0.8, high: 1.25 } as const;
+const grossCostBand = { low: 0.5, high: 2 } as const;
+/** Interquartile range of the known user's samples over their median above which the machine counts as busy. */
+const busySpread = 0.25;
+
+interface CostSample {
+  /** Median unknown-user time over median known-user time. */
+  ratio: number;
+  known: number;
+  unknown: number;
+  /** (p75 - p25) / median of the known user's times: how much the machine moved the measurement. */
+  spread: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))] ?? 0;
+}
+
+/**
+ * `pairs` sign-ins of each kind, interleaved (known then unknown, then the other way round), so that load which
+ * comes and goes falls on both alike; a fresh unknown name each time. Stops early, with at least `minPairs`, once
+ * `budgetMs` is spent: a slow hash must not outlive the test runner's timeout.
+ */
+async function measureCost(authenticator: Authenticator, known: FixtureUser, pairs: number, minPairs: number, budgetMs: number): Promise<CostSample> {
+  const knownTimes: number[] = [];
+  const unknownTimes: number[] = [];
+  const time = async (input: FixtureUser): Promise<number> => {
+    const start = process.hrtime.bigint();
+    await authenticator.authenticate(input);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const started = performance.now();
+  for (let i = 0; i < pairs && (i < minPairs || performance.now() - started < budgetMs); i++) {
+    const unknown = { username: randomUnknownUsername(), password: known.password };
+    if (i % 2 === 0) {
+      knownTimes.push(await time(known));
+      unknownTimes.push(await time(unknown));
+    } else {
+      unknownTimes.push(await time(unknown));
+      knownTimes.push(await time(known));
+    }
+  }
+  knownTimes.sort((a, b) => a - b);
+  unknownTimes.sort((a, b) => a - b);
+  const knownMedian = quantile(knownTimes, 0.5);
+  const unknownMedian = quantile(unknownTimes, 0.5);
+  return {
+    ratio: knownMedian > 0 ? unknownMedian / knownMedian : 1,
+    known: knownMedian,
+    unknown: unknownMedian,
+    spread: knownMedian > 0 ? (quantile(knownTimes, 0.75) - quantile(knownTimes, 0.25)) / knownMedian : 0,
+  };
+}
+
+const within = (ratio: number, band: { low: number; high: number }): boolean => ratio >= band.low && ratio <= band.high;
 
 /** The shared contract every CredentialVerifier must meet, security cases included (docs/contributing.md). */
 export function credentialVerifierConformance(options: CredentialVerifierConformanceOptions): ConformanceCase[] {
@@ -72,6 +133,15 @@ export function credentialVerifierConformance(options: CredentialVerifierConform
     const outcome = await verifier.verify(validUser);
     assertOutcomeShape(outcome, 'right password');
     assert.equal(outcome.status, 'valid');
+  });
+
+  add('gives different users different subject ids', async (verifier) => {
+    // One id for everyone would make every user one lockout account (ten wrong passwords for one lock out all)
+    // and one migrated user in the new directory.
+    const first = await verifier.verify(validUser);
+    const second = await verifier.verify(otherUser);
+    assert.ok(first.status === 'valid' && second.status === 'valid', `right passwords gave ${first.status} and ${second.status}`);
+    assert.notEqual(first.subjectId, second.subjectId, 'two users got the same subjectId');
   });
 
   add('gives the same subjectId on every valid sign-in', async (verifier) => {
@@ -188,7 +258,11 @@ export function credentialVerifierConformance(options: CredentialVerifierConform
             assert.ok(error instanceof Error, 'rejected with a non-Error');
             assertNoSecret(error, validUser.password, 'backend error');
           }
-          if (outcome) assert.equal(outcome.status, 'unavailable');
+          if (outcome) {
+            // Its error is what the operator reads; an untyped one is refused by the Authenticator as well.
+            assertOutcomeShape(outcome, 'backend down');
+            assert.equal(outcome.status, 'unavailable');
+          }
           const authenticator = createAuthenticator({ verifier, defaultDeadlineMs: 15_000 });
           const result = await authenticator.authenticate(validUser);
           assert.equal(result.outcome.status, 'unavailable');
@@ -200,12 +274,25 @@ export function credentialVerifierConformance(options: CredentialVerifierConform
     add('an unknown user costs about as much as a known one (dummy verification)', async (verifier) => {
       const authenticator = createAuthenticator({ verifier });
       const wrong = { username: validUser.username, password: `${validUser.password}x` };
-      const unknown = { username: randomUnknownUsername(), password: `${validUser.password}x` };
-      await authenticator.authenticate(wrong); // warm-up
-      const known = await median(5, () => authenticator.authenticate(wrong));
-      const missing = await median(5, () => authenticator.authenticate(unknown));
-      // Below a millisecond the difference drowns in scheduling noise and reveals nothing over a network.
-      assert.ok(known < 1 || missing * 5 >= known, `unknown user took ${missing.toFixed(2)} ms against ${known.toFixed(2)} ms for a known one`);
+      await authenticator.authenticate(wrong); // warm-up: connections, caches, JIT
+      await authenticator.authenticate({ username: randomUnknownUsername(), password: wrong.password });
+      const describe = (sample: CostSample): string =>
+        `unknown user ${sample.unknown.toFixed(2)} ms against ${sample.known.toFixed(2)} ms for a known one's wrong password (${sample.ratio.toFixed(2)}x; ` +
+        `docs/benchmarks.md: ${unknownUserCostBand.low}-${unknownUserCostBand.high}x)`;
+      // 1. A cheap look: on a quiet machine a right implementation passes here.
+      let sample = await measureCost(authenticator, wrong, 7, 7, Number.POSITIVE_INFINITY);
+      // Below a millisecond either way the difference drowns in scheduling noise and reveals nothing over a network.
+      if (Math.max(sample.known, sample.unknown) < 1 || within(sample.ratio, unknownUserCostBand)) return;
+      // 2. Out of the band: measured again with more samples before any verdict, and once more if the machine was
+      // busy meanwhile (a case that flips with the load of a CI runner is worth nothing).
+      for (let attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0) await sleep(250);
+        sample = await measureCost(authenticator, wrong, 25, 9, 5_000);
+        if (within(sample.ratio, unknownUserCostBand)) return;
+        if (sample.spread <= busySpread) assert.fail(describe(sample));
+      }
+      // 3. Too busy to measure twice: only a gross difference fails.
+      assert.ok(within(sample.ratio, grossCostBand), `${describe(sample)}; the machine was busy, but the gap is beyond ${grossCostBand.low}-${grossCostBand.high}x`);
     });
   }
 

@@ -1,5 +1,7 @@
+import { scrypt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CredentialVerifier, ProfileSource, UserStore } from '../../src/core/contracts.js';
+import { LegacyIdpError } from '../../src/core/errors.js';
 import type { VerifyOutcome } from '../../src/core/outcome.js';
 import { memoryUserStore } from '../../src/stores/memory/index.js';
 import {
@@ -108,6 +110,62 @@ describe('the CredentialVerifier suite catches broken verifiers', () => {
       }),
     );
     expect(failed).toEqual(['an unknown user costs about as much as a known one (dummy verification)']);
+  });
+
+  it('catches a verifier that gives every user the same subjectId', async () => {
+    const failed = await failingCases(
+      verifierSuite(
+        broken((store) => ({
+          verify: async (input) => {
+            const outcome = await store.verify(input);
+            return outcome.status === 'valid' || (outcome.status === 'invalid' && outcome.subjectId !== undefined) ? { ...outcome, subjectId: 'subject' } : outcome;
+          },
+        })),
+        { namesAccountOnWrongPassword: true },
+      ).filter((c) => !c.name.startsWith('an unknown user costs')),
+    );
+    expect(failed).toEqual(['gives different users different subject ids']);
+  });
+
+  it('catches a dummy verification four times cheaper than a real check', async () => {
+    // The reference store's check is one scrypt at N = 2^14; this dummy runs one at 2^12.
+    const cheapDummy = broken(() => ({
+      dummyVerify: (password: string) =>
+        new Promise<void>((resolve, reject) => {
+          scrypt(password, 'cheap-dummy-salt', 64, { N: 2 ** 12, r: 8, p: 1 }, (error) => {
+            if (error) reject(error);
+            else resolve();
+          });
+        }),
+    }));
+    const costCase = verifierSuite(cheapDummy).filter((c) => c.name.startsWith('an unknown user costs'));
+    expect(costCase).toHaveLength(1);
+    expect(await failingCases(costCase)).toHaveLength(1);
+  }, 60_000);
+
+  it('catches a down backend answering unavailable with an untyped Error', async () => {
+    const failed = await failingCases(
+      verifierSuite(base, {
+        createUnavailable: () =>
+          Promise.resolve({
+            name: 'down',
+            verify: () => Promise.resolve({ status: 'unavailable', reason: 'backend_error', error: new Error('db down') as unknown as LegacyIdpError } as VerifyOutcome),
+          }),
+      }).filter((c) => c.name.startsWith('a backend that is down')),
+    );
+    expect(failed).toEqual(['a backend that is down is unavailable: never valid, never invalid']);
+  });
+
+  it('passes a down backend answering unavailable with a LegacyIdpError', async () => {
+    const cases = verifierSuite(base, {
+      createUnavailable: () =>
+        Promise.resolve({
+          name: 'down',
+          verify: () => Promise.resolve<VerifyOutcome>({ status: 'unavailable', reason: 'backend_error', error: new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'db down') }),
+        }),
+    }).filter((c) => c.name.startsWith('a backend that is down'));
+    expect(cases).toHaveLength(1);
+    expect(await failingCases(cases)).toEqual([]);
   });
 
   it('catches a password echoed in an outcome', async () => {
