@@ -283,15 +283,19 @@ export function credentialVerifierConformance(options: CredentialVerifierConform
       let sample = await measureCost(authenticator, wrong, 7, 7, Number.POSITIVE_INFINITY);
       // Below a millisecond either way the difference drowns in scheduling noise and reveals nothing over a network.
       if (Math.max(sample.known, sample.unknown) < 1 || within(sample.ratio, unknownUserCostBand)) return;
-      // 2. Out of the band: measured again with more samples before any verdict, and once more if the machine was
-      // busy meanwhile (a case that flips with the load of a CI runner is worth nothing).
+      // 2. Out of the band: measured twice more with more samples before any verdict; either in the band passes
+      // (a case that flips with the load of a CI runner is worth nothing: one quiet-looking sample out of the band
+      // failed a right LDAP store against Samba 2 runs in 8 on a loaded machine; a missing or cheap dummy is out
+      // of the band every time).
+      let quiet = true;
       for (let attempt = 0; attempt < 2; attempt++) {
         if (attempt > 0) await sleep(250);
         sample = await measureCost(authenticator, wrong, 25, 9, 5_000);
         if (within(sample.ratio, unknownUserCostBand)) return;
-        if (sample.spread <= busySpread) assert.fail(describe(sample));
+        if (sample.spread > busySpread) quiet = false;
       }
-      // 3. Too busy to measure twice: only a gross difference fails.
+      if (quiet) assert.fail(describe(sample));
+      // 3. Busy during one of them: only a gross difference fails.
       assert.ok(within(sample.ratio, grossCostBand), `${describe(sample)}; the machine was busy, but the gap is beyond ${grossCostBand.low}-${grossCostBand.high}x`);
     });
   }
