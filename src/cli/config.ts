@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { UserStore } from '../core/contracts.js';
 import { LegacyIdpError } from '../core/errors.js';
 import { driverRefusal } from '../core/driver-refusal.js';
-import { usernameNormalizationSchema } from '../core/normalize.js';
+import { usernameNormalizationSchema, type UsernameNormalizationOptions } from '../core/normalize.js';
 import { parseOptions } from '../core/validate.js';
 import { defaultListFilter, defaultListScope } from '../stores/ldap/list-defaults.js';
 import type { Logger } from '../core/logger.js';
@@ -147,6 +147,39 @@ export function resolveStore(loaded: LoadedConfig): StoreConfig {
   }
 }
 
+/**
+ * The normalization a sql or file store with a preset is opened with (docs/cli.md, "Normalization and presets"). A
+ * preset's fold is how the product stored the names (ASP.NET Identity's NormalizedUserName is .NET's one-character
+ * upper case, `WEIßMANN`), so the store keeps it and takes only the shared section's explicit `trim` and `unicode`:
+ * the section's parsed form says `lower` even when it names only `unicode`. A shared `caseFold` that names another
+ * fold is refused rather than overridden: the Authenticator folds the login with it before the store sees it, and
+ * `upper` turns ß into SS, which no later fold undoes. `none` leaves folding to the store. A `normalization` in the
+ * store section is the operator's deliberate choice for that store and is used as given.
+ */
+function presetNormalization(loaded: LoadedConfig, options: Record<string, unknown>, preset: UsernameNormalizationOptions | undefined, presetName: string): UsernameNormalizationOptions | undefined {
+  const shared = loaded.config.normalization;
+  if (shared === undefined || options['normalization'] !== undefined || preset?.caseFold === undefined) return shared;
+  // The section as written: the parsed one has every default filled in.
+  const raw = loaded.raw['normalization'] as Record<string, unknown>;
+  const sharedFold = Object.hasOwn(raw, 'caseFold') ? shared.caseFold : undefined;
+  if (sharedFold !== undefined && sharedFold !== 'none' && sharedFold !== preset.caseFold) {
+    throw new LegacyIdpError(
+      'ERR_LEGACY_IDP_CONFIG_INVALID',
+      `config file: normalization.caseFold "${sharedFold}" contradicts the "${presetName}" preset's fold "${preset.caseFold}" (how the product stored the names): remove normalization.caseFold (the store folds as the preset does), set it to "${preset.caseFold}" or "none", or set store.normalization to override the preset deliberately (docs/cli.md)`,
+      { path: 'normalization.caseFold' },
+    );
+  }
+  const explicit = Object.fromEntries(Object.entries(shared).filter(([key]) => key !== 'caseFold' && Object.hasOwn(raw, key)));
+  return { ...preset, ...explicit, caseFold: preset.caseFold };
+}
+
+/** The name of a preset option (`'wordpress'` or `{ name: 'wordpress', ... }`); undefined for a value the store will refuse. */
+function presetNameOf(preset: unknown): string | undefined {
+  if (typeof preset === 'string') return preset;
+  const name = (preset as { name?: unknown } | null)?.name;
+  return typeof preset === 'object' && preset !== null && typeof name === 'string' ? name : undefined;
+}
+
 /** One opener per store type, given the resolved section; each imports its backend only when chosen. */
 const storeOpeners: StoreOpeners = {
   async memory(store, _registry, loaded) {
@@ -165,7 +198,13 @@ const storeOpeners: StoreOpeners = {
   async sql(store, registry, loaded) {
     const { sqlUserStore } = await import('../stores/sql/sql-store.js');
     const { type: _type, ...options } = store;
-    const { normalization } = loaded.config;
+    const presetName = presetNameOf(options['preset']);
+    let preset: UsernameNormalizationOptions | undefined;
+    if (presetName !== undefined) {
+      const { resolveSqlPreset } = await import('../stores/sql/presets.js');
+      preset = resolveSqlPreset(options['preset'] as Parameters<typeof resolveSqlPreset>[0]).normalization;
+    }
+    const normalization = presetNormalization(loaded, options, preset, presetName ?? '');
     return sqlUserStore({ ...(normalization ? { normalization } : {}), ...options, registry } as Parameters<typeof sqlUserStore>[0]);
   },
   async mongo(store, registry, loaded) {
@@ -177,7 +216,6 @@ const storeOpeners: StoreOpeners = {
   async file(store, registry, loaded) {
     const { fileUserStore } = await import('../stores/file/file-store.js');
     const { type: _type, preset, ...options } = store;
-    const { normalization } = loaded.config;
     // A preset's options can be secrets (the Firebase signer key): `{ "env": "NAME" }` and `{ "file": "path" }` stand
     // for them, resolved here as in the serve and premigrate sections. Read when the store opens, like the LDAP
     // service password: a secret, not a location, so the journal's source never holds it.
@@ -186,6 +224,13 @@ const storeOpeners: StoreOpeners = {
       const { resolveReferences } = await import('./serve.js');
       resolvedPreset = resolveReferences(preset, dirname(loaded.path), process.env, 'store.preset');
     }
+    const presetName = presetNameOf(resolvedPreset);
+    let presetFold: UsernameNormalizationOptions | undefined;
+    if (presetName !== undefined) {
+      const { resolveFilePreset } = await import('../stores/file/presets.js');
+      presetFold = resolveFilePreset(resolvedPreset as Parameters<typeof resolveFilePreset>[0]).normalization;
+    }
+    const normalization = presetNormalization(loaded, options, presetFold, presetName ?? '');
     return fileUserStore({ ...(normalization ? { normalization } : {}), ...options, ...(resolvedPreset === undefined ? {} : { preset: resolvedPreset }), registry } as Parameters<typeof fileUserStore>[0]);
   },
   async ldap(store, registry) {

@@ -334,6 +334,13 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     }
   }
 
+  /** Compare mode's userPassword rule, over the registry (built on first use, so other modes never load the schemes). */
+  async function comparePasswordSchemes(): Promise<UserPasswordSchemes> {
+    registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
+    passwordSchemes ??= userPasswordSchemes(registry);
+    return passwordSchemes;
+  }
+
   async function verifyByCompare(username: string, password: string, caller: PoolCaller | undefined): Promise<VerifyOutcome> {
     if (config.bind.mode !== 'compare') throw new Error('unreachable');
     const { baseDn, filter, attribute } = config.bind;
@@ -343,8 +350,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (entries.length > 1) return unavailable(new LegacyIdpError('ERR_LEGACY_IDP_BACKEND_UNAVAILABLE', 'the search filter matched more than one entry'), 'search');
     const entry = entries[0];
     if (!entry) return { status: 'unknown_user' };
-    registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
-    passwordSchemes ??= userPasswordSchemes(registry);
+    const passwordSchemes = await comparePasswordSchemes();
     const values = passwordSchemes.read(allValues(entry, attribute), `${config.name}: a ${attribute} value`);
     if (values.length === 0) {
       // No value (or none the service account may read): slapd refuses such a bind too. Spend the dummy check
@@ -592,6 +598,18 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     return attribute === undefined || attribute.toLowerCase() === 'dn' ? wanted : [...wanted.filter((name) => name !== '1.1'), attribute];
   }
 
+  /**
+   * Compare mode reads userPassword (profileAttributeList asks for it): a lock marker there (`{CRYPT}!...`) disables
+   * the profile as verify answers it, so pre-migration does not create the account enabled. The bind modes never
+   * read userPassword (docs/stores/ldap.md). Profile reads in compare mode build the rule first.
+   */
+  function passwordLockOf(entry: Entry): string | undefined {
+    if (config.bind.mode !== 'compare') return undefined;
+    if (passwordSchemes === undefined) throw new Error('unreachable: compare-mode profiles read after comparePasswordSchemes()');
+    const { attribute } = config.bind;
+    return passwordSchemes.lockOf(passwordSchemes.read(allValues(entry, attribute), `${config.name}: a ${attribute} value`));
+  }
+
   function toProfile(entry: Entry, fallbackUsername?: string): Profile {
     const settingsForProfiles = config.profiles;
     if (!settingsForProfiles) throw new Error('unreachable');
@@ -609,7 +627,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     set('displayName', displayName);
     // The LDIF store's rule (account-state.ts): ppolicy's administrative lock and nsAccountLock disable an
     // account as userAccountControl does, so bulk migration does not create it enabled.
-    profile.enabled = accountEnabled(accountStateOf((name) => textValue(entry, name)));
+    profile.enabled = accountEnabled(accountStateOf((name) => textValue(entry, name))) && passwordLockOf(entry) === undefined;
     const extra: Record<string, unknown> = {};
     for (const [claim, attribute] of Object.entries(attributes)) {
       const value = textValue(entry, attribute);
@@ -632,6 +650,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     if (!p) throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'this LDAP store has no `profiles` settings');
     // See verify(): NUL and friends never name a user.
     if (typeof username !== 'string' || username.length === 0 || hasControlCharacters(username)) return null;
+    if (config.bind.mode === 'compare') await comparePasswordSchemes();
     const entry = await findProfileEntry(p, username, caller);
     return entry ? toProfile(entry, username) : null;
   }
@@ -646,6 +665,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
         config.profiles.surname,
         config.profiles.displayName,
         ...accountStateAttributes,
+        // Compare mode's service account reads userPassword anyway: a lock marker there disables the profile.
+        ...(config.bind.mode === 'compare' ? [config.bind.attribute] : []),
         // What an AD bind name is checked against (boundElsewhere).
         ...(config.bind.mode === 'upn' || config.bind.mode === 'down-level' ? ['sAMAccountName', 'userPrincipalName'] : []),
         ...Object.values(config.profiles.attributes),
@@ -670,6 +691,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
       // LDAP has no stable order to seek in: resuming skips entries up to and including the cursor's DN.
       let skipping = listOptions.after !== undefined;
       await assertFilter(p.listFilter, 'profiles.listFilter');
+      if (config.bind.mode === 'compare') await comparePasswordSchemes();
       // Its own connection, not a pooled one: a listing holds it for as long as the caller takes to consume it.
       const client: Client = await openServiceClient();
       try {

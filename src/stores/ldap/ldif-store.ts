@@ -179,7 +179,9 @@ export async function ldifUserStore(options: LdifStoreOptions): Promise<LdifUser
       ...(displayName === undefined ? {} : { displayName }),
       ...(givenName === undefined ? {} : { givenName }),
       ...(surname === undefined ? {} : { surname }),
-      enabled: accountEnabled(account),
+      // A userPassword lock marker disables the account as `verify` answers it, whatever `accountState` says: it is
+      // the password's own answer, not a state.
+      enabled: accountEnabled(account) && passwordSchemes.lockOf(passwords) === undefined,
       attributes: Object.freeze(attributes),
       ...(credential === undefined ? {} : { credential: Object.freeze(credential) }),
       cursor: entry.dn,

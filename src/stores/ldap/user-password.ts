@@ -57,6 +57,12 @@ export interface UserPasswordSchemes {
   readonly read: (values: readonly (string | Buffer)[], label: string) => UserPasswordValue[];
   /** The password against the values `read` gave (at least one); see docs/stores/ldap.md for the rule. */
   readonly check: (password: string, values: readonly UserPasswordValue[], attribute: string) => Promise<UserPasswordAnswer>;
+  /**
+   * Why the values lock the account whatever password is typed (a `{CRYPT}!` lock marker, a disabled-account
+   * marker scheme), as `check` answers `disabled` before comparing anything; undefined when nothing does. Profiles
+   * read it too (`enabled: false`), so pre-migration does not create a locked account enabled.
+   */
+  readonly lockOf: (values: readonly UserPasswordValue[]) => string | undefined;
 }
 
 /**
@@ -105,12 +111,18 @@ export function userPasswordSchemes(registry: HashRegistry): UserPasswordSchemes
     return readValues;
   }
 
+  function lockOf(values: readonly UserPasswordValue[]): string | undefined {
+    for (const stored of values) {
+      if ('disabled' in stored) return stored.disabled;
+      if ('scheme' in stored && registry.get(stored.scheme)?.family === 'marker') return `${stored.scheme} disabled-account marker`;
+    }
+    return undefined;
+  }
+
   async function check(password: string, values: readonly UserPasswordValue[], attribute: string): Promise<UserPasswordAnswer> {
     // A locked-account marker locks the entry wherever it stands: checked before any value could match.
-    for (const stored of values) {
-      if ('disabled' in stored) return { status: 'disabled', detail: stored.disabled };
-      if ('scheme' in stored && registry.get(stored.scheme)?.family === 'marker') return { status: 'disabled', detail: `${stored.scheme} disabled-account marker` };
-    }
+    const lock = lockOf(values);
+    if (lock !== undefined) return { status: 'disabled', detail: lock };
     let compared = 0;
     let problem: LegacyIdpError | undefined;
     let unchecked = 0;
@@ -150,5 +162,5 @@ export function userPasswordSchemes(registry: HashRegistry): UserPasswordSchemes
       : { status: 'invalid', reason: 'wrong_password', detail: `${unchecked} of ${compared + unchecked} ${attribute} values could not be checked (${problem?.code ?? 'unknown'})` };
   }
 
-  return { plaintext, schemeOf, read, check };
+  return { plaintext, schemeOf, read, check, lockOf };
 }

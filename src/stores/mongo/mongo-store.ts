@@ -11,8 +11,9 @@ import { mappedFields, recordMappingSchema, subjectIdOf, textsAt, valueAt, type 
 import { createRecordUserStore, type FoundRow, type RecordBackend, type RecordUserStore } from '../record/record-store.js';
 
 /**
- * A user store over a MongoDB collection, through the optional peer `mongodb`. Lookups are equality filters
- * whose values are always strings (an operator object never reaches the server), projected to the mapped
+ * A user store over a MongoDB collection, through the optional peer `mongodb`. Lookups are equality filters on
+ * the login as a string (and, when it is a number's canonical text, that number); the store builds the `$in` itself,
+ * so an operator object from input never reaches the server. Projected to the mapped
  * fields; `list()` pages by the key field with `{ key: { $gt: last } }` sorted ascending, then `$type` into the
  * type brackets that sort after the last key's.
  */
@@ -170,6 +171,18 @@ function namesDatabase(uri: string): boolean {
 /** Decimal digits of an int64, as the driver's Long.toString writes them. */
 const int64Text = /^-?(?:0|[1-9]\d{0,18})$/u;
 
+/**
+ * Whether a MongoClient the caller made names a database of its own: its URI's path or `dbName` option. The driver
+ * sets `options.dbName` to "test" when neither does, so "test" counts only when the URI spells it.
+ */
+function clientNamesDatabase(client: MongoClient): boolean {
+  const dbName = (client as { options?: { dbName?: unknown } }).options?.dbName;
+  if (typeof dbName !== 'string' || dbName.length === 0) return false;
+  if (dbName !== 'test') return true;
+  const url = (client as { s?: { url?: unknown } }).s?.url;
+  return typeof url === 'string' && url.includes('://') && namesDatabase(url);
+}
+
 export async function mongoUserStore(options: MongoStoreOptions): Promise<RecordUserStore> {
   const config = parseOptions(mongoStoreSchema, options, 'mongo store options');
   if (config.matchEmail && config.mapping.email === undefined) {
@@ -208,6 +221,13 @@ export async function mongoUserStore(options: MongoStoreOptions): Promise<Record
         throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'mongo store options: the URI names no database: give `database` (else the driver reads the database "test")', { path: 'database' });
       }
       client = ownedClient;
+    } else if (config.database === undefined && !clientNamesDatabase(client)) {
+      // The same default as a URI without one, through the caller's client.
+      throw new LegacyIdpError(
+        'ERR_LEGACY_IDP_CONFIG_INVALID',
+        'mongo store options: the `client` names no database (its URI has none and no `dbName` option): give `database` (else the driver reads the database "test"; write `database: \'test\'` if that is the one)',
+        { path: 'database' },
+      );
     }
     try {
       collection = client.db(config.database).collection(config.collection);
@@ -235,11 +255,26 @@ export async function mongoUserStore(options: MongoStoreOptions): Promise<Record
   const equalsLogin = (row: Row, path: string | undefined, login: string): boolean =>
     path !== undefined && textsAt(row, path).some((text) => normalize(text) === login);
 
+  /**
+   * What a name field may hold for `login`: the string, and, when the login is the canonical text of a finite number
+   * (`123456`, `1.5`, not `0123` or `1e3`), that number, since exports and ORMs store numeric logins (employee and
+   * member numbers) as numbers, which no string equals. MongoDB compares numbers by value, so any numeric type equal
+   * to it matches (int, long, double, Decimal128); an int64 beyond 2^53 is asked for as a Long. The login is a
+   * string (the record core refuses anything else): the values are literals, never operators.
+   */
+  const loginValues = (login: string): string | Document => {
+    const values: unknown[] = [login];
+    const numeric = Number(login);
+    if (Number.isFinite(numeric) && String(numeric) === login) values.push(numeric);
+    else if (int64Text.test(login) && driver.Long.fromString(login).toString() === login) values.push(driver.Long.fromString(login));
+    // Other logins keep the plain equality.
+    return values.length === 1 ? login : { $in: values };
+  };
+
   const backend: RecordBackend = {
     async find(login, limit) {
-      // The login is a string (the record core refuses anything else), so the filter is a literal equality.
-      const match: Document[] = [{ [mapping.username]: login }];
-      if (config.matchEmail && mapping.email !== undefined) match.push({ [mapping.email]: login });
+      const match: Document[] = [{ [mapping.username]: loginValues(login) }];
+      if (config.matchEmail && mapping.email !== undefined) match.push({ [mapping.email]: loginValues(login) });
       const filter: Filter<Document> = { ...where, ...(match.length === 1 ? match[0] : { $or: match }) };
       const rows = (await collection.find(filter, { ...findOptions, limit }).toArray()) as Row[];
       // A row is an email match only when its email, and not its username, equals the login: a collation may

@@ -46,6 +46,18 @@ function foldLevel(lower: unknown, upper: unknown): FoldLevel {
  */
 const foldCollations = ['pg_c_utf8', 'C.utf8', 'C.UTF-8', 'und-x-icu', 'pg_unicode_fast'];
 
+// untranslatable_character: the login holds a character the database's encoding has no code for (Greek in LATIN1).
+const unholdableCodes = new Set(['22P05']);
+
+/**
+ * Which code points a database in each encoding holds, where the store knows it without asking: every encoding is
+ * an ASCII superset, UTF8 holds everything, SQL_ASCII stores the bytes as sent. Another encoding (WIN1251, EUC_JP,
+ * ...) is left to the server: a login it cannot hold fails with 22P05, read as no match (`isUnholdableValue`).
+ */
+const encodingHolds: Readonly<Record<string, (codePoint: number) => boolean>> = {
+  LATIN1: (codePoint) => codePoint <= 0xff,
+};
+
 // timestamp, date
 const zonelessTypes = new Set([1114, 1082]);
 
@@ -114,6 +126,8 @@ export async function postgresConnection(settings: SqlConnectionSettings): Promi
   const run = (sql: string, parameters: readonly unknown[] = []): Promise<{ rows: Row[]; rowCount: number | null }> =>
     queryable.query({ text: sql, values: parameters.map(postgresValue), types });
   const rows = async (sql: string, parameters: readonly unknown[] = []): Promise<Row[]> => (await run(sql, parameters)).rows;
+  /** The database's encoding (`server_encoding`), read with the name columns' folding before the first lookup. */
+  let serverEncoding: string | undefined;
 
   /** The best of `foldCollations` this database has: the first that folds the probe simply, else the first that folds its letters. */
   async function foldCollation(): Promise<{ name: string; level: FoldLevel } | undefined> {
@@ -153,11 +167,13 @@ export async function postgresConnection(settings: SqlConnectionSettings): Promi
      * folds every alphabet; with none on the server, lookups are refused rather than missing non-ASCII names.
      */
     async nameColumnFolding(sql, columns, match) {
+      // Read for `exact` matching too: `canHold` needs it for every lookup.
+      const [setting] = await rows("SELECT current_setting('server_encoding') AS encoding");
+      serverEncoding = typeof setting?.['encoding'] === 'string' ? setting['encoding'] : undefined;
       // An exact comparison folds nothing.
       if (match === 'exact') return new Map();
-      const [setting] = await rows("SELECT current_setting('server_encoding') AS encoding");
       // Only a UTF-8 database holds every letter of the probe; other encodings fold as their ctype does.
-      if (setting?.['encoding'] !== 'UTF8') return new Map();
+      if (serverEncoding !== 'UTF8') return new Map();
       const aliases = columns.map((_, index) => `c${index}`);
       const folded = aliases.flatMap((alias) => [`LOWER(p.${alias}) AS ${alias}_l`, `UPPER(p.${alias}) AS ${alias}_u`]).join(', ');
       const probe = columns.map(() => `'${foldProbe}'`).join(', ');
@@ -181,6 +197,20 @@ export async function postgresConnection(settings: SqlConnectionSettings): Promi
         );
       }
       return refolded;
+    },
+    /**
+     * The encoding is the whole database's (every text column shares it): a login it cannot hold is left out of
+     * the lookup rather than sent, since the server refuses the whole statement (22P05) when it converts the value.
+     */
+    canHold(value) {
+      const holds = serverEncoding === undefined ? undefined : encodingHolds[serverEncoding];
+      if (holds === undefined) return true;
+      for (const character of value) if (!holds(character.codePointAt(0) as number)) return false;
+      return true;
+    },
+    isUnholdableValue: (error) => {
+      const record = error as { code?: unknown } | null;
+      return typeof record === 'object' && record !== null && unholdableCodes.has(record.code as string);
     },
     query: (sql, parameters) => rows(sql, parameters),
     async execute(sql, parameters) {
