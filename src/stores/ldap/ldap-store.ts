@@ -253,6 +253,8 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
   const servicePool: Pool = createPool(config.poolSize, openServiceClient, config.operationTimeoutMs);
   const bindPool: Pool = createPool(config.poolSize, () => connect(settings), config.operationTimeoutMs);
   let registry: HashRegistry | undefined = config.registry;
+  /** The registry this store builds for itself (compare mode without `registry`): close() closes it (its hash workers). */
+  let ownRegistryBuild: Promise<HashRegistry | undefined> | undefined;
   let passwordSchemes: UserPasswordSchemes | undefined;
   let closed = false;
 
@@ -336,8 +338,10 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
 
   /** Compare mode's userPassword rule, over the registry (built on first use, so other modes never load the schemes). */
   async function comparePasswordSchemes(): Promise<UserPasswordSchemes> {
-    registry ??= (await import('../../hashes/registry.js')).createHashRegistry();
-    passwordSchemes ??= userPasswordSchemes(registry);
+    // One build for calls that come together: each would otherwise make (and leak) a registry of its own.
+    ownRegistryBuild ??= registry === undefined ? import('../../hashes/registry.js').then(({ createHashRegistry }) => createHashRegistry()) : Promise.resolve(undefined);
+    registry ??= await ownRegistryBuild;
+    passwordSchemes ??= userPasswordSchemes(registry as HashRegistry);
     return passwordSchemes;
   }
 
@@ -722,7 +726,7 @@ export function ldapUserStore(options: LdapStoreOptions): UserStore {
     },
     async close() {
       closed = true;
-      await Promise.all([servicePool.close(), bindPool.close()]);
+      await Promise.all([servicePool.close(), bindPool.close(), ownRegistryBuild?.then((built) => built?.close())]);
     },
   };
 }
