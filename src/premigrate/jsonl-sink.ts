@@ -80,6 +80,28 @@ async function countLines(path: string): Promise<{ lines: number; size: number; 
   return { lines, size, terminatedSize };
 }
 
+/** How every line this sink writes begins (`JSON.stringify` keeps the key order it is given). */
+const linePrefix = '{"subjectId":';
+
+/**
+ * What the bytes after the last newline are: a whole line that only lacks its newline (an editor that saved the
+ * file without a final one; kept), the start of one a crash cut short (dropped), or something this sink never
+ * wrote (the file is refused untouched).
+ */
+async function lastLineKind(path: string, from: number, size: number): Promise<'whole' | 'cut' | 'foreign'> {
+  let text = '';
+  // A line of this sink is one user's JSON, a few KiB; a tail of more than 1 MiB is no line of this sink.
+  if (size - from > 1024 * 1024) return 'foreign';
+  for await (const chunk of createReadStream(path, { start: from, end: size - 1, encoding: 'utf8' })) text += chunk as string;
+  if (!text.startsWith(linePrefix.slice(0, Math.min(text.length, linePrefix.length)))) return 'foreign';
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && typeof (parsed as { subjectId?: unknown }).subjectId === 'string' ? 'whole' : 'foreign';
+  } catch {
+    return 'cut';
+  }
+}
+
 const identityKey = (identity: Pick<ObjectIdentity, 'issuer' | 'issuerAssignedId'>): string => `${identity.issuer.toLowerCase()}\n${identity.issuerAssignedId.toLowerCase()}`;
 
 function redact(payload: MigrationItem['payload']): MigrationItem['payload'] {
@@ -114,13 +136,23 @@ export function jsonlSink(options: JsonlSinkOptions): JsonlSink {
   const ready = (async (): Promise<{ stream: WriteStream; handle: FileHandle }> => {
     let cutShort = 0;
     let terminatedSize = 0;
+    let tail: 'whole' | 'cut' | 'foreign' | undefined;
     if (config.append) {
       try {
         let size: number;
         ({ lines, size, terminatedSize } = await countLines(path));
         cutShort = size - terminatedSize;
+        if (cutShort > 0) tail = await lastLineKind(path, terminatedSize, size);
       } catch (error) {
         throw fileError('read', path, error);
+      }
+      if (tail === 'foreign') {
+        throw new LegacyIdpError('ERR_LEGACY_IDP_OUTPUT_FILE', `jsonl sink: cannot append to ${path} (its last line is not one this sink wrote: another file?)`, { path });
+      }
+      if (tail === 'whole') {
+        // A whole line without its newline: it counts, and gets its newline before the next line.
+        lines += 1;
+        cutShort = 0;
       }
     }
     let handle: FileHandle;
@@ -156,6 +188,7 @@ export function jsonlSink(options: JsonlSinkOptions): JsonlSink {
     opened.on('error', (error) => {
       broken ??= fileError('write', path, error);
     });
+    if (tail === 'whole') await writeText(opened, '\n');
     return { stream: opened, handle };
   })();
   // Reported by the first write or lookup (or swallowed by close) instead of as an unhandled rejection.

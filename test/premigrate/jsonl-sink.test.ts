@@ -156,6 +156,37 @@ describe('jsonl sink', () => {
     expect(readLines(path)).toHaveLength(1);
   });
 
+  it('keeps a whole last line that only lacks its newline (an editor saved the file), and refuses a file it never wrote', async () => {
+    const path = nextPath();
+    const first = jsonlSink({ path });
+    await first.write(items(1, 2));
+    await first.close();
+    // Saved without its final newline: the second line is whole, recorded as jsonl:2, and must stay so.
+    await writeFile(path, readFileSync(path, 'utf8').replace(/\n$/u, ''));
+    const resumed = jsonlSink({ path, append: true });
+    expect(await resumed.lookup?.(items(2, 1)[0]?.identity as MigrationItem['identity'])).toMatchObject({ objectId: 'jsonl:2' });
+    // Before: the line was cut as a crash's fragment, the lookup found nobody and the next user took jsonl:2.
+    expect(await resumed.write(items(3, 1))).toEqual([{ status: 'created', objectId: 'jsonl:3' }]);
+    await resumed.close();
+    expect((readLines(path) as Array<{ subjectId: string }>).map((line) => line.subjectId)).toEqual(['sql:1', 'sql:2', 'sql:3']);
+
+    // A single whole line without a newline is kept too.
+    const single = nextPath();
+    await writeFile(single, readFileSync(path, 'utf8').split('\n')[0] ?? '');
+    const onSingle = jsonlSink({ path: single, append: true });
+    expect(await onSingle.write(items(4, 1))).toEqual([{ status: 'created', objectId: 'jsonl:2' }]);
+    await onSingle.close();
+    expect(readLines(single)).toHaveLength(2);
+
+    // A file this sink never wrote (no trailing newline, not a line of ours): refused, left as it was.
+    const foreign = nextPath();
+    await writeFile(foreign, 'name,email\nann,ann@example.org');
+    const onForeign = jsonlSink({ path: foreign, append: true });
+    await expect(onForeign.write(items(5, 1))).rejects.toMatchObject({ code: 'ERR_LEGACY_IDP_OUTPUT_FILE' });
+    await onForeign.close().catch(() => undefined);
+    expect(readFileSync(foreign, 'utf8')).toBe('name,email\nann,ann@example.org');
+  });
+
   it('keeps line numbers true with several writes in flight', async () => {
     const path = nextPath();
     const sink = jsonlSink({ path });
