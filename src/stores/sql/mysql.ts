@@ -13,11 +13,13 @@ interface MysqlStatementOptions {
   dateStrings?: boolean;
   supportBigNumbers?: boolean;
   bigNumberStrings?: boolean;
+  rowsAsArray?: boolean;
+  nestTables?: boolean;
 }
 
 /** A client the store can use: a mysql2 promise `Pool` or `Connection` the caller made. */
 export interface MysqlQueryable {
-  query(options: { sql: string; values?: unknown[]; timeout?: number }): Promise<[unknown, unknown]>;
+  query(options: { sql: string; values?: unknown[]; timeout?: number; rowsAsArray?: boolean; nestTables?: boolean }): Promise<[unknown, unknown]>;
   execute(options: MysqlStatementOptions): Promise<[unknown, unknown]>;
 }
 
@@ -90,10 +92,11 @@ export async function mysqlConnection(settings: SqlConnectionSettings): Promise<
    * SQL text. `query` with values would escape them on the client as MySQL's default sql_mode reads them, and a
    * server or session with NO_BACKSLASH_ESCAPES reads `\'` as a backslash and the end of the literal: a login
    * could then rewrite the lookup (sign in as anyone with a password of its own). The per-statement options keep
-   * dates as text and big integers exact on a client the caller made with other settings.
+   * dates as text, big integers exact and rows as objects keyed by column name on a client the caller made with
+   * other settings (`rowsAsArray` or `nestTables` made every user unknown).
    */
   const run = (sql: string, parameters: readonly unknown[]): Promise<[unknown, unknown]> =>
-    queryable.execute({ sql, values: parameters.map(mysqlValue), timeout: settings.queryTimeoutMs, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+    queryable.execute({ sql, values: parameters.map(mysqlValue), timeout: settings.queryTimeoutMs, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, rowsAsArray: false, nestTables: false });
   return {
     dialect: 'mysql',
     quote: (part) => `\`${part}\``,
@@ -113,6 +116,8 @@ export async function mysqlConnection(settings: SqlConnectionSettings): Promise<
       const [rows, fields] = await queryable.query({
         sql: `SELECT ${select} FROM (SELECT 1 AS legacy_idp_one) legacy_idp_row LEFT JOIN (${sql}) p ON 1 = 1`,
         timeout: settings.queryTimeoutMs,
+        rowsAsArray: false,
+        nestTables: false,
       });
       const row = (rows as Row[])[0] ?? {};
       const folding = new Map<string, ColumnFolding>();
