@@ -261,9 +261,10 @@ describe('graphSink: case twins in writes in flight at once (real time)', () => 
   };
 
   it('answers duplicate_identity for an existed whose object a write not answered yet created', async () => {
-    // Item 1 (ANN@) is throttled briefly, item 4 (the creator's companion) for 2 s: the creator's write is still
-    // open when ANN@'s retry conflicts with the user ann@ created meanwhile.
-    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1, 4], retryAfter: (n) => (n === 1 ? '0.2' : '2') } } });
+    // Item 1 (ANN@) is throttled for 1 s, item 4 (the creator's companion) for 3 s: the creator's write is still
+    // open when ANN@'s retry conflicts with the user ann@ created meanwhile. (0.2 s for ANN@ failed once in a full
+    // run on a loaded machine: ann@'s create had not landed yet, so ANN@ created the user itself.)
+    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1, 4], retryAfter: (n) => (n === 1 ? '1' : '3') } } });
     const { sink } = realTimeSink(emulator);
     const email = uniqueEmail('twin');
     const upper = itemFor(emulator, { email: email.toUpperCase() });
