@@ -10,6 +10,7 @@ import { jsonLogger, type Logger } from '../core/logger.js';
 import { parseOptions } from '../core/validate.js';
 import type { CallerAuthenticator } from '../jit/caller-auth.js';
 import type { JitHandler } from '../jit/endpoint.js';
+import { isProxyAddress } from '../jit/hosts/shared.js';
 import type { LockoutStore } from '../lockout/types.js';
 import type { CliIo } from './cli.js';
 import { openStore, type LoadedConfig } from './config.js';
@@ -25,7 +26,11 @@ import { callDeadline, deadlineExceeded } from '../core/deadline.js';
  */
 
 const routeSchema = z.looseObject({
-  path: z.string().regex(/^\/[A-Za-z0-9/_.~-]*$/u, 'must be a URL path such as /api/b2c/signin'),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9/_.~-]*$/u, 'must be a URL path such as /api/b2c/signin')
+    // Requests are matched on their parsed path: `/api/./verify`, `/a/../verify` or `//api/verify` would never match.
+    .refine((path) => !URL.canParse(path, 'http://localhost') || new URL(path, 'http://localhost').pathname === path, 'can never match a request: no dot segments (/./, /../) and no leading //'),
   protocol: z.enum(['b2c', 'entra', 'generic']),
 });
 
@@ -33,8 +38,13 @@ export const serveConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
-    /** Client address from X-Forwarded-For (only behind your own proxy): the lockout's IP scope uses it. */
-    trustProxy: z.boolean().default(false),
+    /**
+     * Client address from X-Forwarded-For, counted from the right (only behind your own proxies): true = one proxy,
+     * a number = that many, a list = the proxies' addresses or CIDR ranges. The lockout's IP scope uses it.
+     */
+    trustProxy: z
+      .union([z.boolean(), z.number().int().min(0).max(32), z.array(z.string().refine(isProxyAddress, 'an IP address or CIDR range of a proxy you run')).min(1)])
+      .default(false),
     tls: z
       .object({
         cert: z.string().min(1),
@@ -108,6 +118,25 @@ function checkPem(tls: NonNullable<ServeConfig['tls']>): void {
     const hint = /^[^\n]{1,1024}\.(?:pem|crt|cer|key)$/iu.test(value.trim()) ? `; to read a file write { "file": "${value.trim()}" }` : '';
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: serve.tls.${key} is not PEM text (-----BEGIN ...)${hint}`, { path: `serve.tls.${key}` });
   }
+}
+
+/**
+ * A `clientCertificate` caller check needs a certificate, which the server gets only over TLS that asks for one:
+ * without both, that check refuses every call, and a route with no other method answers every call 401.
+ */
+function checkClientCertificateAuth(serveConfig: ServeConfig): void {
+  if (serveConfig.tls?.requestClientCertificate === true) return;
+  const users = [
+    ...(serveConfig.callerAuth?.['clientCertificate'] === undefined ? [] : ['serve.callerAuth.clientCertificate']),
+    ...serveConfig.routes.flatMap((route, index) => {
+      const own = route['callerAuth'] as Record<string, unknown> | undefined;
+      return own?.['clientCertificate'] === undefined ? [] : [`serve.routes[${index}].callerAuth.clientCertificate`];
+    }),
+  ];
+  const [first] = users;
+  if (first === undefined) return;
+  const missing = serveConfig.tls === undefined ? 'serve.tls is not set' : 'serve.tls.requestClientCertificate is not true';
+  throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `config file: ${users.join(', ')} needs a client certificate, which no caller can present: ${missing}`, { path: first });
 }
 
 function isRedisUrl(value: string): boolean {
@@ -313,6 +342,7 @@ export async function serve(values: Record<string, string | boolean | undefined>
   const lockoutConfig = parseLockoutSection(loaded, io.env);
   if (portOption !== undefined) serveConfig.port = portOption;
   if (serveConfig.tls) checkPem(serveConfig.tls);
+  checkClientCertificateAuth(serveConfig);
   const level = loaded.config.log.level === 'silent' ? 'info' : loaded.config.log.level;
   // Sealed after the server's last line (`jit server stopped`, which counts the calls the stop gave up on): those
   // calls go on until their check ends, and their lines would otherwise follow it.

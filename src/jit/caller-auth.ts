@@ -5,7 +5,7 @@ import { apiKeyMethod, apiKeySchema } from './caller-auth/api-key.js';
 import { basicMethod, basicSchema } from './caller-auth/basic.js';
 import { bearerMethod, bearerSchema } from './caller-auth/bearer.js';
 import { clientCertificateMethod, clientCertificateSchema } from './caller-auth/client-certificate.js';
-import type { CallerMethod } from './caller-auth/shared.js';
+import { recordCallerMethods, type CallerMethod } from './caller-auth/shared.js';
 import type { JitConnectionInfo, JitRequestHead } from './endpoint.js';
 
 /**
@@ -119,6 +119,7 @@ export function createCallerAuth(options: CallerAuthOptions): CallerAuthenticato
   };
   const none: readonly string[] = [];
   const callerAuth: CallerAuthenticator = (request, connection) => checkFrom(0, request, connection, none);
+  recordCallerMethods(callerAuth, methods.map((method) => method.name));
   preparations.set(callerAuth, async () => {
     const problems = await Promise.all(
       methods.map(async (method) => {
@@ -132,7 +133,7 @@ export function createCallerAuth(options: CallerAuthOptions): CallerAuthenticato
 }
 
 interface CallerMethodEntry {
-  name: string;
+  name: Exclude<CallerIdentity['method'], 'insecure-dev'>;
   check: CallerMethod;
   /** Work the first call would otherwise do (bearer: the JWKS fetch); resolves with a problem, never rejects. */
   prepare?: () => Promise<string | undefined>;

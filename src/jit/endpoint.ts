@@ -154,8 +154,16 @@ export function createJitEndpoint<Input>(protocol: JitProtocol<Input>, options: 
     return answerResponse(await core(call, connection));
   };
   callHandlers.set(handler, core);
+  callerChecks.set(handler, options.callerAuth);
   return handler;
 }
+
+/** The caller check of a handler `createJitEndpoint` made (a server checks it can ever pass); undefined for others. */
+export function jitCallerAuth(handler: JitHandler): CallerAuthenticator | undefined {
+  return callerChecks.get(handler);
+}
+
+const callerChecks = new WeakMap<JitHandler, CallerAuthenticator>();
 
 /** The web-free pipeline behind a handler `createJitEndpoint` made; undefined for any other function. */
 export function jitCallHandler(handler: JitHandler): JitCallHandler | undefined {
@@ -198,6 +206,17 @@ function failCall(call: CallRecord, kind: JitErrorKind, detail: string, fields?:
   return answer;
 }
 
+/**
+ * A call whose client left before its body was complete: logged at info as `client_gone` with status 499 (no
+ * answer was sent; nginx's number for it). The answer returned goes nowhere: the connection is gone.
+ */
+function clientGoneCall(call: CallRecord, caller: CallerIdentity['method']): JitAnswer {
+  logCall(call, clientGoneStatus, 'client_gone', { caller, detail: 'the client closed the connection before its body was complete' });
+  return { status: clientGoneStatus, headers: { 'x-request-id': call.requestId, 'cache-control': 'no-store' }, text: '' };
+}
+
+const clientGoneStatus = 499;
+
 function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitEndpointOptions): JitCallHandler {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
   const logger = options.logger ?? silentLogger;
@@ -218,7 +237,17 @@ function createJitCallHandler<Input>(protocol: JitProtocol<Input>, options: JitE
       const type = mediaType(request.headers.get('content-type'));
       if (type !== 'application/json') return failCall(call, 'unsupported_media_type', `content-type ${type || '(none)'}`);
       const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-      const body = Number.isFinite(declared) && declared > maxBodyBytes ? undefined : await request.readBody(maxBodyBytes);
+      let body: Uint8Array | undefined;
+      if (!(Number.isFinite(declared) && declared > maxBodyBytes)) {
+        try {
+          body = await request.readBody(maxBodyBytes);
+        } catch (error) {
+          // The client left before its body was complete (it gave up, or timed out while its caller check ran):
+          // nobody waits for an answer and nothing failed here, so no error line and no `internal` outcome.
+          if (request.signal.aborted) return clientGoneCall(call, caller.identity.method);
+          throw error;
+        }
+      }
       if (body === undefined) return failCall(call, 'payload_too_large', `body over ${maxBodyBytes} bytes`);
       let json: unknown;
       try {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { LegacyIdpError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { JitHandler } from './endpoint.js';
-import { toNodeCallRunner, type NodeHostOptions } from './hosts/node.js';
+import { callerMethodsOf } from './caller-auth/shared.js';
+import { jitCallerAuth, type JitHandler } from './endpoint.js';
+import { bodyPending, toNodeCallRunner, type NodeHostOptions } from './hosts/node.js';
 
 /**
  * The HTTP server of `legacy-idp serve`: JIT handlers on their paths, `/healthz` (the process answers) and
@@ -58,8 +59,20 @@ const reserved = new Set(['/healthz', '/readyz']);
 
 function sendJson(response: ServerResponse, status: number, body: unknown, requestId: string): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'x-request-id': requestId, 'cache-control': 'no-store' });
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'x-request-id': requestId, 'cache-control': 'no-store' };
+  // A body still arriving (a 404 for a large upload) would be read and dropped until requestTimeout on a kept connection.
+  if (bodyPending(response)) headers['connection'] = 'close';
+  response.writeHead(status, headers);
   response.end(text);
+}
+
+/**
+ * A route path a request can reach: the URL parser leaves it as it is. `/api/./verify`, `/a/../verify`,
+ * `//api/verify` (a host to the parser) or `/a b` would be listed and never match, since requests are matched on
+ * the parsed path.
+ */
+function isRoutablePath(path: string): boolean {
+  return path.startsWith('/') && URL.canParse(path, 'http://localhost') && new URL(path, 'http://localhost').pathname === path;
 }
 
 /** Characters the URL parser leaves as they are in a path; `//` at the start would be read as a host. */
@@ -80,9 +93,21 @@ function requestPath(target = '/'): string {
 
 export async function startJitServer(options: JitServerOptions): Promise<JitServer> {
   const logger = options.logger ?? silentLogger;
-  for (const path of Object.keys(options.routes)) {
+  for (const [path, handler] of Object.entries(options.routes)) {
     if (!path.startsWith('/') || reserved.has(path)) {
       throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `route path ${path} must start with / and not be /healthz or /readyz`, { path: 'routes' });
+    }
+    if (!isRoutablePath(path)) {
+      throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `route path ${JSON.stringify(path)} can never match a request: write it without dot segments (/./, /../), a leading // or characters that need percent-encoding`, { path: 'routes' });
+    }
+    // The handler's caller check is known when createJitEndpoint made both.
+    const callerAuth = jitCallerAuth(handler);
+    if (callerAuth !== undefined && callerMethodsOf(callerAuth)?.includes('client-certificate') === true && options.tls?.requestClientCertificate !== true) {
+      throw new LegacyIdpError(
+        'ERR_LEGACY_IDP_CONFIG_INVALID',
+        `route ${path}: its caller authentication takes a client certificate, which no caller can present without tls and tls.requestClientCertificate: true`,
+        { path: 'tls.requestClientCertificate' },
+      );
     }
   }
   const runners = new Map(Object.entries(options.routes).map(([path, handler]) => [path, toNodeCallRunner(handler, options)]));
@@ -96,7 +121,16 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     if (running === 0) allDone?.();
   };
 
+  // Each answer being written and its connection: a stop closes every other connection at once (an idle keep-alive,
+  // one still sending a request's headers), and these as soon as their answer is written.
+  const inFlight = new Map<ServerResponse, Socket>();
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    inFlight.set(response, request.socket);
+    response.once('close', () => {
+      inFlight.delete(response);
+    });
+    // Answered during a stop: the connection closes after this answer, not kept for another request.
+    if (stopping) response.setHeader('connection', 'close');
     const path = requestPath(request.url);
     const run = runners.get(path);
     if (run) {
@@ -146,6 +180,18 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     const reason = error instanceof Error ? error.message.replace(/^error:[0-9A-F]+:/u, '') : String(error);
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', `tls: the certificate, key or CA cannot be used (${reason})`, { cause: error, path: 'tls' });
   }
+  // The connections a stop may have to close: every TCP connection (a TLS one still in its handshake too), and
+  // those that carry requests (the TLS socket of an https connection, the TCP one of a plain one).
+  const tcpConnections = new Set<Socket>();
+  const requestConnections = new Set<Socket>();
+  const track = (set: Set<Socket>) => (socket: Socket): void => {
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+    });
+  };
+  server.on('connection', track(tcpConnections));
+  server.on(options.tls ? 'secureConnection' : 'connection', track(requestConnections));
   // Slow-loris bounds: a sign-in is one small request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -180,20 +226,35 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     },
   };
 
+  /**
+   * Closes every connection with no answer being written: idle keep-alives, and ones still sending a request's
+   * headers (Node's closeIdleConnections leaves those, and a client trickling its headers would hold the stop for
+   * the whole shutdownTimeoutMs). One whose last answer is still in its buffer is left for the next round.
+   */
+  function closeIdle(): void {
+    const busy = new Set(inFlight.values());
+    for (const socket of requestConnections) {
+      if (!busy.has(socket) && socket.writableLength === 0) socket.destroy();
+    }
+    server.closeIdleConnections();
+  }
+
   async function stop(): Promise<void> {
     stopping = true;
-    // Connections kept alive after their last answer are closed as they fall idle, so a stop takes as long as the
-    // slowest call in flight, not a keep-alive timeout.
-    const idle = setInterval(() => {
-      server.closeIdleConnections();
-    }, 50);
+    // Answers still to be written close their connection after them (an answer being written keeps its own).
+    for (const response of inFlight.keys()) {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    }
+    // Connections are closed as they fall idle, so a stop takes as long as the slowest call in flight, not a
+    // keep-alive timeout.
+    const idle = setInterval(closeIdle, 50);
     idle.unref();
     const listenerClosed = new Promise<void>((resolve) => {
       server.close(() => {
         resolve();
       });
     });
-    server.closeIdleConnections();
+    closeIdle();
     // A call whose client left is over only when its handler is: its line comes before the server's last one.
     const callsDone = new Promise<void>((resolve) => {
       if (running === 0) resolve();
@@ -201,17 +262,21 @@ export async function startJitServer(options: JitServerOptions): Promise<JitServ
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<true>((resolve) => {
+      // Not unref'd: while a stop runs, this timer keeps the process alive. Without it, a call that never settles
+      // would let the event loop empty mid-stop, and `legacy-idp serve` ended (status 13) with no last line and
+      // its stores not closed.
       timer = setTimeout(() => {
         resolve(true);
       }, options.shutdownTimeoutMs ?? 10_000);
-      timer.unref();
     });
     const gaveUp = await Promise.race([Promise.all([listenerClosed, callsDone]).then(() => false), timedOut]);
     clearTimeout(timer);
     const abandoned = gaveUp ? running : 0;
     if (gaveUp) {
-      // Calls in flight had their time; now their connections go too.
+      // Calls in flight had their time; now their connections go too, and TLS handshakes still going on
+      // (closeAllConnections knows only connections that got to HTTP).
       server.closeAllConnections();
+      for (const socket of tcpConnections) socket.destroy();
       await listenerClosed;
     }
     clearInterval(idle);

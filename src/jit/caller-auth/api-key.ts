@@ -33,7 +33,10 @@ export const apiKeySchema = z
               // (a key read from a file with its final newline); a control character no header can carry at all.
               .refine((value) => value === value.trim(), 'has white space at an end (a final newline from a file?), which HTTP strips from header values: no caller could send it')
               // eslint-disable-next-line no-control-regex
-              .refine((value) => !/[\u0000-\u001f\u007f]/u.test(value), 'holds a control character, which no HTTP header can carry'),
+              .refine((value) => !/[\u0000-\u001f\u007f]/u.test(value), 'holds a control character, which no HTTP header can carry')
+              // Header values are bytes, which Node reads as Latin-1: a caller sending the key as UTF-8 (`é` as two bytes)
+              // arrives as other characters (`Ã©`) and matches nothing; fetch refuses anything past U+00FF outright.
+              .refine((value) => !/[\u0080-\u{10ffff}]/u.test(value), 'holds a character outside ASCII, which would not arrive as written in an HTTP header (generate one: openssl rand -base64 32)'),
           })
           .strict(),
       )

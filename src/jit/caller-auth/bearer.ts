@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import { parseOptions } from '../../core/validate.js';
 import type { CallerCheck } from '../caller-auth.js';
@@ -112,7 +112,10 @@ export const bearerSchema = z
     jwksCooldownMs: durationMs(30_000, 60 * 60_000),
     /** A JWKS request is abandoned after this long; Entra gives the whole call about 2 s. */
     jwksTimeoutMs: z.number().int().min(1).max(30_000).default(1_500),
-    /** After a failed fetch, calls fail at once for this long instead of each waiting on a dead server. */
+    /**
+     * After a failed fetch, calls that would fetch again fail at once for this long instead of each waiting on a
+     * dead server; a token whose key the fresh cached set holds is still checked against it.
+     */
     jwksFailureBackoffMs: durationMs(5_000, 60 * 60_000),
   })
   .strict()
@@ -308,8 +311,10 @@ function remoteKeySet(
 ): RemoteKeySet {
   const keySet = createRemoteJWKSet(url, { cacheMaxAge: timing.cacheMaxAgeMs, cooldownDuration: timing.cooldownMs, timeoutDuration: timing.timeoutMs });
   // jose only starts its cooldown after a successful fetch: while the server is down, every call would wait
-  // for its own failing request. Remember the failure and fail fast for a while instead.
-  let lastFailure: { at: number; reason: string } | undefined;
+  // for its own failing request. Remember the failure and fail fast for a while instead, for the calls that would
+  // fetch: a token whose key the cached set still holds is checked against that set (`cached`, made on the
+  // first such call), or one token with an unknown kid (anyone can send one) would refuse every caller.
+  let lastFailure: { at: number; reason: string; cached?: JWTVerifyGetKey } | undefined;
 
   return {
     async prefetch() {
@@ -322,8 +327,15 @@ function remoteKeySet(
       }
     },
     async verify(token, options, describeKid) {
-      if (lastFailure !== undefined && Date.now() - lastFailure.at < timing.failureBackoffMs) {
-        return { decided: false, miss: `JWKS unavailable (a fetch failed ${Date.now() - lastFailure.at} ms ago: ${lastFailure.reason})` };
+      const failure = lastFailure !== undefined && Date.now() - lastFailure.at < timing.failureBackoffMs ? lastFailure : undefined;
+      if (failure !== undefined) {
+        const unavailable: Attempt = { decided: false, miss: `JWKS unavailable (a fetch failed ${Date.now() - failure.at} ms ago: ${failure.reason})` };
+        // A set past its cacheMaxAge would be fetched again: refused fast, as for an unknown kid below.
+        if (!keySet.fresh) return unavailable;
+        const cachedSet = keySet.jwks();
+        if (cachedSet === undefined) return unavailable;
+        failure.cached ??= createLocalJWKSet(cachedSet);
+        return verifyWith(token, options, describeKid, failure.cached, unavailable);
       }
       const fetchProblem: { error?: unknown; failed: boolean } = { failed: false };
       const getKey: JWTVerifyGetKey = async (header, jws) => {
@@ -349,20 +361,35 @@ function remoteKeySet(
           return { decided: false, miss: `JWKS fetch failed: ${reason}` };
         }
         lastFailure = undefined;
-        if (error instanceof errors.JWKSMultipleMatchingKeys) {
-          // A token without kid and a set with several keys of its type: try each.
-          for await (const key of error) {
-            const result = await attempt(token, key, options, 'a JWKS key');
-            if (result.decided) return result;
-          }
-          return { decided: false, miss: `no key of the JWKS verifies ${describeKid}` };
-        }
-        if (error instanceof errors.JWKSNoMatchingKey) return { decided: false, miss: `no key in the JWKS for ${describeKid}` };
-        const claims = claimFailure(error, tolerance);
-        if (claims !== undefined) return { decided: true, check: { ok: false, reason: claims } };
-        if (error instanceof errors.JWSSignatureVerificationFailed) return { decided: false, miss: `signature does not verify with the JWKS key for ${describeKid}` };
-        return { decided: false, miss: `JWKS: ${describeError(error)}` };
+        return keySetFailure(error, token, options, describeKid, { decided: false, miss: `no key in the JWKS for ${describeKid}` });
       }
     },
   };
+
+  /** Checks the token against the cached set only; `noKey` when the set has no key for it (a fetch would be needed). */
+  async function verifyWith(token: string, options: JWTVerifyOptions, describeKid: string, getKey: JWTVerifyGetKey, noKey: Attempt): Promise<Attempt> {
+    try {
+      const { payload } = await jwtVerify(token, getKey, options);
+      return { decided: true, check: accept(payload) };
+    } catch (error) {
+      return keySetFailure(error, token, options, describeKid, noKey);
+    }
+  }
+
+  /** What a failed check against a key set means, once a failed fetch is ruled out. */
+  async function keySetFailure(error: unknown, token: string, options: JWTVerifyOptions, describeKid: string, noKey: Attempt): Promise<Attempt> {
+    if (error instanceof errors.JWKSMultipleMatchingKeys) {
+      // A token without kid and a set with several keys of its type: try each.
+      for await (const key of error) {
+        const result = await attempt(token, key, options, 'a JWKS key');
+        if (result.decided) return result;
+      }
+      return { decided: false, miss: `no key of the JWKS verifies ${describeKid}` };
+    }
+    if (error instanceof errors.JWKSNoMatchingKey) return noKey;
+    const claims = claimFailure(error, tolerance);
+    if (claims !== undefined) return { decided: true, check: { ok: false, reason: claims } };
+    if (error instanceof errors.JWSSignatureVerificationFailed) return { decided: false, miss: `signature does not verify with the JWKS key for ${describeKid}` };
+    return { decided: false, miss: `JWKS: ${describeError(error)}` };
+  }
 }

@@ -1,9 +1,25 @@
 import { hash } from 'node:crypto';
-import type { CallerCheck } from '../caller-auth.js';
+import type { CallerCheck, CallerIdentity } from '../caller-auth.js';
 import type { JitConnectionInfo, JitRequestHead } from '../endpoint.js';
 
 /** One caller-authentication method; `createCallerAuth` tries the configured ones and names each in the reason. */
 export type CallerMethod = (request: JitRequestHead, connection: JitConnectionInfo) => CallerCheck | Promise<CallerCheck>;
+
+/**
+ * The methods each caller check made by `createCallerAuth` tries, so that a server can refuse a set-up in which
+ * one can never pass (a client certificate without TLS asking for one). Kept here, not in caller-auth.ts, so the
+ * server reads it without loading jose.
+ */
+const configuredMethods = new WeakMap<object, readonly CallerIdentity['method'][]>();
+
+export function recordCallerMethods(callerAuth: object, methods: readonly CallerIdentity['method'][]): void {
+  configuredMethods.set(callerAuth, methods);
+}
+
+/** The methods a caller check made by `createCallerAuth` tries; undefined for a function of the caller's own. */
+export function callerMethodsOf(callerAuth: object): readonly CallerIdentity['method'][] | undefined {
+  return configuredMethods.get(callerAuth);
+}
 
 /**
  * SHA-256 of a secret. Both sides of a comparison are digested first so that `timingSafeEqual` always sees

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { JitConnectionInfo, JitHandler } from '../endpoint.js';
-import { errorName, headerRecord, isTextType, serverErrorBody } from './shared.js';
+import { errorName, forwardedClient, headerRecord, isTextType, serverErrorBody, trustedHops, type TrustedHop } from './shared.js';
 
 /**
  * Azure Functions, Node.js programming model v4:
@@ -52,28 +52,27 @@ export interface AzureHttpResponseInit {
 
 export interface AzureFunctionsJitOptions {
   /**
-   * The client address the handler sees. Default: the last X-Forwarded-For entry, port removed. The worker
-   * never sees the TCP peer; Azure's front end adds the address it accepted the connection from as the last
-   * entry (often as `ip:port`), and entries before it came with the request, written by anyone. Behind Front
-   * Door or Application Gateway the last entry is that proxy: read its own header instead (Front Door:
-   * `X-Azure-ClientIP`). Locally (Core Tools) there is no front end, and no entry to trust.
+   * The client address the handler sees. Default: the last X-Forwarded-For entry, port removed (an entry that is
+   * not an IP address gives none, never its text). The worker never sees the TCP peer; Azure's front end adds the
+   * address it accepted the connection from as the last entry (often as `ip:port`), and entries before it came
+   * with the request, written by anyone. Behind Front Door or Application Gateway the last entry is that proxy:
+   * read its own header instead (Front Door: `X-Azure-ClientIP`). Locally (Core Tools) there is no front end, and
+   * no entry to trust.
    */
   clientIp?: (request: AzureHttpRequestLike) => string | undefined;
   /** Receives a line (the error's class name only) when a handler rejects. Silent by default. */
   logger?: Logger;
 }
 
-/** `203.0.113.7:51234` -> `203.0.113.7`, `[2001:db8::1]:443` -> `2001:db8::1`; anything else as it is. */
-function withoutPort(address: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/u.exec(address);
-  if (bracketed?.[1] !== undefined) return bracketed[1];
-  const ipv4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/u.exec(address);
-  return ipv4?.[1] ?? address;
-}
+/** Azure's front end is the one hop the worker can trust: it wrote the right-most entry. */
+const frontEndOnly = trustedHops(1) as TrustedHop;
 
+/**
+ * The last X-Forwarded-For entry, port removed, by the rule every adapter follows (hosts/shared.ts): one that is
+ * not an IP address gives no address, never its text.
+ */
 function lastForwardedFor(request: AzureHttpRequestLike): string | undefined {
-  const last = request.headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
-  return last === undefined || last === '' ? undefined : withoutPort(last);
+  return forwardedClient(request.headers.get('x-forwarded-for') ?? undefined, undefined, frontEndOnly);
 }
 
 const sameSiteValues: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { toError } from '../../core/errors.js';
 import { answerText, jitCallHandler, type JitAnswer, type JitCall, type JitConnectionInfo, type JitHandler } from '../endpoint.js';
-import { headerRecord } from './shared.js';
+import { forwardedClient, headerRecord, trustedHops, type TrustedHop, type TrustProxy } from './shared.js';
 
 /**
  * node:http / node:https glue. A handler made by `createJitEndpoint` is run through its web-free pipeline: the
@@ -17,15 +17,29 @@ import { headerRecord } from './shared.js';
 export interface NodeHostOptions {
   /** Largest body the host reads before answering 413 itself (default 1 MiB); protocols apply smaller limits. */
   maxBodyBytes?: number;
-  /** Take the client address from the first X-Forwarded-For entry (only behind a proxy you run). */
-  trustProxy?: boolean;
+  /**
+   * The proxies you run in front of the server, whose X-Forwarded-For entries are believed (hosts/shared.ts,
+   * `forwardedClient`): `true` one proxy (the right-most entry is the client as your proxy saw it), a number that
+   * many (the n-th entry from the right), or a list of the proxies' addresses or CIDR ranges (the first entry
+   * from the right that is not one of them). Default: none, the socket's address.
+   */
+  trustProxy?: TrustProxy;
+}
+
+/** Each options object's trust rule, made once: connectionInfo runs on every call. */
+const trustRules = new WeakMap<NodeHostOptions, TrustedHop | undefined>();
+
+function trustRule(options: NodeHostOptions): TrustedHop | undefined {
+  if (options.trustProxy === undefined || options.trustProxy === false) return undefined;
+  if (!trustRules.has(options)) trustRules.set(options, trustedHops(options.trustProxy));
+  return trustRules.get(options);
 }
 
 export function connectionInfo(request: IncomingMessage, options: NodeHostOptions = {}): JitConnectionInfo {
   const info: JitConnectionInfo = {};
-  const forwarded = options.trustProxy ? request.headers['x-forwarded-for'] : undefined;
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  const address = first !== undefined && first.length > 0 ? first : request.socket.remoteAddress;
+  const trusted = trustRule(options);
+  const peer = request.socket.remoteAddress;
+  const address = trusted === undefined ? peer : forwardedClient(request.headers['x-forwarded-for'], peer, trusted);
   if (address !== undefined) info.remoteAddress = address;
   const socket = request.socket as Partial<TLSSocket>;
   if (typeof socket.getPeerCertificate === 'function') {
@@ -100,13 +114,20 @@ export async function writeNodeResponse(response: Response, target: ServerRespon
   writeNodeAnswer(await responseAnswer(response), target);
 }
 
-/** Writes an answer to a node:http response: its bytes when it has them, else its text. */
+/**
+ * Writes an answer to a node:http response: its bytes when it has them, else its text. An answer sent before the
+ * request's body has all arrived (a 401 before any of it was read, a 413 for its declared length) closes the
+ * connection: kept alive, Node would read and drop the rest of the body, however large, until requestTimeout.
+ */
 export function writeNodeAnswer(answer: JitAnswer, target: ServerResponse): void {
   const { bytes } = answer;
   const length = bytes === undefined ? Buffer.byteLength(answer.text, 'utf8') : bytes.byteLength;
   const { setCookies } = answer;
+  const headers: Record<string, string | string[]> = { ...answer.headers, 'content-length': String(length) };
   // An array writes one Set-Cookie line per cookie.
-  target.writeHead(answer.status, setCookies === undefined ? { ...answer.headers, 'content-length': String(length) } : { ...answer.headers, 'set-cookie': [...setCookies], 'content-length': String(length) });
+  if (setCookies !== undefined) headers['set-cookie'] = [...setCookies];
+  if (bodyPending(target)) headers['connection'] = 'close';
+  target.writeHead(answer.status, headers);
   // Text as a string, not a Buffer: node:http then sends head and body in one write instead of a writev of two.
   if (bytes === undefined) target.end(answer.text, 'utf8');
   else target.end(bytes);
@@ -215,6 +236,8 @@ export function toNodeListener(handler: JitHandler, options: NodeHostOptions = {
  */
 export function toNodeCallRunner(handler: JitHandler, options: NodeHostOptions = {}): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  // A malformed trustProxy is refused here, when the listener is made, not on each call.
+  trustRule(options);
   const core = jitCallHandler(handler);
   if (core !== undefined) {
     return (request, response) =>
@@ -246,8 +269,21 @@ export function toNodeCallRunner(handler: JitHandler, options: NodeHostOptions =
 }
 
 function writeServerError(response: ServerResponse): void {
-  if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+  if (!response.headersSent) response.writeHead(500, bodyPending(response) ? { 'content-type': 'application/json', connection: 'close' } : { 'content-type': 'application/json' });
   response.end('{"error":"server_error"}');
+}
+
+/**
+ * The body of the request this response answers has not all arrived yet. `complete` is set once the request's last
+ * byte was parsed, which for a request without a body (a GET, a health probe) is a moment after the listener ran:
+ * such a request has nothing pending, and keeps its connection.
+ */
+export function bodyPending(response: ServerResponse): boolean {
+  // `req` is there for every response node:http makes; a response made some other way has nothing to drain.
+  const request = response.req as IncomingMessage | undefined;
+  if (request === undefined || request.complete) return false;
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** The host's cap on a body (the protocols apply their own, smaller, limits after it). */
@@ -256,13 +292,17 @@ const defaultMaxBodyBytes = 1024 * 1024;
 /**
  * The body as bytes, read with Node's own stream (a web stream per request cost more than the check itself);
  * undefined once it passes `limit`. GET and HEAD have none. A body cut off at the limit is left unread and its
- * connection closes after the answer, so the rest is neither buffered nor waited for.
+ * connection closes after the answer, so the rest is neither buffered nor waited for. Rejects when the client
+ * leaves before the body is complete, also when it left before this was called: the body is read only after
+ * the caller check, which may wait (a bearer token's JWKS fetch), and a request destroyed meanwhile fires no
+ * event any more, so listening alone would wait forever, and the call would never end.
  */
 function readNodeBody(request: IncomingMessage, limit: number, response: ServerResponse): Promise<Uint8Array | undefined> {
   const method = request.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return Promise.resolve(new Uint8Array());
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  if (request.destroyed) return Promise.reject(clientGone());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -281,5 +321,13 @@ function readNodeBody(request: IncomingMessage, limit: number, response: ServerR
       resolve(Buffer.concat(chunks, size));
     });
     request.once('error', reject);
+    // After 'end' (the stream closes once read) or the early resolve above, this rejects nothing.
+    request.once('close', () => {
+      reject(clientGone());
+    });
   });
+}
+
+function clientGone(): Error {
+  return new Error('the client closed the connection before its body was complete');
 }

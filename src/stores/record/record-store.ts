@@ -163,6 +163,7 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     // A source without passwords has none to find (and an in-memory one would be read to its end for nothing).
     if (mapping.hash === false) return undefined;
     const byShape = new Map<string, { credential: StoredCredential; rows: number }>();
+    const shapesFound = (): boolean => byShape.size > 0;
     const addShapes = (rows: readonly Row[]): void => {
       for (const row of rows) {
         const credential = mapRecord(row, mapping, normalize)?.credential;
@@ -191,12 +192,13 @@ export function createRecordUserStore(settings: RecordStoreSettings): RecordUser
     // password's time and an unknown user nothing.
     if (byShape.size === 0 && backend.credentialRows !== undefined) {
       let afterCredential: unknown;
-      for (let page = 0; page < dummySamplePages && byShape.size === 0; page++) {
+      for (let page = 0; page < dummySamplePages; page++) {
         assertOpen();
         const rows = await backend.credentialRows(afterCredential, dummySampleRows);
         addShapes(rows);
         const last = rows[rows.length - 1];
-        if (rows.length < dummySampleRows || last === undefined) break;
+        // Map.size read through a function: the check above narrowed the property to 0 for the type checker.
+        if (shapesFound() || rows.length < dummySampleRows || last === undefined) break;
         afterCredential = backend.parseCursor(backend.cursorOf(last));
       }
     }
