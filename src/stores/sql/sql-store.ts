@@ -188,6 +188,20 @@ function buildStatements(
     throw new LegacyIdpError('ERR_LEGACY_IDP_CONFIG_INVALID', 'sql store options: `matchEmail` needs `mapping.email`', { path: 'matchEmail' });
   }
 
+  /** Up to `limit` rows after the key `after` (undefined: from the first), in key order, under `conditions` too. */
+  function keyPage(after: unknown, limit: number, conditions: readonly string[]): { sql: string; parameters: unknown[] } {
+    const parameters: unknown[] = [];
+    const where = [...conditions];
+    if (after !== undefined) {
+      parameters.push(after);
+      where.push(`${key} > ${connection.placeholder(1)}`);
+    }
+    const fixed = fixedConditions(parameters.length + 1);
+    parameters.push(...fixed.parameters);
+    where.push(...fixed.text);
+    return { sql: withLimit(selectList, `FROM ${source}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${key}`, limit), parameters };
+  }
+
   const statements: SqlStatements = {
     // LOWER()/UPPER() fold the column one character at a time ('Straße' -> 'STRAßE', 'İlker' -> 'ilker'); the
     // login is folded the same way, whatever full fold the normalizer (or an Authenticator before it) applied.
@@ -227,36 +241,13 @@ function buildStatements(
       const fixed = fixedConditions(1);
       return { sql: `SELECT COUNT(*) AS ${connection.quote('n')} FROM ${source}${fixed.text.length === 0 ? '' : ` WHERE ${fixed.text.join(' AND ')}`}`, parameters: fixed.parameters };
     },
-    page(after, limit) {
-      const parameters: unknown[] = [];
-      const conditions: string[] = [];
-      if (after !== undefined) {
-        parameters.push(after);
-        conditions.push(`${key} > ${connection.placeholder(1)}`);
-      }
-      const fixed = fixedConditions(parameters.length + 1);
-      parameters.push(...fixed.parameters);
-      conditions.push(...fixed.text);
-      const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-      return { sql: withLimit(selectList, `FROM ${source}${where} ORDER BY ${key}`, limit), parameters };
-    },
+    page: (after, limit) => keyPage(after, limit, []),
     ...(parts.mapping.hash === false
       ? {}
       : {
           // NULL only: an empty value cannot be told from a non-empty one in a way every dialect and column type
           // (varbinary on SQL Server) takes, so empty ones come back and are skipped, a page at a time.
-          credentialRows(after: unknown, limit: number) {
-            const parameters: unknown[] = [];
-            const conditions = [`${column(parts.mapping.hash as string, 'mapping.hash')} IS NOT NULL`];
-            if (after !== undefined) {
-              parameters.push(after);
-              conditions.push(`${key} > ${connection.placeholder(1)}`);
-            }
-            const fixed = fixedConditions(parameters.length + 1);
-            parameters.push(...fixed.parameters);
-            conditions.push(...fixed.text);
-            return { sql: withLimit(selectList, `FROM ${source} WHERE ${conditions.join(' AND ')} ORDER BY ${key}`, limit), parameters };
-          },
+          credentialRows: (after: unknown, limit: number) => keyPage(after, limit, [`${column(parts.mapping.hash as string, 'mapping.hash')} IS NOT NULL`]),
         }),
   };
 

@@ -7,28 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHashRegistry, type HashRegistry } from '../../../src/hashes/index.js';
+import { createHashRegistry } from '../../../src/hashes/index.js';
 import { fileUserStore } from '../../../src/stores/file/index.js';
 import { exportFolder } from './file-fixture.js';
+import { recordingRegistry } from '../../harness/recording-registry.js';
 
 const registry = createHashRegistry({ workers: false });
 afterAll(() => registry.close());
-
-/** The real registry, recording which stored value each verification ran against. */
-function recordingRegistry(): { registry: HashRegistry; calls: Array<{ password: string; hash: string; scheme: string | undefined }> } {
-  const calls: Array<{ password: string; hash: string; scheme: string | undefined }> = [];
-  return {
-    calls,
-    registry: {
-      ...registry,
-      verify(password, hash, options) {
-        calls.push({ password, hash, scheme: options?.scheme });
-        return registry.verify(password, hash, options);
-      },
-      close: () => Promise.resolve(),
-    },
-  };
-}
 
 const { write } = exportFolder('legacy-idp-file-dummy-');
 
@@ -48,7 +33,7 @@ describe('file store: the dummy hash of unknown users', () => {
     }
     for (let i = 0; i < 5; i++) users.push({ localId: `p${i}`, email: `p${i}@example.com`, passwordHash: vector.hash, salt: vector.context.salt, createdAt: String(2e12 + i) });
     const path = await write('firebase-social-first.json', JSON.stringify({ users }, null, 2));
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await fileUserStore({ path, preset: firebase, registry: recording.registry });
     try {
       expect(store.stats).toMatchObject({ users: 2105 });
@@ -70,7 +55,7 @@ describe('file store: the dummy hash of unknown users', () => {
   it("is made in the mapping's scheme when no record holds a password, so unknown and password-less users cost one verification", async () => {
     const records = Array.from({ length: 30 }, (_, i) => ({ id: `u${i}`, username: `user${i}`, passwordHash: null }));
     const path = await write('no-passwords.jsonl', `${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await fileUserStore({ path, mapping: { subjectId: 'id', username: 'username', hash: 'passwordHash', scheme: 'bcrypt' }, registry: recording.registry });
     try {
       await store.prepare();
@@ -90,7 +75,7 @@ describe('file store: the dummy hash of unknown users', () => {
 
   it('has none when the scheme cannot make values (firebase_scrypt needs each user\'s salt): the documented remaining case', async () => {
     const path = await write('firebase-no-passwords.json', JSON.stringify({ users: [{ localId: 'g1', email: 'g1@gmail.com', passwordHash: null }] }));
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await fileUserStore({ path, preset: firebase, registry: recording.registry });
     try {
       await store.prepare();

@@ -11,6 +11,7 @@ import { createAuthenticator } from '../../../src/core/authenticator.js';
 import { createHashRegistry, type HashRegistry } from '../../../src/hashes/registry.js';
 import { ldapUserStore } from '../../../src/stores/ldap/ldap-store.js';
 import { describeWithService, startSlapd, type SlapdInstance } from '../../harness/services.js';
+import { recordingRegistry } from '../../harness/recording-registry.js';
 
 function ssha(password: string): string {
   const salt = randomBytes(8);
@@ -25,22 +26,6 @@ const entry = (uid: string, lines: string[]): string => [`dn: uid=${uid},${peopl
 const base = createHashRegistry({ workers: false });
 afterAll(() => base.close());
 
-/** The registry, recording each verification's password and stored value. */
-function recordingRegistry(): { registry: HashRegistry; calls: Array<{ password: string; hash: string }> } {
-  const calls: Array<{ password: string; hash: string }> = [];
-  return {
-    calls,
-    registry: {
-      ...base,
-      verify(typed, hash, options) {
-        calls.push({ password: typed, hash });
-        return base.verify(typed, hash, options);
-      },
-      close: () => Promise.resolve(),
-    },
-  };
-}
-
 describeWithService('slapd', 'LDAP store, compare mode: an entry without userPassword costs the dummy check', () => {
   let slapd: SlapdInstance;
   beforeAll(async () => {
@@ -54,7 +39,7 @@ describeWithService('slapd', 'LDAP store, compare mode: an entry without userPas
     ldapUserStore({ urls: [slapd.url], serviceAccount: { dn: slapd.adminDn, password: slapd.adminPassword }, bind: { mode: 'compare', baseDn: slapd.baseDn }, registry });
 
   it('verifies a stored value before answering an entry without userPassword, and for an unknown user', async () => {
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(base);
     const store = compareStore(recording.registry);
     try {
       // A wrong password on an entry with a hash: the work every such answer costs.

@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHashRegistry, type HashRegistry } from '../../../src/hashes/registry.js';
+import { createHashRegistry } from '../../../src/hashes/registry.js';
 import { mongoUserStore } from '../../../src/stores/mongo/mongo-store.js';
 import { startMongoServer, type MongoTestServer } from '../../harness/mongo-server.js';
+import { recordingRegistry } from '../../harness/recording-registry.js';
 
 let server: MongoTestServer;
 let client: MongoClient;
@@ -29,21 +30,6 @@ afterAll(async () => {
   await registry.close();
 });
 
-function recordingRegistry(): { registry: HashRegistry; hashes: string[] } {
-  const hashes: string[] = [];
-  return {
-    hashes,
-    registry: {
-      ...registry,
-      verify(password, hash, options) {
-        hashes.push(hash);
-        return registry.verify(password, hash, options);
-      },
-      close: () => Promise.resolve(),
-    },
-  };
-}
-
 describe('mongo store: the dummy hash past 2,000 password-less documents', () => {
   it('is a stored value of the local accounts (empty and missing hashes skipped)', async () => {
     const name = `c${randomBytes(6).toString('hex')}`;
@@ -51,7 +37,7 @@ describe('mongo store: the dummy hash past 2,000 password-less documents', () =>
     for (let id = 1; id <= 2_100; id++) documents.push(id % 3 === 0 ? { _id: id, login: `social-${id}`, passwordHash: '' } : { _id: id, login: `social-${id}` });
     documents.push({ _id: 5_000, login: 'admin', passwordHash: localHash });
     await client.db(database).collection(name).insertMany(documents);
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await mongoUserStore({
       uri: server.uri,
       database,
@@ -64,10 +50,10 @@ describe('mongo store: the dummy hash past 2,000 password-less documents', () =>
     });
     try {
       await store.prepare();
-      const before = recording.hashes.length;
+      const before = recording.calls.map((call) => call.hash).length;
       await store.dummyVerify?.('unknown-users-password');
       // Before: no call at all.
-      expect(recording.hashes.slice(before)).toEqual([localHash]);
+      expect(recording.calls.map((call) => call.hash).slice(before)).toEqual([localHash]);
       expect(await store.verify({ username: 'admin', password: 'Local-Pw-1' })).toMatchObject({ status: 'valid' });
     } finally {
       await store.close();

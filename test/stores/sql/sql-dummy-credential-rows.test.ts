@@ -10,32 +10,17 @@ import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHashRegistry, type HashRegistry } from '../../../src/hashes/registry.js';
+import { createHashRegistry } from '../../../src/hashes/registry.js';
 import { sqlUserStore, type SqlStoreOptions } from '../../../src/stores/sql/sql-store.js';
 import { createPostgresDatabase, describeWithService, type ThrowawayDatabase } from '../../harness/services.js';
 import { hashVector } from './sql-vectors.js';
+import { recordingRegistry } from '../../harness/recording-registry.js';
 
 const registry = createHashRegistry({ workers: false });
 afterAll(() => registry.close());
 
 const local = hashVector('pbkdf2_sha256', 'password');
 const passwordless = 2_100;
-
-/** The real registry, recording the stored value of each verification. */
-function recordingRegistry(): { registry: HashRegistry; hashes: string[] } {
-  const hashes: string[] = [];
-  return {
-    hashes,
-    registry: {
-      ...registry,
-      verify(password, hash, options) {
-        hashes.push(hash);
-        return registry.verify(password, hash, options);
-      },
-      close: () => Promise.resolve(),
-    },
-  };
-}
 
 /** Rows 1..2,100 federated (NULL hash, some empty), then two local accounts. */
 function rowsOf(): Array<[number, string, string | null]> {
@@ -49,17 +34,17 @@ function rowsOf(): Array<[number, string, string | null]> {
 const mapping = { subjectId: 'id', username: 'username', hash: 'hash' } as const;
 
 async function expectStoredDummy(options: SqlStoreOptions): Promise<void> {
-  const recording = recordingRegistry();
+  const recording = recordingRegistry(registry);
   const store = await sqlUserStore({ ...options, registry: recording.registry });
   try {
     await store.prepare();
-    const before = recording.hashes.length;
+    const before = recording.calls.map((call) => call.hash).length;
     await store.dummyVerify?.('unknown-users-password');
     // Before: no call (the 20 pages read held no value, and `auto` names no scheme to make one in).
-    expect(recording.hashes.slice(before)).toEqual([local.hash]);
+    expect(recording.calls.map((call) => call.hash).slice(before)).toEqual([local.hash]);
     // A federated user (no hash) costs the same one verification.
     expect(await store.verify({ username: 'federated-5', password: 'guess' })).toMatchObject({ status: 'invalid' });
-    expect(recording.hashes.at(-1)).toBe(local.hash);
+    expect(recording.calls.map((call) => call.hash).at(-1)).toBe(local.hash);
   } finally {
     await store.close();
   }

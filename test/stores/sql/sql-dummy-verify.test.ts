@@ -7,27 +7,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHashRegistry, type HashRegistry } from '../../../src/hashes/registry.js';
+import { createHashRegistry } from '../../../src/hashes/registry.js';
 import { sqlUserStore } from '../../../src/stores/sql/sql-store.js';
+import { recordingRegistry } from '../../harness/recording-registry.js';
 
 const registry = createHashRegistry({ workers: false });
 afterAll(() => registry.close());
-
-/** The registry, recording which stored value each verification ran against. */
-function recordingRegistry(): { registry: HashRegistry; calls: Array<{ password: string; hash: string }> } {
-  const calls: Array<{ password: string; hash: string }> = [];
-  return {
-    calls,
-    registry: {
-      ...registry,
-      verify(password, hash, options) {
-        calls.push({ password, hash });
-        return registry.verify(password, hash, options);
-      },
-      close: () => Promise.resolve(),
-    },
-  };
-}
 
 const ssha = (password: string): string => {
   const salt = randomBytes(8);
@@ -47,7 +32,7 @@ describe('record store: the dummy verification of a table that mixes schemes', (
       db.prepare('INSERT INTO users VALUES (?, ?, ?)').run(id, `app-user-${id}`, hash);
       return hash;
     });
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await sqlUserStore({ dialect: 'sqlite', client: db, registry: recording.registry, table: 'users', mapping: { subjectId: 'id', username: 'username', hash: 'hash' } });
     try {
       await store.dummyVerify?.('unknown-users-password');
@@ -74,7 +59,7 @@ describe('record store: the dummy verification of a table that mixes schemes', (
     for (const id of [1, 2, 3, 4]) db.prepare('INSERT INTO users VALUES (?, ?, ?)').run(id, `ldap-user-${id}`, ssha(`pw-${id}`));
     const costly = bcrypt.hashSync('pw-5', 8);
     db.prepare('INSERT INTO users VALUES (5, ?, ?)').run('app-user-5', costly);
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await sqlUserStore({ dialect: 'sqlite', client: db, registry: recording.registry, table: 'users', mapping: { subjectId: 'id', username: 'username', hash: 'hash' } });
     try {
       await store.dummyVerify?.('unknown-users-password');
@@ -92,7 +77,7 @@ describe('record store: the dummy verification of a table that mixes schemes', (
     for (let id = 1; id <= 450; id++) insert.run(id, `social-${id}`, null);
     const stored = bcrypt.hashSync('pw-451', 4);
     insert.run(451, 'app-user', stored);
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await sqlUserStore({ dialect: 'sqlite', client: db, registry: recording.registry, table: 'users', mapping: { subjectId: 'id', username: 'username', hash: 'hash' } });
     try {
       // Before, only the first 20 rows were read: no credential, so an unknown user cost nothing at all.
@@ -108,7 +93,7 @@ describe('record store: the dummy verification of a table that mixes schemes', (
     const db = new Database(':memory:');
     db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT, hash TEXT)');
     for (const id of [1, 2, 3]) db.prepare('INSERT INTO users VALUES (?, ?, ?)').run(id, `u${id}`, bcrypt.hashSync(`pw-${id}`, 4));
-    const recording = recordingRegistry();
+    const recording = recordingRegistry(registry);
     const store = await sqlUserStore({ dialect: 'sqlite', client: db, registry: recording.registry, table: 'users', mapping: { subjectId: 'id', username: 'username', hash: 'hash' } });
     try {
       await store.dummyVerify?.('unknown-users-password');
