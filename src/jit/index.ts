@@ -13,6 +13,7 @@ export { startJitServer } from './server.js';
 export type { JitServer, JitServerOptions, JitServerStop, JitServerTls } from './server.js';
 export { answerNodeRequest, connectionInfo, requestFromNode, toNodeListener, writeNodeAnswer, writeNodeResponse } from './hosts/node.js';
 export type { NodeHostOptions } from './hosts/node.js';
+export type { TrustProxy } from './hosts/shared.js';
 export { clientGoneSignal } from './hosts/node.js';
 // Framework and serverless adapters: typed structurally, so none of them loads its framework (src/jit/hosts).
 export { expressJitRoute } from './hosts/express.js';

@@ -13,9 +13,10 @@ import { repoRoot } from './layout.js';
 const required: Record<string, { values: string[]; types: string[] }> = {
   'src/jit/index.ts': {
     // prepareCallerAuth: the JWKS warm-up `legacy-idp serve` runs (docs/serve.md); JitServerStop: the argument of
-    // startJitServer's onStopped; AzureCookie: the element of AzureHttpResponseInit.cookies (docs/jit/hosts.md).
+    // startJitServer's onStopped; AzureCookie: the element of AzureHttpResponseInit.cookies (docs/jit/hosts.md);
+    // TrustProxy: NodeHostOptions.trustProxy (docs/serve.md, "Behind a proxy").
     values: ['prepareCallerAuth'],
-    types: ['prepareCallerAuth', 'JitServerStop', 'AzureCookie'],
+    types: ['prepareCallerAuth', 'JitServerStop', 'AzureCookie', 'TrustProxy'],
   },
   'src/graph/index.ts': {
     // The default of maxRetryAfterMs that docs/premigrate.md and docs/graph.md tell callers to match.
