@@ -252,27 +252,40 @@ describe('graphSink', () => {
 });
 
 describe('graphSink: case twins in writes in flight at once (real time)', () => {
-  const realTimeSink = (emulator: GraphEmulator, graph?: GraphClientOptions) => {
-    const { client } = emulatorClient(emulator, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), ...graph });
-    return { client, sink: graphSink({ graph: client, pacer: createPacer() }) };
-  };
   const until = async (ready: () => boolean): Promise<void> => {
     while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
   };
 
   it('answers duplicate_identity for an existed whose object a write not answered yet created', async () => {
-    // Item 1 (ANN@) is throttled for 1 s, item 4 (the creator's companion) for 3 s: the creator's write is still
-    // open when ANN@'s retry conflicts with the user ann@ created meanwhile. (0.2 s for ANN@ failed once in a full
-    // run on a loaded machine: ann@'s create had not landed yet, so ANN@ created the user itself.)
-    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1, 4], retryAfter: (n) => (n === 1 ? '1' : '3') } } });
-    const { sink } = realTimeSink(emulator);
+    // Item 1 (ANN@) is throttled for 0.3 s; item 4 (the creator's companion) briefly, and its retry is then held
+    // back until ANN@ has its answer: the creator's write is still open when ANN@'s retry conflicts with the user
+    // ann@ created meanwhile. (Held by the test, not by a long Retry-After: a long one pauses the sink's pacer too,
+    // and on a loaded machine ANN@'s retry then went out after the creator's write had been answered.)
+    const emulator = await emulatorWith({ writeQuota: null, resourceUnitQuota: null, faults: { batchItem: { on: [1, 4], retryAfter: (n) => (n === 1 ? '0.3' : '0.05') } } });
+    const { client } = emulatorClient(emulator, { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
+    const companion = itemFor(emulator);
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let companionSent = 0;
+    const holding: typeof client = {
+      ...client,
+      batch: async (requests, options) => {
+        if (requests.some((request) => JSON.stringify(request.body).includes(`"${companion.identity.issuerAssignedId}"`)) && companionSent++ > 0) await held;
+        return client.batch(requests, options);
+      },
+    };
+    const sink = graphSink({ graph: holding, pacer: createPacer() });
     const email = uniqueEmail('twin');
     const upper = itemFor(emulator, { email: email.toUpperCase() });
     const lower = itemFor(emulator, { email });
     const first = sink.write([upper, itemFor(emulator)]);
     await until(() => emulator.summary().batchItemCount >= 2);
-    const second = sink.write([lower, itemFor(emulator)]);
-    const [firstOutcomes, secondOutcomes] = await Promise.all([first, second]);
+    const second = sink.write([lower, companion]);
+    const firstOutcomes = await first;
+    release();
+    const secondOutcomes = await second;
     const owner = [...emulator.users.values()].find((user) => user.identities.some((identity) => identity.issuerAssignedId === email));
     expect(secondOutcomes[0]).toEqual({ status: 'created', objectId: owner?.id });
     expect(firstOutcomes[0]).toMatchObject({ status: 'failed', code: 'duplicate_identity', retryable: false });
