@@ -321,9 +321,10 @@ function readNodeBody(request: IncomingMessage, limit: number, response: ServerR
       resolve(Buffer.concat(chunks, size));
     });
     request.once('error', reject);
-    // After 'end' (the stream closes once read) or the early resolve above, this rejects nothing.
+    // 'close' comes for every request, after 'end' too: the error (and its stack trace) is made only for a body
+    // that never completed, not on every call's hot path. After the early resolve above it rejects nothing.
     request.once('close', () => {
-      reject(clientGone());
+      if (!request.complete) reject(clientGone());
     });
   });
 }
